@@ -1,0 +1,37 @@
+// Load the book: parse chapters/*.md in file-name order, resolve includes, and run every
+// book-level check (smokes, then a trial tangle) so all problems are reported in one go.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Book, Chapter } from './model.js';
+import { BookError, Diagnostics } from '../diag/diagnostics.js';
+import { analyzeBook } from '../tangle/tangle-book.js';
+import { checkSmokes } from './check-smokes.js';
+import { resolveIncludes } from './includes.js';
+import { parseChapter } from './processor.js';
+
+export interface LoadOptions {
+  /** Also run the tangle checks (chunks, files), so loadBook reports everything. Default true. */
+  checkTangle?: boolean;
+}
+
+export async function loadBook(root: string, options: LoadOptions = {}): Promise<Book> {
+  const names = (await readdir(join(root, 'chapters'))).filter((name) => name.endsWith('.md')).sort();
+  const diag = new Diagnostics();
+  const valid = new Set<Chapter>();
+  const chapters: Chapter[] = [];
+  for (const name of names) {
+    const path = `chapters/${name}`;
+    const source = await readFile(join(root, path), 'utf8');
+    const { chapter, file, metaValid } = await parseChapter(path, source);
+    diag.adopt(file.messages);
+    if (metaValid) valid.add(chapter);
+    chapters.push(chapter);
+  }
+  const book: Book = { root, chapters };
+  await resolveIncludes(book, diag);
+  checkSmokes(book, diag, (chapter) => valid.has(chapter));
+  if (options.checkTangle ?? true) analyzeBook(book, diag);
+  const messages = diag.messages;
+  if (messages.length > 0) throw new BookError(messages);
+  return book;
+}

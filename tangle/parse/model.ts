@@ -1,0 +1,67 @@
+// The book's data model. These names are part of the team contract (/work/contract.md):
+// the site, the build and the smoke runner code against them, so change them only with the lead.
+
+export type Status = 'planned' | 'in-progress' | 'done' | 'blocked';
+
+/** A closed chapter: the short commit its smokes were green at, and when it was stamped. */
+export interface Stamp { commit: string; time: string } // 'abcd1234', '2026-05-10 19:39 UTC'
+
+export interface ChapterMeta {
+  phase: string;
+  title: string;
+  status: Status;
+  description: string;
+  topics: string[];
+  smokes: string[];
+  stamp?: Stamp;
+}
+
+export type BlockKind = 'file' | 'chunk' | 'include' | 'smoke' | 'plain';
+
+export interface Block {
+  kind: BlockKind;
+  lang: string;
+  attrs: Record<string, string | true>;
+  /** The block body; for an include block, the included region once the book is loaded. */
+  value: string;
+  chapter: string; // 'chapters/11-w1-scaffold.md'
+  line: number; // opening fence line, 1-based
+  bodyLine: number; // first body line
+  target?: string; // file path, chunk name, include path, smoke name
+  append: boolean;
+  region?: string;
+}
+
+export interface Matcher { kind: 'exact' | 'regex'; text: string; line: number /* chapter line */ }
+
+export type Step =
+  | { kind: 'line'; matcher: Matcher }
+  | { kind: 'unordered'; line: number; matchers: Matcher[] };
+
+export interface SmokeSpec {
+  name: string;
+  manifest: string;
+  timeout: number;
+  exit: number;
+  steps: Step[];
+  forbid: Matcher[];
+  differs?: Matcher;
+  chapter: string;
+  line: number;
+  source: string; // raw block text
+}
+
+export interface Chapter {
+  path: string;
+  meta: ChapterMeta;
+  blocks: Block[];
+  smokes: SmokeSpec[];
+  tree: import('mdast').Root;
+  source: string;
+}
+
+export interface Book { root: string; chapters: Chapter[] }
+
+export interface MapRange { startLine: number; endLine: number; chapter: string; chapterLine: number; block: string }
+
+export interface TangledFile { path: string; content: string; ranges: MapRange[] }

@@ -1,0 +1,117 @@
+// Parse the body of a smoke block into a SmokeSpec. One directive per line:
+//   timeout: 60            seconds before the boot counts as hung
+//   exit: 0                init's exit code as the kernel reports it (the debug-exit value)
+//   > exact line           the next expected serial line, matched exactly
+//   ~ regex                the next expected line, a JS regex searched in the whole line
+//   unordered:             then indented `>` / `~` lines: all must occur, in any order
+//   ! exact  /  !~ regex   forbidden anywhere in the transcript
+//   differs: ~ regex       one capture group whose value must differ between two boots
+// Blank lines are ignored. Anything else is a malformed directive.
+import type { Block, Matcher, SmokeSpec, Step } from './model.js';
+
+export interface SmokeProblem { line: number; column: number; reason: string; ruleId: string; hint: string }
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+const DEFAULT_TIMEOUT = 60;
+const DEFAULT_EXIT = 0;
+
+export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; problems: SmokeProblem[] } {
+  const problems: SmokeProblem[] = [];
+  const malformed = (line: number, reason: string, hint: string) =>
+    problems.push({ line, column: 1, reason, ruleId: 'malformed-smoke', hint });
+  const name = block.target ?? '';
+  const manifest = typeof block.attrs.manifest === 'string' ? block.attrs.manifest : '';
+  if (!NAME.test(name)) {
+    problems.push({ line: block.line, column: 1, reason: `Unexpected smoke name \`${name}\`, expected lowercase letters, digits and dashes`, ruleId: 'bad-smoke-name', hint: 'name it like `run-wasi-hello` (phases) or `run-capos-hello` (kernel appendix)' });
+  }
+  let timeout: number | undefined;
+  let exit: number | undefined;
+  let differs: Matcher | undefined;
+  const steps: Step[] = [];
+  const forbid: Matcher[] = [];
+  let group: { kind: 'unordered'; line: number; matchers: Matcher[] } | undefined;
+
+  const closeGroup = () => {
+    if (group && group.matchers.length === 0) malformed(group.line, 'Unexpected empty `unordered:` group, expected indented `>` or `~` lines after it', 'indent the lines of the group by two spaces');
+    group = undefined;
+  };
+  const lines = block.value === '' ? [] : block.value.split('\n');
+  lines.forEach((raw, index) => {
+    const line = block.bodyLine + index;
+    if (raw.trim() === '') return;
+    const indented = /^[ \t]/.test(raw);
+    const text = raw.trim();
+    if (indented) {
+      if (!group) { malformed(line, 'Unexpected indented line outside an `unordered:` group, expected a directive at the start of the line', 'remove the indentation or start a group with `unordered:`'); return }
+      const matcher = expectation(text, line, malformed);
+      if (matcher) group.matchers.push(matcher);
+      return;
+    }
+    closeGroup();
+    const setting = /^(timeout|exit|differs):\s*(.*)$/.exec(text);
+    if (setting) {
+      const [, key, value = ''] = setting;
+      if (key === 'timeout') {
+        if (timeout !== undefined) malformed(line, 'Unexpected second `timeout:`, expected one per smoke', 'keep one `timeout:` line');
+        else if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) malformed(line, `Unexpected timeout \`${value}\`, expected a positive number of seconds`, 'write e.g. `timeout: 60`');
+        else timeout = Number(value);
+      } else if (key === 'exit') {
+        if (exit !== undefined) malformed(line, 'Unexpected second `exit:`, expected one per smoke', 'keep one `exit:` line');
+        else if (!/^\d+$/.test(value) || Number(value) > 255) malformed(line, `Unexpected exit status \`${value}\`, expected an integer 0–255`, 'write e.g. `exit: 0`');
+        else exit = Number(value);
+      } else {
+        if (differs !== undefined) malformed(line, 'Unexpected second `differs:`, expected one per smoke', 'keep one `differs:` line');
+        else differs = differsMatcher(value, line, malformed);
+      }
+      return;
+    }
+    if (text === 'unordered:') { group = { kind: 'unordered', line, matchers: [] }; steps.push(group); return }
+    if (text.startsWith('!~')) { const m = regexMatcher(text.slice(2), line, malformed); if (m) forbid.push(m); return }
+    if (text.startsWith('!')) { forbid.push({ kind: 'exact', text: exactText(text.slice(1)), line }); return }
+    const matcher = expectation(text, line, malformed);
+    if (matcher) steps.push({ kind: 'line', matcher });
+  });
+  closeGroup();
+  if (problems.length > 0) return { problems };
+  const spec: SmokeSpec = {
+    name, manifest, timeout: timeout ?? DEFAULT_TIMEOUT, exit: exit ?? DEFAULT_EXIT, steps, forbid,
+    chapter: block.chapter, line: block.line, source,
+  };
+  if (differs) spec.differs = differs;
+  return { spec, problems };
+}
+
+type Malformed = (line: number, reason: string, hint: string) => void;
+
+/** `> exact` or `~ regex` (after trimming the leading indentation). */
+function expectation(text: string, line: number, malformed: Malformed): Matcher | undefined {
+  if (text.startsWith('>')) return { kind: 'exact', text: exactText(text.slice(1)), line };
+  if (text.startsWith('~')) return regexMatcher(text.slice(1), line, malformed);
+  malformed(line, `Unexpected smoke directive \`${text}\`, expected \`> line\`, \`~ regex\`, \`unordered:\`, \`! line\`, \`!~ regex\`, \`timeout:\`, \`exit:\` or \`differs:\``, 'see chapter A.2 for the smoke directives');
+  return undefined;
+}
+
+/** The text after a `>` or `!` marker: one separating space is dropped; trailing blanks, invisible
+ * in a chapter, were already trimmed; everything else is kept exactly. */
+function exactText(rest: string): string {
+  return rest.startsWith(' ') ? rest.slice(1) : rest;
+}
+
+function regexMatcher(rest: string, line: number, malformed: Malformed): Matcher | undefined {
+  const source = exactText(rest);
+  if (source === '') { malformed(line, 'Unexpected empty regex, expected a pattern after `~`', 'write e.g. `~ ^\\[init\\] ok`'); return undefined }
+  try { new RegExp(source) } catch (error) {
+    malformed(line, `Unexpected invalid regex \`${source}\` (${(error as Error).message}), expected a JavaScript regular expression`, 'escape special characters such as `[`, `(` and `.` with `\\`');
+    return undefined;
+  }
+  return { kind: 'regex', text: source, line };
+}
+
+function differsMatcher(value: string, line: number, malformed: Malformed): Matcher | undefined {
+  if (!value.startsWith('~')) { malformed(line, `Unexpected \`differs: ${value}\`, expected \`differs: ~ regex\``, 'write e.g. `differs: ~ random: (\\w+)`'); return undefined }
+  const matcher = regexMatcher(value.slice(1), line, malformed);
+  if (!matcher) return undefined;
+  const groups = new RegExp(`${matcher.text}|`).exec('')!.length - 1;
+  if (groups !== 1) { malformed(line, `Unexpected ${groups} capture groups in \`differs:\`, expected exactly one`, 'wrap the varying part in one `( )` group and use `(?: )` for any other'); return undefined }
+  return matcher;
+}

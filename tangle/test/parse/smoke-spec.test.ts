@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'vitest';
+import { parseSmoke, type Block } from '../../index.js';
+
+function smokeBlock(body: string): Block {
+  return {
+    kind: 'smoke', lang: 'smoke', attrs: { name: 'run-wasi-x', manifest: 'manifests/x.cue' }, value: body,
+    chapter: 'chapters/10-x.md', line: 20, bodyLine: 21, target: 'run-wasi-x', append: false,
+  };
+}
+
+describe('parseSmoke', () => {
+  test('parses every directive with its chapter line', () => {
+    const body = ['timeout: 30', 'exit: 3', '> [kernel] boot', '', '~ ^\\[init\\] \\d+', 'unordered:', '  > [a] one', '  ~ \\[b\\]', '> after',
+      '! [kernel] panic', '!~ fault', 'differs: ~ seed (\\w+)'].join('\n');
+    const { spec, problems } = parseSmoke(smokeBlock(body), 'raw');
+    expect(problems).toEqual([]);
+    expect(spec).toEqual({
+      name: 'run-wasi-x', manifest: 'manifests/x.cue', timeout: 30, exit: 3, chapter: 'chapters/10-x.md', line: 20, source: 'raw',
+      steps: [
+        { kind: 'line', matcher: { kind: 'exact', text: '[kernel] boot', line: 23 } },
+        { kind: 'line', matcher: { kind: 'regex', text: '^\\[init\\] \\d+', line: 25 } },
+        { kind: 'unordered', line: 26, matchers: [{ kind: 'exact', text: '[a] one', line: 27 }, { kind: 'regex', text: '\\[b\\]', line: 28 }] },
+        { kind: 'line', matcher: { kind: 'exact', text: 'after', line: 29 } },
+      ],
+      forbid: [{ kind: 'exact', text: '[kernel] panic', line: 30 }, { kind: 'regex', text: 'fault', line: 31 }],
+      differs: { kind: 'regex', text: 'seed (\\w+)', line: 32 },
+    });
+  });
+
+  test('defaults: timeout 60 s, exit 0; exact lines keep inner spaces, not trailing ones', () => {
+    const { spec } = parseSmoke(smokeBlock('>  two spaces '), 'raw');
+    expect(spec?.timeout).toBe(60);
+    expect(spec?.exit).toBe(0);
+    expect(spec?.steps[0]).toEqual({ kind: 'line', matcher: { kind: 'exact', text: ' two spaces', line: 21 } });
+  });
+
+  test.each([
+    ['exit: -1'], ['exit: 256'], ['timeout: 0'], ['~ [unclosed'], ['differs: ~ (a)(b)'], ['differs: plain'],
+    ['unordered:'], ['  > stray'], ['nonsense'], ['timeout: 1\ntimeout: 2'], ['~ '],
+  ])('refuses %j', (body) => {
+    const { spec, problems } = parseSmoke(smokeBlock(body), 'raw');
+    expect(spec).toBeUndefined();
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) expect(problem.ruleId).toBe('malformed-smoke');
+  });
+});

@@ -15,10 +15,15 @@ pub const E_TOO_LARGE: i32 = -5;
 pub const E_RESULT_TOO_SMALL: i32 = -6;
 /// A transfer descriptor is malformed (part 2).
 pub const E_BAD_TRANSFER: i32 = -7;
-/// The opcode is reserved and not yet served (RECV and RETURN until Endpoint IPC lands).
+/// The named cap does not serve this opcode (RECV or RETURN on a cap that is not an Endpoint).
 pub const E_UNSUPPORTED: i32 = -8;
 /// The ring indices were corrupted; the submission queue was reset.
 pub const E_RING_CORRUPT: i32 = -9;
+
+/// RECV or RETURN through an Endpoint's client facet: only the owner facet may serve.
+pub const E_NOT_OWNER: i32 = -10;
+/// RETURN named a call id this process has not received, or has already returned.
+pub const E_BAD_CALL_ID: i32 = -11;
 
 /// A short lowercase name for a transport error, for diagnostics.
 pub fn name(code: i32) -> &'static str {
@@ -32,6 +37,8 @@ pub fn name(code: i32) -> &'static str {
         E_BAD_TRANSFER => "bad transfer",
         E_UNSUPPORTED => "unsupported opcode",
         E_RING_CORRUPT => "ring corrupted",
+        E_NOT_OWNER => "not the endpoint owner",
+        E_BAD_CALL_ID => "no such call",
         c if c >= 0 => "ok",
         _ => "unknown transport error",
     }

@@ -16,6 +16,34 @@ pub const OP_RELEASE: u8 = 4;
 
 /// Set in `Cqe::flags` when the result buffer holds a serialized `CapException`.
 pub const CQE_EXCEPTION: u32 = 1;
+/// A RECV completion carries the call's method ordinal in bits 16..32 of `Cqe::flags`
+/// (and the call id to RETURN in `Cqe::call_id`).
+pub const CQE_METHOD_SHIFT: u32 = 16;
+
+/// The method ordinal of a RECV completion.
+pub const fn cqe_method(flags: u32) -> u16 {
+    (flags >> CQE_METHOD_SHIFT) as u16
+}
+
+/// `Sqe::flags` on RETURN: the params buffer holds a serialized `CapException`, which the
+/// caller receives with `CQE_EXCEPTION` set.
+pub const SQE_RETURN_EXCEPTION: u8 = 1;
+
+/// Transfer modes of a [`Transfer`] descriptor.
+pub const XFER_COPY: u32 = 0;
+pub const XFER_MOVE: u32 = 1;
+/// Most descriptors one CALL or RETURN may carry.
+pub const MAX_TRANSFERS: u32 = 8;
+
+/// One cap to hand over with a CALL or RETURN; `Sqe::xfer_addr` points at `xfer_count` of them.
+/// COPY leaves the sender's slot alone; MOVE removes it once the kernel accepted the message
+/// (the CALL was queued or delivered, the RETURN matched a call), and never when it was refused.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Transfer {
+    pub cap_id: u32,
+    pub mode: u32,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -84,6 +112,7 @@ const _: () = assert!(core::mem::size_of::<RingHeader>() == 64);
 const _: () = assert!(core::mem::size_of::<Sqe>() == 64);
 const _: () = assert!(core::mem::size_of::<Cqe>() == 32);
 const _: () = assert!(core::mem::size_of::<ResultCap>() == 16);
+const _: () = assert!(core::mem::size_of::<Transfer>() == 8);
 const _: () = assert!(CQ_OFFSET + CQ_ENTRIES as usize * core::mem::size_of::<Cqe>() <= 4096);
 
 /// Cap ids carry a generation so a reused slot is not mistaken for the cap that was there.

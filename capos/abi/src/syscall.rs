@@ -9,3 +9,6 @@ pub const SYS_CAP_ENTER: u64 = 1;
 
 /// `timeout_ns` value meaning "wait as long as it takes".
 pub const WAIT_FOREVER: u64 = u64::MAX;
+
+/// What any other syscall number returns in rax (the process keeps running).
+pub const UNKNOWN_SYSCALL: u64 = u64::MAX;

@@ -1,1 +1,114 @@
-fn main() {}
+//! The capOS kernel.
+//!
+//! Design principles, in order:
+//! 1. User input is hostile: a bad ring entry, pointer or manifest gives that process an error
+//!    or kills it; it never panics the kernel.
+//! 2. Simple over clever: one CPU, interrupts off in ring 0 (except the idle `hlt`), one kernel
+//!    stack, a process is its saved register context, round-robin preemption from a 1 kHz tick.
+//! 3. Portable logic (ring protocol, cap table, ELF, CapSet, heap, console lines) lives in
+//!    `capos-kcore` and is tested on the host; this crate holds only hardware and glue.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+mod arch;
+mod boot;
+mod caps;
+mod entropy;
+mod kcell;
+mod manifest;
+mod mem;
+mod panic;
+mod process;
+mod rtlib;
+mod sched;
+mod serial;
+mod syscall;
+mod time;
+mod trap;
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use caps::Cap;
+use process::{NewGrant, Process};
+
+extern "C" {
+    static __kernel_end: u8;
+}
+
+/// Stops the machine for a problem with the boot inputs (not a kernel bug, but nothing to run).
+fn boot_failed(why: core::fmt::Arguments) -> ! {
+    klog!("boot failed: {}", why);
+    arch::cpu::debug_exit(0x7f)
+}
+
+// region: kmain
+#[no_mangle]
+extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
+    serial::init();
+    klog!("capOS booting");
+    arch::gdt::init(arch::entry::stack_top());
+    arch::idt::init();
+    arch::pic::init_masked();
+    syscall::init();
+    let info = boot::read_start_info(start_info as u64);
+    let kernel_end = core::ptr::addr_of!(__kernel_end) as u64 - mem::KERNEL_VMA;
+    let module = info.module.unwrap_or((0, 0));
+    mem::frame::init(
+        &info.memory[..info.memory_count],
+        [(0x10_0000, kernel_end), (module.0, module.0 + module.1), (0, 0), (0, 0)],
+    );
+    mem::heap::init();
+    let kernel_pml4 = mem::paging::forget_identity_map(boot::boot_pml4_phys());
+    time::init(boot_tsc);
+    klog!(
+        "memory: {} MiB, tsc {} MHz",
+        info.memory[..info.memory_count].iter().map(|r| r.1).sum::<u64>() >> 20,
+        time::tsc_hz() / 1_000_000
+    );
+    let entropy = entropy::init();
+    klog!(
+        "entropy: {}",
+        match entropy {
+            entropy::Source::Rdseed => "rdseed",
+            entropy::Source::Rdrand => "rdrand",
+            entropy::Source::None => "none",
+        }
+    );
+
+    if module.1 == 0 || module.0 + module.1 > mem::DIRECT_MAP_SIZE {
+        boot_failed(format_args!("no manifest module (pass manifest.bin with -initrd)"));
+    }
+    // SAFETY: the initrd lies in the direct map, is reserved from the frame allocator and is
+    // never written, so it can be borrowed for the rest of the run.
+    let bytes = unsafe { mem::phys_slice(module.0, module.1 as usize) };
+    if let Err(e) = manifest::init(bytes) {
+        boot_failed(format_args!("manifest: {e}"));
+    }
+    let m = manifest::get();
+    let init_service =
+        m.service(capos_schema::manifest::INIT).unwrap_or_else(|| boot_failed(format_args!("no init service")));
+    let image = m.binary(init_service.binary).unwrap_or_else(|| boot_failed(format_args!("no init binary")));
+    let init = Process::load(1, "init", image.data, init_grants(entropy, bytes), kernel_pml4)
+        .unwrap_or_else(|e| boot_failed(format_args!("init: {e}")));
+    sched::start(init, kernel_pml4, boot_tsc)
+}
+// endregion: kmain
+
+// region: init-grants
+/// The caps init starts with, in CapSet order. EntropySource only when hardware provides one.
+fn init_grants(entropy: entropy::Source, manifest: &'static [u8]) -> Vec<NewGrant> {
+    let mut grants: Vec<(&str, Cap)> = Vec::new();
+    grants.push(("console", Rc::new(caps::console::Console)));
+    grants.push(("timer", Rc::new(caps::timer::Timer)));
+    if entropy != entropy::Source::None {
+        grants.push(("entropy", Rc::new(caps::entropy::EntropySource)));
+    }
+    grants.push(("bootPackage", Rc::new(caps::boot_package::BootPackage { manifest })));
+    grants.push(("spawner", Rc::new(caps::process::ProcessSpawner)));
+    grants.into_iter().map(|(name, cap)| NewGrant { name: String::from(name), cap }).collect()
+}
+// endregion: init-grants

@@ -1,1 +1,84 @@
-#![no_std]
+//! capos-rt: the runtime every capOS user binary links.
+//!
+//! A binary names its entry and heap size, and gets a [`Runtime`] holding its ring and CapSet:
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! capos_rt::entry!(main);
+//! capos_rt::heap!(1024 * 1024);
+//! fn main(rt: &mut capos_rt::Runtime) -> i32 {
+//!     let console: capos_rt::Console = rt.take("console").unwrap();
+//!     console.write_line("hello").unwrap();
+//!     0
+//! }
+//! ```
+//!
+//! Design rules: the ring memory is the only truth about ring indices (nothing is cached, so a
+//! corrupted ring can be observed and recovered from); every call waits for the completion with
+//! its own `user_data`, keeping others for their waiters; a typed client exists only after its
+//! CapSet entry's interface id matched; dropping a client releases its cap.
+#![cfg_attr(not(test), no_std)]
+extern crate alloc;
+
+pub mod capset;
+pub mod client;
+pub mod error;
+pub mod line;
+pub mod ring;
+pub mod runtime;
+pub mod syscall;
+pub mod transport;
+
+#[cfg(all(feature = "runtime", not(test)))]
+mod mem;
+#[cfg(all(feature = "runtime", not(test)))]
+mod panic;
+#[cfg(all(feature = "runtime", not(test)))]
+mod start;
+
+pub use capos_abi as abi;
+pub use capos_schema as schema;
+pub use client::{
+    Blob, BootPackage, Client, Console, EntropySource, ExitStatus, ProcessHandle, ProcessSpawner, SpawnGrant,
+    SpawnSource, Timer,
+};
+pub use client::{empty_params as encode_empty_params, params as encode_params};
+pub use error::Error;
+pub use runtime::Runtime;
+pub use transport::{Cap, Reply, Transport};
+
+/// The heap allocator. Its memory is the static the binary declares with [`heap!`].
+#[cfg(all(feature = "runtime", not(test)))]
+#[global_allocator]
+static ALLOCATOR: linked_list_allocator::LockedHeap = linked_list_allocator::LockedHeap::empty();
+
+/// Declares the binary's entry point: `fn main(rt: &mut capos_rt::Runtime) -> i32`. The return
+/// value becomes the process exit code.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[no_mangle]
+        pub fn __capos_main(rt: &mut $crate::Runtime) -> i32 {
+            let main: fn(&mut $crate::Runtime) -> i32 = $main;
+            main(rt)
+        }
+    };
+}
+
+/// Declares the heap: `heap!(bytes)` reserves a zero-initialised static of that size (in .bss,
+/// so it costs nothing in the ELF file) and hands it to the allocator at start.
+#[macro_export]
+macro_rules! heap {
+    ($size:expr) => {
+        #[no_mangle]
+        pub fn __capos_heap() -> (*mut u8, usize) {
+            #[repr(C, align(4096))]
+            struct Heap([u8; $size]);
+            static mut HEAP: Heap = Heap([0; $size]);
+            // Only the address is taken here; the runtime calls this once and gives the memory
+            // to the allocator, which is the only user from then on.
+            (core::ptr::addr_of_mut!(HEAP) as *mut u8, $size)
+        }
+    };
+}

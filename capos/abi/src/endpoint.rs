@@ -1,0 +1,14 @@
+//! Endpoint facets as they appear in CapSet entries and result-cap records.
+//!
+//! These ids stand in for the Cap'n Proto interface ids of `interface Endpoint` (the client
+//! facet, which may only CALL) and `interface EndpointOwner` (RECV and RETURN), proposed for
+//! `capos.capnp`; until the schema carries them, they are fixed here and nowhere else.
+
+/// Interface id of an Endpoint's client facet.
+pub const ENDPOINT_CLIENT_ID: u64 = 0xe4d1_9a6b_3c20_7f01;
+/// Interface id of an Endpoint's owner facet.
+pub const ENDPOINT_OWNER_ID: u64 = 0xe4d1_9a6b_3c20_7f02;
+
+/// `ProcessSpawner` method ordinal that creates an Endpoint and returns its owner facet as
+/// result-cap record 0 and a client facet as record 1 (params: an empty struct message).
+pub const SPAWNER_NEW_ENDPOINT: u16 = 1;

@@ -1,0 +1,10 @@
+//! x86_64 specifics: port I/O, MSRs, CPUID, control registers, descriptor tables, entry paths.
+
+pub mod cpu;
+pub mod entry;
+pub mod gdt;
+pub mod idt;
+pub mod pic;
+pub mod port;
+
+pub use entry::{enter_user, TrapFrame, UserContext};

@@ -1,0 +1,186 @@
+//! Endpoint facets: the kernel's face of kcore's [`Endpoint`] state machine.
+//!
+//! An endpoint has two kinds of cap. The **owner facet** may RECV and RETURN; the **client
+//! facet** may only CALL. Attenuation is by facet, not by a rights mask: a process holding only
+//! a client facet has no way to serve or to see other clients' calls.
+//!
+//! Work that touches another process (delivering a call into the server's ring, completing a
+//! caller) cannot happen during the current process's ring pass, which has only that process
+//! borrowed. It is queued as an [`Event`] and the scheduler applies it right after the pass
+//! ([`crate::sched`] `drain_ipc`).
+
+use super::{Cap, KernelCap};
+use crate::kcell::KCell;
+use crate::process::Pid;
+use alloc::rc::{Rc, Weak};
+use alloc::vec::Vec;
+use capos_abi::endpoint::{ENDPOINT_CLIENT_ID, ENDPOINT_OWNER_ID};
+use capos_abi::err::{E_BAD_CALL_ID, E_BAD_TRANSFER, E_NOT_OWNER};
+use capos_kcore::endpoint::{Delivery, Endpoint, EndpointError, Message, Waiter};
+use capos_kcore::ring::{Outcome, PendingCall};
+use capos_schema::exception::{self, ExceptionKind};
+use core::cell::RefCell;
+
+pub type Shared = Rc<RefCell<Endpoint<Cap>>>;
+
+// region: events
+/// Work for the scheduler once the current ring pass is over.
+pub enum Event {
+    /// Write a call into the server's RECV buffer (and, if that fails, fail the caller).
+    Deliver { ep: Shared, delivery: Delivery<Cap> },
+    /// Post a caller's CQE: the server's RETURN, or a disconnection.
+    Complete { to: Waiter, outcome: Outcome<Cap> },
+}
+
+pub static EVENTS: KCell<Vec<Event>> = KCell::new(Vec::new());
+/// Every endpoint ever made, weakly: a process's exit must reach the ones it served.
+static ENDPOINTS: KCell<Vec<Weak<RefCell<Endpoint<Cap>>>>> = KCell::new(Vec::new());
+
+fn push(event: Event) {
+    EVENTS.borrow_mut().push(event);
+}
+
+/// Takes the queued events (the queue is free again while they are applied).
+pub fn take_events() -> Vec<Event> {
+    core::mem::take(&mut *EVENTS.borrow_mut())
+}
+
+fn disconnect(callers: Vec<Waiter>, reason: &str) {
+    for to in callers {
+        push(Event::Complete { to, outcome: Outcome::Exception(exception::encode(ExceptionKind::Disconnected, reason)) });
+    }
+}
+
+/// Process `pid` ended: the calls it had received will never be returned.
+pub fn process_exited(pid: Pid) {
+    let live: Vec<Shared> = {
+        let mut all = ENDPOINTS.borrow_mut();
+        all.retain(|w| w.strong_count() > 0);
+        all.iter().filter_map(Weak::upgrade).collect()
+    };
+    for ep in live {
+        let callers = ep.borrow_mut().process_exited(pid);
+        disconnect(callers, "the server exited during the call");
+    }
+}
+// endregion: events
+
+// region: facets
+/// Creates an endpoint and returns (owner facet, client facet).
+pub fn new_pair() -> (Cap, Cap) {
+    let ep: Shared = Rc::new(RefCell::new(Endpoint::new()));
+    let mut all = ENDPOINTS.borrow_mut();
+    // A dead Weak still pins its allocation: prune here too, so creating and dropping endpoints
+    // in a loop cannot grow the list without bound.
+    all.retain(|w| w.strong_count() > 0);
+    all.push(Rc::downgrade(&ep));
+    drop(all);
+    (Rc::new(Owner { ep: ep.clone() }), Rc::new(Client { ep }))
+}
+
+/// May RECV and RETURN. One object however often it is granted (COPY shares it), so its drop
+/// means the last owner facet is gone and the endpoint closes.
+pub struct Owner {
+    ep: Shared,
+}
+
+/// May only CALL.
+pub struct Client {
+    ep: Shared,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let callers = self.ep.borrow_mut().close();
+        disconnect(callers, "the endpoint has no server any more");
+    }
+}
+
+impl KernelCap for Owner {
+    fn interface_id(&self) -> u64 {
+        ENDPOINT_OWNER_ID
+    }
+    fn call(&self, method: u16, _p: &[u8], _c: &mut super::CallCtx<'_>) -> Result<super::Reply, super::CapError> {
+        Err(super::CapError::no_method("EndpointOwner (it serves with RECV and RETURN)", method))
+    }
+    fn transferable(&self) -> bool {
+        // Only ProcessSpawner grants hand out owner facets; sending one through an endpoint
+        // could park it in its own queue, where the endpoint would keep itself alive.
+        false
+    }
+    fn endpoint(&self) -> Option<Facet<'_>> {
+        Some(Facet::Owner(&self.ep))
+    }
+}
+
+impl KernelCap for Client {
+    fn interface_id(&self) -> u64 {
+        ENDPOINT_CLIENT_ID
+    }
+    fn call(&self, method: u16, _p: &[u8], _c: &mut super::CallCtx<'_>) -> Result<super::Reply, super::CapError> {
+        // Unreachable in practice: the dispatcher routes client-facet CALLs to `call` below.
+        Err(super::CapError::no_method("Endpoint", method))
+    }
+    fn endpoint(&self) -> Option<Facet<'_>> {
+        Some(Facet::Client(&self.ep))
+    }
+}
+
+/// Which side of an endpoint a cap is.
+pub enum Facet<'a> {
+    Owner(&'a Shared),
+    Client(&'a Shared),
+}
+// endregion: facets
+
+// region: ops
+fn refused(kind: ExceptionKind, e: EndpointError) -> Outcome<Cap> {
+    Outcome::Exception(exception::encode(kind, &alloc::format!("{e}")))
+}
+
+/// CALL through a client facet: queued or delivered; refused calls hand their caps back.
+pub fn call(facet: Facet<'_>, caller: Pid, method: u16, params: &[u8], caps: Vec<(Cap, u64)>, pending: PendingCall) -> Outcome<Cap> {
+    let Facet::Client(ep) = facet else {
+        return Outcome::Exception(exception::encode(ExceptionKind::Unimplemented, "an owner facet cannot call"));
+    };
+    let message = Message { method, params: params.to_vec(), caps };
+    match ep.borrow_mut().call(Waiter { pid: caller, pending }, message) {
+        Ok(Some(delivery)) => push(Event::Deliver { ep: ep.clone(), delivery }),
+        Ok(None) => {}
+        Err((e @ EndpointError::Closed, _)) => return refused(ExceptionKind::Disconnected, e),
+        Err((e, _)) => return refused(ExceptionKind::Overloaded, e),
+    }
+    Outcome::Pending
+}
+
+/// RECV through an owner facet.
+pub fn recv(facet: Facet<'_>, server: Pid, pending: PendingCall) -> Outcome<Cap> {
+    let Facet::Owner(ep) = facet else { return Outcome::Refused(E_NOT_OWNER) };
+    match ep.borrow_mut().recv(Waiter { pid: server, pending }) {
+        Ok(Some(delivery)) => push(Event::Deliver { ep: ep.clone(), delivery }),
+        Ok(None) => {}
+        Err(e) => return refused(ExceptionKind::Overloaded, e),
+    }
+    Outcome::Pending
+}
+
+/// RETURN through an owner facet: only the process that received `call_id` may answer it.
+pub fn ret(facet: Facet<'_>, server: Pid, call_id: u32, data: Vec<u8>, exception: bool, caps: Vec<(Cap, u64)>) -> Result<(), i32> {
+    let Facet::Owner(ep) = facet else { return Err(E_NOT_OWNER) };
+    if exception && !caps.is_empty() {
+        return Err(E_BAD_TRANSFER);
+    }
+    let to = ep.borrow_mut().ret(server, call_id).map_err(|_| E_BAD_CALL_ID)?;
+    let outcome = if exception { Outcome::Exception(data) } else { Outcome::Reply { data, caps } };
+    push(Event::Complete { to, outcome });
+    Ok(())
+}
+
+/// A delivered call could not be written into the server: its caller gets a failure.
+pub fn delivery_failed(ep: &Shared, call_id: u32) {
+    if let Some(to) = ep.borrow_mut().abort(call_id) {
+        let why = "the server could not take the call (receive buffer or cap table too small)";
+        push(Event::Complete { to, outcome: Outcome::Exception(exception::encode(ExceptionKind::Failed, why)) });
+    }
+}
+// endregion: ops

@@ -1,0 +1,171 @@
+//! ProcessSpawner and ProcessHandle: starting services from the boot package with exactly
+//! the grants the caller names, and waiting for them to end.
+
+use super::blob::Blob;
+use super::{done, encode, params, CallCtx, Cap, CapError, KernelCap, Reply};
+use crate::process::{ExitCell, ExitStatus, NewGrant, Pid, Process};
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use capos_abi::endpoint::SPAWNER_NEW_ENDPOINT;
+use capos_abi::{GRANT_TEXT_MAX, NAME_MAX};
+use capos_schema::capnp::message::Builder;
+use capos_schema::capos_capnp::{grant, process_handle, process_spawner};
+use capos_schema::ids;
+use capos_schema::manifest::BinaryKind;
+use core::cell::RefCell;
+
+pub struct ProcessSpawner;
+
+// region: spawn
+impl KernelCap for ProcessSpawner {
+    fn interface_id(&self) -> u64 {
+        ids::PROCESS_SPAWNER
+    }
+
+    fn call(&self, method: u16, bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
+        match method {
+            0 => spawn(bytes, ctx),
+            SPAWNER_NEW_ENDPOINT => new_endpoint(bytes),
+            _ => Err(CapError::no_method("ProcessSpawner", method)),
+        }
+    }
+}
+
+// region: new-endpoint
+/// `newEndpoint @1 () -> ()`: a fresh endpoint, owner facet as result cap 0, client facet as
+/// result cap 1. The caller passes them on with COPY grants when it spawns the server and its
+/// clients, then releases its own copies.
+fn new_endpoint(bytes: &[u8]) -> Result<Reply, CapError> {
+    if !bytes.is_empty() {
+        params(bytes)?;
+    }
+    let (owner, client) = super::endpoint::new_pair();
+    let mut out = Builder::new_default();
+    out.init_root::<process_spawner::spawn_results::Builder>();
+    Ok(Reply::Done { data: encode(&out), caps: vec![owner, client] })
+}
+// endregion: new-endpoint
+
+fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
+    let msg = params(bytes)?;
+    let p = msg.get_root::<process_spawner::spawn_params::Reader>()?;
+    let name = p.get_name()?.to_str()?;
+    let binary_name = p.get_binary_name()?.to_str()?;
+    if name.is_empty() || name.len() > NAME_MAX {
+        return Err(CapError::invalid(format!("process name must be 1 to {NAME_MAX} bytes")));
+    }
+    let manifest = crate::manifest::get();
+    let binary =
+        manifest.binary(binary_name).ok_or_else(|| CapError::invalid(format!("no binary named {binary_name}")))?;
+    if binary.kind != BinaryKind::Elf {
+        return Err(CapError::invalid(format!("binary {binary_name} is not an elf")));
+    }
+    let list = p.get_grants()?;
+    if list.len() as usize > capos_abi::capset::MAX_ENTRIES {
+        return Err(CapError::invalid(format!(
+            "{} grants, a capset page holds {}",
+            list.len(),
+            capos_abi::capset::MAX_ENTRIES
+        )));
+    }
+    let mut grants: Vec<NewGrant> = Vec::new();
+    for g in list.iter() {
+        let grant_name = g.get_name()?.to_str()?;
+        if grant_name.is_empty() || grant_name.len() > NAME_MAX || grants.iter().any(|x| x.name == grant_name) {
+            return Err(CapError::invalid(format!("grant name {grant_name:?} empty, too long or repeated")));
+        }
+        let cap = grant_cap(grant_name, g, ctx)?;
+        grants.push(NewGrant { name: String::from(grant_name), cap });
+    }
+    let pid = *ctx.next_pid;
+    let child = Process::load(pid, name, binary.data, grants, ctx.kernel_pml4)
+        .map_err(|e| CapError::failed(format!("spawn {name}: {e}")))?;
+    *ctx.next_pid += 1;
+    let handle: Cap = Rc::new(ProcessHandle { child: pid, exit: child.exit.clone() });
+    ctx.spawned.push(child);
+    let mut out = Builder::new_default();
+    out.init_root::<process_spawner::spawn_results::Builder>();
+    Ok(Reply::Done { data: encode(&out), caps: vec![handle] })
+}
+
+/// Resolves one grant: a COPY of a caller cap, a manifest blob, or inline text.
+fn grant_cap(name: &str, g: grant::Reader<'_>, ctx: &CallCtx<'_>) -> Result<Cap, CapError> {
+    match g.get_source().which()? {
+        grant::source::Cap(id) => {
+            // Owner facets are not transferable on the ring, but a grant is how a server gets one.
+        let grantable = |cap: &Cap| cap.transferable() || cap.endpoint().is_some();
+        ctx.caller_caps.get(id).cloned().filter(grantable).ok_or_else(|| {
+                CapError::invalid(format!("grant {name}: cap id {id:#x} is not a transferable cap of the caller"))
+            })
+        }
+        grant::source::Blob(blob) => {
+            let blob = blob?.to_str()?;
+            let b = crate::manifest::get()
+                .binary(blob)
+                .ok_or_else(|| CapError::invalid(format!("grant {name}: no binary named {blob}")))?;
+            Ok(Rc::new(Blob::Manifest(b.data)))
+        }
+        grant::source::Text(text) => {
+            let text = text?.as_bytes();
+            if text.len() > GRANT_TEXT_MAX {
+                return Err(CapError::invalid(format!("grant {name}: text over {GRANT_TEXT_MAX} bytes")));
+            }
+            Ok(Rc::new(Blob::Text(text.to_vec())))
+        }
+    }
+}
+// endregion: spawn
+
+impl From<capos_schema::capnp::NotInSchema> for CapError {
+    fn from(e: capos_schema::capnp::NotInSchema) -> Self {
+        CapError::invalid(format!("unknown union variant {}", e.0))
+    }
+}
+
+// region: handle
+/// The parent's view of one child. Not transferable in spirit: part 2's transfer code must
+/// refuse to move it (upstream keeps handles with their spawner).
+pub struct ProcessHandle {
+    /// The child's pid (part 2: kill, and refusing transfer of handles by pid).
+    #[allow(dead_code)]
+    pub child: Pid,
+    pub exit: Rc<RefCell<ExitCell>>,
+}
+
+/// The `wait` result message for an exit status.
+pub fn encode_status(status: &ExitStatus) -> Vec<u8> {
+    let mut out = Builder::new_default();
+    let mut s = out.init_root::<process_handle::wait_results::Builder>().init_status();
+    match status {
+        ExitStatus::Exited(code) => s.set_exited(*code),
+        ExitStatus::Faulted(kind) => s.set_faulted(kind.as_str()),
+    }
+    encode(&out)
+}
+
+impl KernelCap for ProcessHandle {
+    fn interface_id(&self) -> u64 {
+        ids::PROCESS_HANDLE
+    }
+
+    /// Handles stay with their spawner, as upstream keeps them.
+    fn transferable(&self) -> bool {
+        false
+    }
+
+    fn call(&self, method: u16, _params: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
+        if method != 0 {
+            return Err(CapError::no_method("ProcessHandle", method));
+        }
+        let mut exit = self.exit.borrow_mut();
+        if let Some(status) = &exit.status {
+            return done(encode_status(status));
+        }
+        exit.waiters.push((ctx.caller, ctx.pending));
+        Ok(Reply::Pending)
+    }
+}
+// endregion: handle

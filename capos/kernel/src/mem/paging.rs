@@ -1,0 +1,165 @@
+//! Four-level x86_64 page tables for user address spaces. The kernel half (PML4 entries
+//! 256-511) is copied from the boot tables into every new space, so those entries point at the
+//! same kernel PDPTs everywhere; the user half is private and built here with 4 KiB pages.
+
+use super::{frame, phys_to_virt};
+
+pub const PRESENT: u64 = 1;
+pub const WRITABLE: u64 = 1 << 1;
+pub const USER: u64 = 1 << 2;
+pub const NO_EXECUTE: u64 = 1 << 63;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+/// Physical memory ran out while building an address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+fn table(phys: u64) -> *mut u64 {
+    phys_to_virt(phys) as *mut u64
+}
+
+fn entry(table_phys: u64, index: u64) -> u64 {
+    // SAFETY: table_phys is a page-table frame and index < 512.
+    unsafe { table(table_phys).add(index as usize).read() }
+}
+
+fn set_entry(table_phys: u64, index: u64, value: u64) {
+    // SAFETY: as for `entry`; the kernel owns every page-table frame.
+    unsafe { table(table_phys).add(index as usize).write(value) }
+}
+
+fn index(va: u64, level: u32) -> u64 {
+    (va >> (12 + 9 * level)) & 511
+}
+
+// region: address-space
+/// One process's page tables, plus the ranges that are mapped on first touch.
+pub struct AddressSpace {
+    pub pml4: u64,
+    /// Zero-filled ranges (.bss, the stack) whose frames are allocated when first touched,
+    /// by the process (a not-present page fault) or by the kernel copying into them.
+    lazy: alloc::vec::Vec<ZeroRange>,
+}
+
+/// `[start, end)`, page aligned, never executable.
+#[derive(Clone, Copy, Debug)]
+pub struct ZeroRange {
+    pub start: u64,
+    pub end: u64,
+    pub writable: bool,
+}
+
+impl AddressSpace {
+    /// A space with the shared kernel half and an empty user half.
+    pub fn new(kernel_pml4: u64) -> Result<Self, OutOfMemory> {
+        let pml4 = frame::alloc().ok_or(OutOfMemory)?;
+        for i in 256..512 {
+            set_entry(pml4, i, entry(kernel_pml4, i));
+        }
+        Ok(AddressSpace { pml4, lazy: alloc::vec::Vec::new() })
+    }
+
+    /// Declares a zero-filled range that costs no memory until touched.
+    pub fn add_zero_range(&mut self, range: ZeroRange) {
+        self.lazy.push(range);
+    }
+
+    /// Backs the page containing `va` with a fresh zeroed frame if it lies in a zero range
+    /// and is not mapped yet. False when `va` is not lazily mapped memory (a real fault) or
+    /// physical memory ran out.
+    pub fn populate(&self, va: u64) -> bool {
+        let Some(r) = self.lazy.iter().find(|r| va >= r.start && va < r.end) else { return false };
+        let page = va & !0xfff;
+        if self.translate(page, false).is_some() {
+            return false;
+        }
+        let Some(frame) = frame::alloc() else { return false };
+        if self.map(page, frame, r.writable, false).is_err() {
+            frame::free(frame);
+            return false;
+        }
+        true
+    }
+
+    /// Maps the user page at `va` to `phys`. Intermediate tables allow everything; the leaf
+    /// entry carries the real permissions (W^X: never writable and executable at once).
+    ///
+    /// Takes `&self`: the tables live in frames reached through the direct map, not in this
+    /// struct, and the kernel never runs two operations on one space at once.
+    pub fn map(&self, va: u64, phys: u64, writable: bool, executable: bool) -> Result<(), OutOfMemory> {
+        debug_assert!(!(writable && executable));
+        let mut t = self.pml4;
+        for level in (1..4).rev() {
+            let i = index(va, level);
+            let e = entry(t, i);
+            t = if e & PRESENT != 0 {
+                e & ADDR_MASK
+            } else {
+                let next = frame::alloc().ok_or(OutOfMemory)?;
+                set_entry(t, i, next | PRESENT | WRITABLE | USER);
+                next
+            };
+        }
+        let mut leaf = phys | PRESENT | USER;
+        if writable {
+            leaf |= WRITABLE;
+        }
+        if !executable {
+            leaf |= NO_EXECUTE;
+        }
+        set_entry(t, index(va, 0), leaf);
+        Ok(())
+    }
+
+    /// The physical address behind user address `va`, if mapped for the user (and writable
+    /// when `write`).
+    pub fn translate(&self, va: u64, write: bool) -> Option<u64> {
+        if va >= capos_abi::addr::USER_END {
+            return None;
+        }
+        let mut t = self.pml4;
+        for level in (0..4).rev() {
+            let e = entry(t, index(va, level));
+            if e & PRESENT == 0 || e & USER == 0 || (write && e & WRITABLE == 0) {
+                return None;
+            }
+            if level == 0 {
+                return Some((e & ADDR_MASK) | (va & 0xfff));
+            }
+            t = e & ADDR_MASK;
+        }
+        None
+    }
+
+    /// Frees every user page and user page table, then the PML4 itself.
+    pub fn destroy(self) {
+        free_level(self.pml4, 3, 256);
+        frame::free(self.pml4);
+    }
+}
+
+/// Frees the frames mapped under entries `0..limit` of a table at `level` (3 = PML4).
+fn free_level(t: u64, level: u32, limit: u64) {
+    for i in 0..limit {
+        let e = entry(t, i);
+        if e & PRESENT == 0 {
+            continue;
+        }
+        let child = e & ADDR_MASK;
+        if level > 0 {
+            free_level(child, level - 1, 512);
+        }
+        frame::free(child);
+    }
+}
+// endregion: address-space
+
+/// Removes the boot identity map (PML4 entry 0) so a null or low pointer in the kernel faults,
+/// and returns the PML4 that now serves as the kernel-half template.
+pub fn forget_identity_map(boot_pml4: u64) -> u64 {
+    set_entry(boot_pml4, 0, 0);
+    // SAFETY: reloading CR3 with the same tables flushes the stale identity translations; the
+    // kernel runs entirely in the higher half by now.
+    unsafe { crate::arch::cpu::set_cr3(boot_pml4) };
+    boot_pml4
+}

@@ -1,0 +1,201 @@
+//! Processes: an address space built from a static ELF, a ring, a cap table, a saved user
+//! context, and the exit cell its ProcessHandles watch.
+
+use crate::arch::UserContext;
+use crate::caps::Cap;
+use crate::mem::frame;
+use crate::mem::paging::{AddressSpace, OutOfMemory, ZeroRange};
+use crate::mem::phys_to_virt;
+use crate::mem::user::UserMem;
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use capos_abi::addr::{CAPSET_ADDR, PAGE_SIZE, RING_ADDR, USER_STACK_SIZE, USER_STACK_TOP};
+use capos_kcore::capset;
+use capos_kcore::captable::CapTable;
+use capos_kcore::console::LineBuffer;
+use capos_kcore::elf::{self, ElfError, Segment};
+use capos_kcore::ring::{PendingCall, RingState};
+use core::cell::RefCell;
+
+pub type Pid = u32;
+
+// region: exit
+/// How a process ended (the schema's ExitStatus).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Faulted(String),
+}
+
+/// Shared between a process and every ProcessHandle for it.
+#[derive(Default)]
+pub struct ExitCell {
+    pub status: Option<ExitStatus>,
+    /// Calls to `ProcessHandle.wait` that arrived before the exit.
+    pub waiters: Vec<(Pid, PendingCall)>,
+}
+// endregion: exit
+
+/// Why a process could not be created.
+#[derive(Debug)]
+pub enum LoadError {
+    Elf(ElfError),
+    CapSet(capset::CapSetError),
+    TooManyCaps,
+    OutOfMemory,
+}
+
+impl core::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LoadError::Elf(e) => write!(f, "bad elf: {e}"),
+            LoadError::CapSet(e) => write!(f, "{e}"),
+            LoadError::TooManyCaps => f.write_str("too many grants"),
+            LoadError::OutOfMemory => f.write_str("out of memory"),
+        }
+    }
+}
+
+impl From<OutOfMemory> for LoadError {
+    fn from(_: OutOfMemory) -> Self {
+        LoadError::OutOfMemory
+    }
+}
+
+/// Why a process is not running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Runnable,
+    /// In `cap_enter`, waiting for `min_complete` CQEs or the deadline (ns since boot).
+    Blocked {
+        min_complete: u32,
+        deadline: Option<u64>,
+    },
+}
+
+/// One named grant for a new process, in CapSet order.
+pub struct NewGrant {
+    pub name: String,
+    pub cap: Cap,
+}
+
+pub struct Process {
+    pub pid: Pid,
+    pub name: String,
+    pub space: AddressSpace,
+    pub ctx: Box<UserContext>,
+    pub ring: RingState,
+    pub caps: CapTable<Cap>,
+    pub console: LineBuffer,
+    pub exit: Rc<RefCell<ExitCell>>,
+    pub state: State,
+}
+
+// region: load
+impl Process {
+    /// Builds a process from an ELF image: segments with their own permissions, a 1 MiB stack
+    /// above an unmapped guard page, the ring page and the read-only CapSet page.
+    pub fn load(
+        pid: Pid,
+        name: &str,
+        image: &[u8],
+        grants: Vec<NewGrant>,
+        kernel_pml4: u64,
+    ) -> Result<Process, LoadError> {
+        let parsed = elf::parse(image).map_err(LoadError::Elf)?;
+        let mut space = AddressSpace::new(kernel_pml4)?;
+        match Self::populate(&mut space, &parsed, image, pid, grants) {
+            Ok((caps, ctx)) => Ok(Process {
+                pid,
+                name: String::from(name),
+                space,
+                ctx,
+                ring: RingState::default(),
+                caps,
+                console: LineBuffer::default(),
+                exit: Rc::new(RefCell::new(ExitCell::default())),
+                state: State::Runnable,
+            }),
+            Err(e) => {
+                space.destroy();
+                Err(e)
+            }
+        }
+    }
+
+    fn populate(
+        space: &mut AddressSpace,
+        parsed: &elf::Image,
+        image: &[u8],
+        pid: Pid,
+        grants: Vec<NewGrant>,
+    ) -> Result<(CapTable<Cap>, Box<UserContext>), LoadError> {
+        for seg in &parsed.segments {
+            load_segment(space, seg, image)?;
+        }
+        // The stack is lazily zero-filled except its top page; the guard page below it is in
+        // no range, so running off the stack is a page fault that kills the process.
+        let stack_bottom = USER_STACK_TOP - USER_STACK_SIZE;
+        space.add_zero_range(ZeroRange { start: stack_bottom, end: USER_STACK_TOP - PAGE_SIZE, writable: true });
+        map_zeroed(space, USER_STACK_TOP - PAGE_SIZE, true)?;
+        map_zeroed(space, RING_ADDR, true)?;
+        capos_kcore::ring::init(&mut UserMem(space)).map_err(|_| LoadError::OutOfMemory)?;
+
+        let mut caps = CapTable::new();
+        let mut entries = Vec::new();
+        for g in grants {
+            let interface_id = g.cap.interface_id();
+            let id = caps.insert(g.cap).map_err(|_| LoadError::TooManyCaps)?;
+            entries.push((g.name, id, interface_id));
+        }
+        let list: Vec<capset::Grant> = entries
+            .iter()
+            .map(|(n, id, iface)| capset::Grant { name: n.as_bytes(), cap_id: *id, interface_id: *iface })
+            .collect();
+        let page = capset::build(&list).map_err(LoadError::CapSet)?;
+        let frame = frame::alloc().ok_or(LoadError::OutOfMemory)?;
+        // SAFETY: the frame was just allocated and is 4096 bytes.
+        unsafe { core::ptr::copy_nonoverlapping(page.as_ptr(), phys_to_virt(frame), 4096) };
+        space.map(CAPSET_ADDR, frame, false, false).inspect_err(|_| frame::free(frame))?;
+
+        let ctx = Box::new(UserContext::new(parsed.entry, USER_STACK_TOP, [RING_ADDR, pid as u64, CAPSET_ADDR]));
+        Ok((caps, ctx))
+    }
+}
+
+fn map_zeroed(space: &mut AddressSpace, va: u64, writable: bool) -> Result<u64, LoadError> {
+    let frame = frame::alloc().ok_or(LoadError::OutOfMemory)?;
+    space.map(va, frame, writable, false).inspect_err(|_| frame::free(frame))?;
+    Ok(frame)
+}
+
+/// Copies one segment page by page; bytes past the file size stay zero (.bss). Pages holding
+/// no file bytes of a non-executable segment become a lazy zero range (a 100 MiB wasm heap
+/// costs nothing until used).
+fn load_segment(space: &mut AddressSpace, seg: &Segment, image: &[u8]) -> Result<(), LoadError> {
+    let (first, end) = seg.pages();
+    let file_start = seg.vaddr;
+    let file_end = seg.vaddr + seg.file_size;
+    let eager_end = if seg.executable { end } else { ((file_end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)).max(first) };
+    if eager_end < end {
+        space.add_zero_range(ZeroRange { start: eager_end, end, writable: seg.writable });
+    }
+    for page in (first..eager_end).step_by(PAGE_SIZE as usize) {
+        let frame = frame::alloc().ok_or(LoadError::OutOfMemory)?;
+        let lo = page.max(file_start);
+        let hi = (page + PAGE_SIZE).min(file_end);
+        if lo < hi {
+            let off = (seg.file_offset + (lo - file_start)) as usize;
+            let src = &image[off..off + (hi - lo) as usize];
+            // SAFETY: the destination lies within the fresh frame (lo - page + len <= 4096).
+            unsafe {
+                core::ptr::copy_nonoverlapping(src.as_ptr(), phys_to_virt(frame).add((lo - page) as usize), src.len())
+            };
+        }
+        space.map(page, frame, seg.writable, seg.executable).inspect_err(|_| frame::free(frame))?;
+    }
+    Ok(())
+}
+// endregion: load

@@ -1,0 +1,326 @@
+//! The process table and the scheduler.
+//!
+//! Round robin with preemption: the current process runs until it blocks in `cap_enter`, exits,
+//! faults or uses up its quantum of [`time::QUANTUM_TICKS`] timer ticks; then the next runnable
+//! process (FIFO) runs. A process is nothing but its saved [`UserContext`], so preemption is a
+//! timer interrupt that saves the context like any other trap and moves the process to the back
+//! of the queue ([`Kernel::tick`]).
+
+use crate::arch::cpu::{self, debug_exit};
+use crate::arch::{enter_user, UserContext};
+use crate::caps::process::encode_status;
+use crate::caps::endpoint::{self, Event};
+use crate::caps::{Cap, KernelDispatch};
+use crate::kcell::KCell;
+use crate::mem::user::UserMem;
+use crate::process::{ExitStatus, Pid, Process, State};
+use crate::{klog, time};
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use capos_abi::ring::CQ_ENTRIES;
+use capos_abi::syscall::WAIT_FOREVER;
+use capos_kcore::captable::CapTable;
+use capos_kcore::endpoint::Delivery;
+use capos_kcore::ring::{self, Outcome, PendingCall, RingState};
+
+pub struct Kernel {
+    procs: BTreeMap<Pid, Process>,
+    run_queue: VecDeque<Pid>,
+    current: Option<Pid>,
+    next_pid: Pid,
+    kernel_pml4: u64,
+    init_pid: Pid,
+    /// Timer ticks the current process has run since it was last picked.
+    slice_ticks: u64,
+}
+
+pub static KERNEL: KCell<Kernel> = KCell::new(Kernel {
+    procs: BTreeMap::new(),
+    run_queue: VecDeque::new(),
+    current: None,
+    next_pid: 1,
+    kernel_pml4: 0,
+    init_pid: 0,
+    slice_ticks: 0,
+});
+
+/// Adopts init and runs it. Never returns.
+pub fn start(init: Process, kernel_pml4: u64, boot_tsc: u64) -> ! {
+    {
+        let mut k = KERNEL.borrow_mut();
+        k.kernel_pml4 = kernel_pml4;
+        k.init_pid = init.pid;
+        k.next_pid = k.next_pid.max(init.pid + 1);
+        k.run_queue.push_back(init.pid);
+        k.procs.insert(init.pid, init);
+    }
+    let us = time::tsc_to_ns(cpu::rdtsc().saturating_sub(boot_tsc)) / 1000;
+    klog!("boot to init: {} us", us);
+    time::start_tick();
+    crate::arch::pic::unmask_timer();
+    schedule()
+}
+
+// region: schedule
+/// Picks the process to run and enters it. When nothing is runnable, halts until the next
+/// timer tick and looks again, so a `cap_enter` timeout costs no CPU while it waits.
+pub fn schedule() -> ! {
+    loop {
+        let mut k = KERNEL.borrow_mut();
+        k.wake_expired(time::now_ns());
+        let keep = k.current.filter(|p| k.procs.get(p).is_some_and(|p| p.state == State::Runnable));
+        let next = keep.or_else(|| {
+            while let Some(pid) = k.run_queue.pop_front() {
+                if k.procs.get(&pid).is_some_and(|p| p.state == State::Runnable) {
+                    return Some(pid);
+                }
+            }
+            None
+        });
+        if let Some(pid) = next {
+            if keep.is_none() {
+                k.slice_ticks = 0;
+            }
+            k.current = Some(pid);
+            let proc = k.procs.get_mut(&pid).expect("runnable process exists");
+            if cpu::cr3() != proc.space.pml4 {
+                // SAFETY: the process's PML4 maps the kernel half exactly like the boot tables.
+                unsafe { cpu::set_cr3(proc.space.pml4) };
+            }
+            let ctx: *mut UserContext = &mut *proc.ctx;
+            drop(k);
+            // SAFETY: the context is boxed inside the process table and nothing touches it
+            // until the process next enters the kernel (one CPU, no interrupts in ring 0).
+            enter_user(unsafe { &mut *ctx });
+        }
+        k.current = None;
+        let deadline = k
+            .procs
+            .values()
+            .filter_map(|p| match p.state {
+                State::Blocked { deadline, .. } => deadline,
+                State::Runnable => None,
+            })
+            .min();
+        drop(k);
+        match deadline {
+            Some(_) => cpu::wait_for_interrupt(),
+            // Processes can wait on each other through endpoints, so this is reachable from
+            // userspace: a deadlock, reported as one rather than as a kernel panic.
+            None => {
+                klog!("deadlock: every process is blocked and nothing can wake them");
+                debug_exit(0x7f)
+            }
+        }
+    }
+}
+// endregion: schedule
+
+impl Kernel {
+    // region: tick
+    /// A timer tick interrupted `pid` in ring 3: once its quantum is used up and another
+    /// process is runnable, it goes to the back of the queue ([`schedule`] then picks the front).
+    pub fn tick(&mut self, pid: Pid) {
+        self.wake_expired(time::now_ns());
+        self.slice_ticks += 1;
+        if self.slice_ticks < time::QUANTUM_TICKS || self.run_queue.is_empty() {
+            return;
+        }
+        self.slice_ticks = 0;
+        self.current = None;
+        self.run_queue.push_back(pid);
+    }
+    // endregion: tick
+
+    /// Returns from `cap_enter` for every blocked process whose deadline has passed.
+    fn wake_expired(&mut self, now: u64) {
+        let expired: Vec<Pid> = self
+            .procs
+            .values()
+            .filter(|p| matches!(p.state, State::Blocked { deadline: Some(d), .. } if d <= now))
+            .map(|p| p.pid)
+            .collect();
+        for pid in expired {
+            self.resume_cap_enter(pid);
+        }
+    }
+
+    /// Ends a process's `cap_enter`: rax = completions available.
+    fn resume_cap_enter(&mut self, pid: Pid) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        let avail = ring::available(&UserMem(&p.space), &p.ring).unwrap_or(0);
+        p.ctx.regs.rax = avail as u64;
+        p.state = State::Runnable;
+        self.run_queue.push_back(pid);
+    }
+
+    /// Saves the trapping process's registers.
+    pub fn save_current(&mut self, frame: &crate::arch::TrapFrame) -> Option<Pid> {
+        let pid = self.current?;
+        self.procs.get_mut(&pid)?.ctx.save(frame);
+        Some(pid)
+    }
+
+    /// Demand-fills a page of `pid`'s zero ranges (see `AddressSpace::populate`).
+    pub fn populate(&mut self, pid: Pid, va: u64) -> bool {
+        self.procs.get(&pid).is_some_and(|p| p.space.populate(va))
+    }
+
+    pub fn ctx_mut(&mut self, pid: Pid) -> Option<&mut UserContext> {
+        self.procs.get_mut(&pid).map(|p| &mut *p.ctx)
+    }
+}
+
+// region: cap-enter
+/// `cap_enter(min_complete, timeout_ns)`: one pass over the ring, then either return at once
+/// or block until enough completions arrive or the timeout passes.
+pub fn cap_enter(k: &mut Kernel, pid: Pid, min_complete: u64, timeout_ns: u64) {
+    ring_pass(k, pid);
+    let Some(p) = k.procs.get_mut(&pid) else { return };
+    let avail = ring::available(&UserMem(&p.space), &p.ring).unwrap_or(0);
+    let min = min_complete.min(CQ_ENTRIES as u64) as u32;
+    let nothing_can_arrive = p.ring.inflight == 0 && timeout_ns == WAIT_FOREVER;
+    if avail >= min || timeout_ns == 0 || nothing_can_arrive {
+        p.ctx.regs.rax = avail as u64;
+        return;
+    }
+    let deadline = (timeout_ns != WAIT_FOREVER).then(|| time::now_ns().saturating_add(timeout_ns));
+    p.state = State::Blocked { min_complete: min, deadline };
+}
+
+/// Processes the SQEs of `pid` and adopts any processes its calls spawned.
+fn ring_pass(k: &mut Kernel, pid: Pid) {
+    let Kernel { procs, next_pid, kernel_pml4, run_queue, .. } = k;
+    let Some(p) = procs.get_mut(&pid) else { return };
+    let mut spawned = Vec::new();
+    let Process { name, space, ring: state, caps, console, .. } = p;
+    let mut d = KernelDispatch {
+        caller: pid,
+        caller_name: name,
+        console,
+        spawned: &mut spawned,
+        next_pid,
+        kernel_pml4: *kernel_pml4,
+    };
+    let ok = ring::submit(&mut UserMem(space), state, caps, &mut d).is_ok();
+    for child in spawned {
+        run_queue.push_back(child.pid);
+        procs.insert(child.pid, child);
+    }
+    if !ok {
+        exit(k, pid, ExitStatus::Faulted("ring page unusable".into()));
+    }
+    drain_ipc(k);
+}
+// endregion: cap-enter
+
+/// Posts a CQE into `pid`'s ring with `post`, then wakes `pid` if its `cap_enter` is now
+/// satisfied. None when the process is gone.
+fn post_to<R>(
+    k: &mut Kernel,
+    pid: Pid,
+    post: impl FnOnce(&mut UserMem, &mut RingState, &mut CapTable<Cap>, &mut KernelDispatch) -> R,
+) -> Option<R> {
+    let kernel_pml4 = k.kernel_pml4;
+    let mut next_pid = k.next_pid;
+    let p = k.procs.get_mut(&pid)?;
+    let mut spawned = Vec::new();
+    let Process { name, space, ring: state, caps, console, .. } = p;
+    let mut d = KernelDispatch {
+        caller: pid,
+        caller_name: name,
+        console,
+        spawned: &mut spawned,
+        next_pid: &mut next_pid,
+        kernel_pml4,
+    };
+    let r = post(&mut UserMem(space), state, caps, &mut d);
+    if let State::Blocked { min_complete, .. } = p.state {
+        if ring::available(&UserMem(&p.space), &p.ring).unwrap_or(0) >= min_complete {
+            k.resume_cap_enter(pid);
+        }
+    }
+    Some(r)
+}
+
+/// Completes a pending call of `pid` and wakes it if its `cap_enter` is now satisfied.
+fn complete(k: &mut Kernel, pid: Pid, pending: PendingCall, outcome: Outcome<Cap>) {
+    post_to(k, pid, |mem, st, caps, d| ring::complete(mem, st, caps, d, pending, outcome));
+}
+
+// region: drain-ipc
+/// Applies the endpoint events queued during a ring pass or an exit: deliveries into servers'
+/// rings and completions of callers. Applying one may queue more (a failed delivery fails its
+/// caller), so it loops until the queue is empty.
+fn drain_ipc(k: &mut Kernel) {
+    loop {
+        let events = endpoint::take_events();
+        if events.is_empty() {
+            return;
+        }
+        for event in events {
+            match event {
+                Event::Complete { to, outcome } => complete(k, to.pid, to.pending, outcome),
+                Event::Deliver { ep, delivery } => {
+                    let Delivery { server, call_id, message } = delivery;
+                    let delivered = post_to(k, server.pid, |mem, st, caps, d| {
+                        let payload = (message.params, message.caps);
+                        ring::deliver(mem, st, caps, d, server.pending, call_id, message.method, payload)
+                    });
+                    if !matches!(delivered, Some(Ok(true))) {
+                        endpoint::delivery_failed(&ep, call_id);
+                    }
+                }
+            }
+        }
+    }
+}
+// endregion: drain-ipc
+
+// region: exit
+/// Ends a process: flushes its console, frees its memory and caps, completes every
+/// `ProcessHandle.wait` on it. Init's end ends the machine.
+pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
+    let Some(mut p) = k.procs.remove(&pid) else { return };
+    if k.current == Some(pid) {
+        k.current = None;
+    }
+    crate::caps::console::flush(&p.name, &mut p.console);
+    if let ExitStatus::Faulted(why) = &status {
+        if why.starts_with("page fault") {
+            klog!("{} (pid {}) killed: {} (rip {:#x})", p.name, pid, why, p.ctx.regs.rip);
+        } else {
+            klog!("{} (pid {}) killed: {}", p.name, pid, why);
+        }
+    }
+    // SAFETY: the kernel template maps the kernel half; the dying space may be the loaded one.
+    unsafe { cpu::set_cr3(k.kernel_pml4) };
+    p.caps.clear();
+    let waiters = {
+        let mut cell = p.exit.borrow_mut();
+        cell.status = Some(status.clone());
+        core::mem::take(&mut cell.waiters)
+    };
+    p.space.destroy();
+    // The caps are gone (a last owner facet closed its endpoint); calls this process received
+    // and never returned are disconnected.
+    endpoint::process_exited(pid);
+    drain_ipc(k);
+    if pid == k.init_pid {
+        match status {
+            ExitStatus::Exited(code) => {
+                klog!("init exited with {}", code);
+                debug_exit((code & 0x7f) as u8)
+            }
+            ExitStatus::Faulted(why) => {
+                klog!("init faulted: {}", why);
+                debug_exit(0x7f)
+            }
+        }
+    }
+    let reply = encode_status(&status);
+    for (waiter, pending) in waiters {
+        complete(k, waiter, pending, Outcome::Reply { data: reply.clone(), caps: Vec::new() });
+    }
+}
+// endregion: exit

@@ -1,0 +1,82 @@
+//! Where every entry from ring 3 (and every kernel fault) lands after the assembly stubs.
+
+use crate::arch::{cpu, pic};
+use crate::arch::entry::VECTOR_SYSCALL;
+use crate::arch::TrapFrame;
+use crate::process::ExitStatus;
+use crate::sched::{self, KERNEL};
+use crate::syscall;
+use alloc::format;
+use alloc::string::String;
+
+fn exception_name(vector: u64) -> &'static str {
+    match vector {
+        0 => "divide error",
+        1 => "debug trap",
+        3 => "breakpoint",
+        4 => "overflow",
+        5 => "bound range exceeded",
+        6 => "invalid opcode",
+        7 => "device not available",
+        8 => "double fault",
+        10 => "invalid tss",
+        11 => "segment not present",
+        12 => "stack fault",
+        13 => "general protection fault",
+        14 => "page fault",
+        16 => "x87 floating point error",
+        17 => "alignment check",
+        18 => "machine check",
+        19 => "simd floating point error",
+        _ => "cpu exception",
+    }
+}
+
+/// The ExitStatus text for a user fault: `page fault at <addr>` or `<kind> at <rip>`.
+fn describe(frame: &TrapFrame, cr2: u64) -> String {
+    match frame.vector {
+        14 => format!("page fault at {cr2:#x}"),
+        v => format!("{} at {:#x}", exception_name(v), frame.rip),
+    }
+}
+
+// region: trap-entry
+/// Returns only for an interrupt that arrived in ring 0, which can happen only inside
+/// `cpu::wait_for_interrupt` (the idle `hlt`): the tick is acknowledged and the scheduler's idle
+/// loop, which holds no kernel state at that point, looks at the clock again.
+#[no_mangle]
+extern "C" fn trap_entry(frame: &mut TrapFrame) {
+    let cr2 = cpu::cr2();
+    if frame.cs & 3 != 3 {
+        match frame.vector {
+            pic::TIMER_VECTOR => return pic::eoi(),
+            v if pic::SPURIOUS_VECTORS.contains(&v) => return,
+            _ => {}
+        }
+        panic!(
+            "{} in kernel at rip {:#x} (error {:#x}, cr2 {:#x})",
+            exception_name(frame.vector),
+            frame.rip,
+            frame.error,
+            cr2
+        );
+    }
+    {
+        let mut k = KERNEL.borrow_mut();
+        let pid = k.save_current(frame).expect("entry from ring 3 without a current process");
+        match frame.vector {
+            VECTOR_SYSCALL => syscall::handle(&mut k, pid),
+            // A not-present fault inside a zero range: back the page and retry the access.
+            14 if frame.error & 1 == 0 && k.populate(pid, cr2) => {}
+            v if v < 32 => sched::exit(&mut k, pid, ExitStatus::Faulted(describe(frame, cr2))),
+            pic::TIMER_VECTOR => {
+                pic::eoi();
+                k.tick(pid);
+            }
+            // Every other line is masked; a spurious IRQ 7/15 needs no acknowledgement.
+            _ => {}
+        }
+    }
+    sched::schedule()
+}
+// endregion: trap-entry

@@ -1,0 +1,69 @@
+//! Typed clients, one per interface of capos.capnp. Each wraps a [`Cap`] whose interface id was
+//! checked, encodes params with capnp, decodes results, and releases the cap when dropped.
+mod blob;
+mod boot_package;
+mod console;
+mod entropy;
+mod process;
+mod timer;
+
+pub use blob::Blob;
+pub use boot_package::BootPackage;
+pub use console::Console;
+pub use entropy::EntropySource;
+pub use process::{ExitStatus, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnSource};
+pub use timer::Timer;
+
+use crate::transport::Cap;
+use alloc::vec::Vec;
+use capnp::message::{Builder, HeapAllocator};
+
+/// A typed view of a cap.
+pub trait Client: Sized {
+    /// The interface id a cap must carry to become this client.
+    const INTERFACE_ID: u64;
+    fn from_cap(cap: Cap) -> Self;
+    fn cap(&self) -> &Cap;
+    fn into_cap(self) -> Cap;
+    /// Releases the cap now and reports the kernel's answer (dropping releases silently).
+    fn release(self) -> Result<(), crate::error::Error> {
+        self.into_cap().release()
+    }
+}
+
+macro_rules! client {
+    ($name:ident, $id:expr) => {
+        impl $crate::client::Client for $name {
+            const INTERFACE_ID: u64 = $id;
+            fn from_cap(cap: $crate::transport::Cap) -> Self {
+                $name { cap }
+            }
+            fn cap(&self) -> &$crate::transport::Cap {
+                &self.cap
+            }
+            fn into_cap(self) -> $crate::transport::Cap {
+                self.cap
+            }
+        }
+    };
+}
+pub(crate) use client;
+
+/// Room for a small result message (a few scalars or an empty struct).
+pub(crate) const SMALL_RESULT: usize = 256;
+/// Room for a result carrying up to `MAX_READ` bytes of data plus framing.
+pub(crate) const DATA_RESULT: usize = capos_abi::MAX_READ + 256;
+
+/// Builds a params message with `fill` and frames it.
+pub fn params(fill: impl FnOnce(&mut Builder<HeapAllocator>)) -> Vec<u8> {
+    let mut message = Builder::new_default();
+    fill(&mut message);
+    capos_schema::wire::to_bytes(&message)
+}
+
+/// A params message whose root is the empty params struct `T` (methods without arguments).
+pub fn empty_params<T: capnp::traits::Owned>() -> Vec<u8> {
+    params(|m| {
+        let _root: T::Builder<'_> = m.init_root();
+    })
+}

@@ -1,0 +1,94 @@
+use super::{client, empty_params, params, Client, SMALL_RESULT};
+use crate::error::Error;
+use crate::transport::Cap;
+use alloc::string::String;
+use capos_schema::capos_capnp::{exit_status, process_handle, process_spawner};
+use capos_schema::ids::PROCESS_HANDLE;
+
+const SPAWN: u16 = 0;
+const WAIT: u16 = 0;
+
+/// Starts processes from the boot package's ELF binaries.
+pub struct ProcessSpawner {
+    cap: Cap,
+}
+client!(ProcessSpawner, capos_schema::ids::PROCESS_SPAWNER);
+
+/// One named cap for the child.
+#[derive(Clone, Copy, Debug)]
+pub struct SpawnGrant<'a> {
+    pub name: &'a str,
+    pub source: SpawnSource<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum SpawnSource<'a> {
+    /// A copy of one of the caller's caps (by cap id).
+    Cap(u32),
+    /// A binaries entry of the boot package, served as a Blob.
+    Blob(&'a str),
+    /// Inline text, served as a Blob.
+    Text(&'a str),
+}
+
+impl ProcessSpawner {
+    /// Starts `binary` as a process called `name` with exactly `grants`, in that CapSet order.
+    pub fn spawn(&self, name: &str, binary: &str, grants: &[SpawnGrant<'_>]) -> Result<ProcessHandle, Error> {
+        let p = params(|m| {
+            let mut root = m.init_root::<process_spawner::spawn_params::Builder>();
+            root.set_name(name);
+            root.set_binary_name(binary);
+            let mut list = root.init_grants(grants.len() as u32);
+            for (i, g) in grants.iter().enumerate() {
+                let mut out = list.reborrow().get(i as u32);
+                out.set_name(g.name);
+                let mut source = out.init_source();
+                match g.source {
+                    SpawnSource::Cap(id) => source.set_cap(id),
+                    SpawnSource::Blob(b) => source.set_blob(b),
+                    SpawnSource::Text(t) => source.set_text(t),
+                }
+            }
+        });
+        let reply = self.cap.call(SPAWN, &p, SMALL_RESULT)?;
+        let first = reply.caps.first().ok_or(Error::BadReply("spawn returned no process handle"))?;
+        // The handle is ours from here on, even if its interface is wrong: wrap it so it is released.
+        let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());
+        if first.interface_id != PROCESS_HANDLE {
+            return Err(Error::BadReply("spawn returned a cap that is not a ProcessHandle"));
+        }
+        Ok(ProcessHandle::from_cap(cap))
+    }
+}
+
+/// How a process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    /// Killed by the kernel; the text says what fault.
+    Faulted(String),
+}
+
+/// A parent's handle on one child.
+pub struct ProcessHandle {
+    cap: Cap,
+}
+client!(ProcessHandle, PROCESS_HANDLE);
+
+impl ProcessHandle {
+    /// Waits until the child ends (returns at once if it already has).
+    pub fn wait(&self) -> Result<ExitStatus, Error> {
+        let p = empty_params::<process_handle::wait_params::Owned>();
+        let reply = self.cap.call(WAIT, &p, SMALL_RESULT)?;
+        let message = reply.payload.read()?;
+        let status = message.get_root::<process_handle::wait_results::Reader>()?.get_status()?;
+        match status.which() {
+            Ok(exit_status::Exited(code)) => Ok(ExitStatus::Exited(code)),
+            Ok(exit_status::Faulted(kind)) => {
+                let kind = kind?.to_str().map_err(|_| Error::Decode(String::from("fault kind is not utf-8")))?;
+                Ok(ExitStatus::Faulted(String::from(kind)))
+            }
+            Err(_) => Err(Error::BadReply("unknown exit status variant")),
+        }
+    }
+}

@@ -1,0 +1,123 @@
+# The capOS schema: every kernel capability interface, the bootstrap records and the boot manifest.
+#
+# Method ids on the ring are the method ordinals below; a cap's interface id is the interface's
+# 64-bit Cap'n Proto id (capnpc's TYPE_ID). Changing an ordinal or an id is an ABI break.
+@0xa67219d17df4bc0d;
+
+# Failure of a call at a valid cap. Sent instead of the method result, flagged by CQE_EXCEPTION.
+struct CapException {
+  type @0 :Type;
+  reason @1 :Text;
+
+  enum Type {
+    failed @0;
+    overloaded @1;
+    disconnected @2;
+    unimplemented @3;
+    invalidArgument @4;
+  }
+}
+
+# The serial console. One writeLine is one atomic line prefixed by the writer's process name.
+interface Console {
+  write @0 (data :Data) -> ();
+  writeLine @1 (text :Text) -> ();
+}
+
+# A monotonic clock in nanoseconds since boot.
+interface Timer {
+  now @0 () -> (ns :UInt64);
+  resolution @1 () -> (ns :UInt64);
+}
+
+# Bytes from a hardware entropy source (never a seeded PRNG).
+interface EntropySource {
+  fill @0 (len :UInt32) -> (data :Data);
+}
+
+# The serialized SystemManifest the system booted with, read in bounded chunks.
+interface BootPackage {
+  manifestSize @0 () -> (size :UInt64);
+  readManifest @1 (offset :UInt64, maxBytes :UInt32) -> (data :Data);
+}
+
+# One named capability handed to a child at spawn.
+struct Grant {
+  name @0 :Text;
+  source :union {
+    cap @1 :UInt32;    # COPY of one of the caller's cap ids
+    blob @2 :Text;     # a binaries entry of the boot package, served as a Blob
+    text @3 :Text;     # bounded inline text, served as a Blob
+  }
+}
+
+# Starts processes from the boot package's ELF binaries. The ProcessHandle of the new process
+# comes back as result-cap record 0 of the call.
+interface ProcessSpawner {
+  spawn @0 (name :Text, binaryName :Text, grants :List(Grant)) -> ();
+}
+
+struct ExitStatus {
+  union {
+    exited @0 :Int32;
+    faulted @1 :Text;  # fault kind, e.g. "page fault at 0x0"
+  }
+}
+
+# The parent's view of one child. wait returns at once when the child already ended.
+interface ProcessHandle {
+  wait @0 () -> (status :ExitStatus);
+}
+
+# Read-only bytes: a binary or text from the manifest.
+interface Blob {
+  size @0 () -> (size :UInt64);
+  read @1 (offset :UInt64, maxBytes :UInt32) -> (data :Data);
+}
+
+# region: manifest
+# The boot manifest, produced by mkmanifest from CUE and carried as the PVH initrd module.
+struct SystemManifest {
+  schemaVersion @0 :UInt32;
+  binaries @1 :List(Binary);
+  initConfig @2 :InitConfig;
+  kernelParams @3 :KernelParams;
+}
+
+struct Binary {
+  name @0 :Text;
+  kind @1 :Kind;
+  data @2 :Data;
+
+  enum Kind {
+    elf @0;
+    blob @1;
+  }
+}
+
+struct InitConfig {
+  services @0 :List(Service);
+}
+
+struct Service {
+  name @0 :Text;
+  binary @1 :Text;
+  grants @2 :List(ManifestGrant);
+}
+
+# A grant as written in the manifest: the source is a kernel cap by name, a binaries entry, or text.
+struct ManifestGrant {
+  name @0 :Text;
+  source :union {
+    kernel @1 :Text;   # "console", "timer", "entropy", "bootPackage", "spawner"
+    blob @2 :Text;
+    text @3 :Text;
+  }
+}
+
+# Knobs for the kernel itself.
+struct KernelParams {
+  # Log every ring completion with a transport error (for debugging hostile input).
+  traceErrors @0 :Bool;
+}
+# endregion: manifest

@@ -1,0 +1,101 @@
+//! Interface ids and kernel cap names.
+//!
+//! An interface id is the 64-bit Cap'n Proto id of the interface (capnpc's `TYPE_ID`). The kernel
+//! writes it into CapSet entries and result-cap records; capos-rt refuses a typed lookup whose id
+//! does not match, so a cap can never be used through the wrong client.
+use crate::capos_capnp as c;
+use capnp::traits::HasTypeId;
+
+pub const CONSOLE: u64 = <c::console::Client as HasTypeId>::TYPE_ID;
+pub const TIMER: u64 = <c::timer::Client as HasTypeId>::TYPE_ID;
+pub const ENTROPY_SOURCE: u64 = <c::entropy_source::Client as HasTypeId>::TYPE_ID;
+pub const BOOT_PACKAGE: u64 = <c::boot_package::Client as HasTypeId>::TYPE_ID;
+pub const PROCESS_SPAWNER: u64 = <c::process_spawner::Client as HasTypeId>::TYPE_ID;
+pub const PROCESS_HANDLE: u64 = <c::process_handle::Client as HasTypeId>::TYPE_ID;
+pub const BLOB: u64 = <c::blob::Client as HasTypeId>::TYPE_ID;
+
+/// A capability the kernel itself serves, named in manifests by [`KernelCap::name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelCap {
+    Console,
+    Timer,
+    Entropy,
+    BootPackage,
+    Spawner,
+}
+
+impl KernelCap {
+    /// Every kernel cap, in the order error messages list them.
+    pub const ALL: [KernelCap; 5] =
+        [KernelCap::Console, KernelCap::Timer, KernelCap::Entropy, KernelCap::BootPackage, KernelCap::Spawner];
+
+    /// The manifest name (`ManifestGrant.source.kernel`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            KernelCap::Console => "console",
+            KernelCap::Timer => "timer",
+            KernelCap::Entropy => "entropy",
+            KernelCap::BootPackage => "bootPackage",
+            KernelCap::Spawner => "spawner",
+        }
+    }
+
+    /// The interface the cap implements.
+    pub const fn interface_id(self) -> u64 {
+        match self {
+            KernelCap::Console => CONSOLE,
+            KernelCap::Timer => TIMER,
+            KernelCap::Entropy => ENTROPY_SOURCE,
+            KernelCap::BootPackage => BOOT_PACKAGE,
+            KernelCap::Spawner => PROCESS_SPAWNER,
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<KernelCap> {
+        KernelCap::ALL.into_iter().find(|cap| cap.name() == name)
+    }
+}
+
+/// The allowed kernel cap names joined for error messages: `console, timer, …`.
+pub const KERNEL_CAP_NAMES: &str = "console, timer, entropy, bootPackage, spawner";
+
+/// A human name for an interface id, for diagnostics.
+pub fn interface_name(id: u64) -> &'static str {
+    match id {
+        CONSOLE => "Console",
+        TIMER => "Timer",
+        ENTROPY_SOURCE => "EntropySource",
+        BOOT_PACKAGE => "BootPackage",
+        PROCESS_SPAWNER => "ProcessSpawner",
+        PROCESS_HANDLE => "ProcessHandle",
+        BLOB => "Blob",
+        _ => "unknown interface",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_distinct_and_match_the_schema_file() {
+        let all = [CONSOLE, TIMER, ENTROPY_SOURCE, BOOT_PACKAGE, PROCESS_SPAWNER, PROCESS_HANDLE, BLOB];
+        for (i, a) in all.iter().enumerate() {
+            assert_ne!(interface_name(*a), "unknown interface");
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        // Cap'n Proto ids always have the top bit set.
+        assert!(all.iter().all(|id| id >> 63 == 1));
+    }
+
+    #[test]
+    fn kernel_cap_names_round_trip() {
+        for cap in KernelCap::ALL {
+            assert_eq!(KernelCap::from_name(cap.name()), Some(cap));
+            assert!(KERNEL_CAP_NAMES.contains(cap.name()));
+        }
+        assert_eq!(KernelCap::from_name("network"), None);
+    }
+}

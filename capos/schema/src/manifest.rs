@@ -1,0 +1,539 @@
+//! Decoding and validating a `SystemManifest`.
+//!
+//! One implementation serves mkmanifest (it re-reads what it packed), the kernel (before it starts
+//! init) and init (before it spawns anything): a manifest corrupted after mkmanifest is refused
+//! with the same message everywhere. Errors carry a field path in the manifest's own terms
+//! (`initConfig.services[1].grants.args.text`), so mkmanifest can point into the CUE file.
+//!
+//! The decoded [`Manifest`] borrows names and data from the message: a kernel can validate a
+//! manifest of many MiB without copying its binaries.
+use crate::capos_capnp::{binary, manifest_grant, system_manifest};
+use crate::ids::{KernelCap, KERNEL_CAP_NAMES};
+use crate::wire;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use capnp::message::{Reader, ReaderSegments};
+use capos_abi::{capset, GRANT_TEXT_MAX, MANIFEST_SCHEMA_VERSION, NAME_MAX};
+use core::fmt;
+
+/// The service the kernel starts; every other service is spawned by it.
+pub const INIT: &str = "init";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest<'a> {
+    pub schema_version: u32,
+    pub binaries: Vec<Binary<'a>>,
+    /// In manifest order, init included.
+    pub services: Vec<Service<'a>>,
+    pub kernel_params: KernelParams,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binary<'a> {
+    pub name: &'a str,
+    pub kind: BinaryKind,
+    pub data: &'a [u8],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryKind {
+    /// A static ELF executable a service can run.
+    Elf,
+    /// Data handed to services as a Blob cap.
+    Blob,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service<'a> {
+    pub name: &'a str,
+    /// Name of an `Elf` entry of `binaries`.
+    pub binary: &'a str,
+    /// In manifest order; the child's CapSet lists them in this order.
+    pub grants: Vec<Grant<'a>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant<'a> {
+    pub name: &'a str,
+    pub source: GrantSource<'a>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantSource<'a> {
+    Kernel(KernelCap),
+    /// Name of a `binaries` entry, served as a Blob.
+    Blob(&'a str),
+    /// Inline text of at most `GRANT_TEXT_MAX` bytes, served as a Blob.
+    Text(&'a str),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelParams {
+    /// The kernel logs each transport error it answers.
+    pub trace_errors: bool,
+}
+
+impl<'a> Manifest<'a> {
+    pub fn binary(&self, name: &str) -> Option<&Binary<'a>> {
+        self.binaries.iter().find(|b| b.name == name)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service<'a>> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The services init spawns, in manifest order.
+    pub fn children(&self) -> impl Iterator<Item = &Service<'a>> {
+        self.services.iter().filter(|s| s.name != INIT)
+    }
+}
+
+/// A manifest problem: where (`path`) and what (`kind`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestError {
+    pub path: String,
+    pub kind: ManifestErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManifestErrorKind {
+    /// The bytes are not a readable SystemManifest message.
+    Malformed(String),
+    /// A text field is not valid UTF-8.
+    NotUtf8,
+    /// An enum field holds a value this schema does not know.
+    UnknownEnumValue(u16),
+    SchemaVersion { found: u32 },
+    EmptyName,
+    NameTooLong { len: usize },
+    Duplicate(String),
+    UnknownBinary(String),
+    /// A service names a binary that is not an ELF executable.
+    NotElf(String),
+    /// An `elf` binary whose bytes do not start with the ELF magic.
+    BadElfMagic,
+    UnknownKernelCap(String),
+    UnknownBlob(String),
+    TextTooLong { len: usize },
+    TooManyGrants { count: usize },
+    NoInit,
+}
+
+impl fmt::Display for ManifestErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(why) => write!(f, "malformed manifest message: {why}"),
+            Self::NotUtf8 => write!(f, "text is not valid utf-8"),
+            Self::UnknownEnumValue(v) => write!(f, "unknown enum value {v}"),
+            Self::SchemaVersion { found } => {
+                write!(f, "schema version {found} is not supported (expected {MANIFEST_SCHEMA_VERSION})")
+            }
+            Self::EmptyName => write!(f, "name is empty"),
+            Self::NameTooLong { len } => write!(f, "name is {len} bytes, the limit is {NAME_MAX}"),
+            Self::Duplicate(name) => write!(f, "duplicate name \"{name}\""),
+            Self::UnknownBinary(name) => write!(f, "no binary named \"{name}\" in binaries"),
+            Self::NotElf(name) => write!(f, "binary \"{name}\" is not of kind elf"),
+            Self::BadElfMagic => write!(f, "data does not start with the ELF magic"),
+            Self::UnknownKernelCap(name) => {
+                write!(f, "unknown kernel cap \"{name}\" (allowed: {KERNEL_CAP_NAMES})")
+            }
+            Self::UnknownBlob(name) => write!(f, "no binary named \"{name}\" in binaries for this blob grant"),
+            Self::TextTooLong { len } => write!(f, "text is {len} bytes, the limit is {GRANT_TEXT_MAX}"),
+            Self::TooManyGrants { count } => {
+                write!(f, "{count} grants, the limit is {}", capset::MAX_ENTRIES)
+            }
+            Self::NoInit => write!(f, "no service named \"{INIT}\" (init is mandatory)"),
+        }
+    }
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.kind)
+    }
+}
+
+fn error(path: impl Into<String>, kind: ManifestErrorKind) -> ManifestError {
+    ManifestError { path: path.into(), kind }
+}
+
+fn malformed(path: &str, e: capnp::Error) -> ManifestError {
+    error(path, ManifestErrorKind::Malformed(e.to_string()))
+}
+
+/// Reads, decodes and validates a framed manifest held in an 8-byte aligned buffer.
+pub fn read(bytes: &[u8]) -> Result<Reader<capnp::serialize::BufferSegments<&[u8]>>, ManifestError> {
+    wire::read(bytes).map_err(|e| malformed("manifest", e))
+}
+
+/// Decodes the message and validates the result; see [`validate`].
+pub fn decode<'a, S: ReaderSegments>(message: &'a Reader<S>) -> Result<Manifest<'a>, ManifestError> {
+    let root = message.get_root::<system_manifest::Reader<'a>>().map_err(|e| malformed("manifest", e))?;
+    let manifest = decode_root(root)?;
+    validate(&manifest)?;
+    Ok(manifest)
+}
+
+fn text<'a>(path: &str, t: capnp::Result<capnp::text::Reader<'a>>) -> Result<&'a str, ManifestError> {
+    t.map_err(|e| malformed(path, e))?.to_str().map_err(|_| error(path, ManifestErrorKind::NotUtf8))
+}
+
+fn decode_root<'a>(root: system_manifest::Reader<'a>) -> Result<Manifest<'a>, ManifestError> {
+    let mut binaries = Vec::new();
+    for (i, b) in root.get_binaries().map_err(|e| malformed("binaries", e))?.iter().enumerate() {
+        binaries.push(decode_binary(&format!("binaries[{i}]"), b)?);
+    }
+    let init_config = root.get_init_config().map_err(|e| malformed("initConfig", e))?;
+    let mut services = Vec::new();
+    let list = init_config.get_services().map_err(|e| malformed("initConfig.services", e))?;
+    for (i, s) in list.iter().enumerate() {
+        let path = format!("initConfig.services[{i}]");
+        let name = text(&format!("{path}.name"), s.get_name())?;
+        let binary = text(&format!("{path}.binary"), s.get_binary())?;
+        let mut grants = Vec::new();
+        let grant_list = s.get_grants().map_err(|e| malformed(&format!("{path}.grants"), e))?;
+        for (j, g) in grant_list.iter().enumerate() {
+            grants.push(decode_grant(&format!("{path}.grants"), j, g)?);
+        }
+        services.push(Service { name, binary, grants });
+    }
+    let params = root.get_kernel_params().map_err(|e| malformed("kernelParams", e))?;
+    Ok(Manifest {
+        schema_version: root.get_schema_version(),
+        binaries,
+        services,
+        kernel_params: KernelParams { trace_errors: params.get_trace_errors() },
+    })
+}
+
+fn decode_binary<'a>(path: &str, b: binary::Reader<'a>) -> Result<Binary<'a>, ManifestError> {
+    let name = text(&format!("{path}.name"), b.get_name())?;
+    let kind = match b.get_kind() {
+        Ok(binary::Kind::Elf) => BinaryKind::Elf,
+        Ok(binary::Kind::Blob) => BinaryKind::Blob,
+        Err(capnp::NotInSchema(v)) => return Err(error(format!("{path}.kind"), ManifestErrorKind::UnknownEnumValue(v))),
+    };
+    let data = b.get_data().map_err(|e| malformed(&format!("{path}.data"), e))?;
+    Ok(Binary { name, kind, data })
+}
+
+fn decode_grant<'a>(parent: &str, index: usize, g: manifest_grant::Reader<'a>) -> Result<Grant<'a>, ManifestError> {
+    let name = text(&format!("{parent}[{index}].name"), g.get_name())?;
+    let path = &keyed_path(parent, index, name);
+    let source = match g.get_source().which() {
+        Ok(manifest_grant::source::Kernel(t)) => {
+            let cap_path = format!("{path}.kernel");
+            let cap_name = text(&cap_path, t)?;
+            match KernelCap::from_name(cap_name) {
+                Some(cap) => GrantSource::Kernel(cap),
+                None => return Err(error(cap_path, ManifestErrorKind::UnknownKernelCap(cap_name.into()))),
+            }
+        }
+        Ok(manifest_grant::source::Blob(t)) => GrantSource::Blob(text(&format!("{path}.blob"), t)?),
+        Ok(manifest_grant::source::Text(t)) => GrantSource::Text(text(&format!("{path}.text"), t)?),
+        Err(capnp::NotInSchema(v)) => return Err(error(format!("{path}.source"), ManifestErrorKind::UnknownEnumValue(v))),
+    };
+    Ok(Grant { name, source })
+}
+
+/// Binaries and grants are structs keyed by name in CUE, so their paths use the name
+/// (`binaries.hello`, `grants.args`); an empty name falls back to the list index.
+fn keyed_path(parent: &str, index: usize, name: &str) -> String {
+    if name.is_empty() {
+        format!("{parent}[{index}]")
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+fn check_name(path: &str, name: &str) -> Result<(), ManifestError> {
+    if name.is_empty() {
+        return Err(error(path, ManifestErrorKind::EmptyName));
+    }
+    if name.len() > NAME_MAX {
+        return Err(error(path, ManifestErrorKind::NameTooLong { len: name.len() }));
+    }
+    Ok(())
+}
+
+// region: validate
+/// Checks every rule a manifest must satisfy: the schema version, names (non-empty, at most
+/// `NAME_MAX` bytes, unique among binaries, among services and within one service's grants),
+/// services naming ELF binaries, blob grants naming binaries, text grants within
+/// `GRANT_TEXT_MAX`, at most a CapSet page of grants, and a service named init.
+pub fn validate(m: &Manifest<'_>) -> Result<(), ManifestError> {
+    if m.schema_version != MANIFEST_SCHEMA_VERSION {
+        return Err(error("schemaVersion", ManifestErrorKind::SchemaVersion { found: m.schema_version }));
+    }
+    for (i, b) in m.binaries.iter().enumerate() {
+        let path = keyed_path("binaries", i, b.name);
+        check_name(&path, b.name)?;
+        if m.binaries[..i].iter().any(|other| other.name == b.name) {
+            return Err(error(path, ManifestErrorKind::Duplicate(b.name.into())));
+        }
+        if b.kind == BinaryKind::Elf && !b.data.starts_with(b"\x7fELF") {
+            return Err(error(format!("binaries.{}.data", b.name), ManifestErrorKind::BadElfMagic));
+        }
+    }
+    for (i, s) in m.services.iter().enumerate() {
+        validate_service(m, &format!("initConfig.services[{i}]"), s)?;
+        if m.services[..i].iter().any(|other| other.name == s.name) {
+            let path = format!("initConfig.services[{i}].name");
+            return Err(error(path, ManifestErrorKind::Duplicate(s.name.into())));
+        }
+    }
+    if m.service(INIT).is_none() {
+        return Err(error("initConfig.services", ManifestErrorKind::NoInit));
+    }
+    Ok(())
+}
+
+fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(), ManifestError> {
+    check_name(&format!("{path}.name"), s.name)?;
+    let binary_path = format!("{path}.binary");
+    match m.binary(s.binary) {
+        None => return Err(error(binary_path, ManifestErrorKind::UnknownBinary(s.binary.into()))),
+        Some(b) if b.kind != BinaryKind::Elf => return Err(error(binary_path, ManifestErrorKind::NotElf(s.binary.into()))),
+        Some(_) => {}
+    }
+    if s.grants.len() > capset::MAX_ENTRIES {
+        return Err(error(format!("{path}.grants"), ManifestErrorKind::TooManyGrants { count: s.grants.len() }));
+    }
+    for (j, g) in s.grants.iter().enumerate() {
+        let grant_path = keyed_path(&format!("{path}.grants"), j, g.name);
+        check_name(&grant_path, g.name)?;
+        if s.grants[..j].iter().any(|other| other.name == g.name) {
+            return Err(error(grant_path, ManifestErrorKind::Duplicate(g.name.into())));
+        }
+        match g.source {
+            GrantSource::Kernel(_) => {}
+            GrantSource::Blob(name) if m.binary(name).is_none() => {
+                return Err(error(format!("{grant_path}.blob"), ManifestErrorKind::UnknownBlob(name.into())));
+            }
+            GrantSource::Blob(_) => {}
+            GrantSource::Text(t) if t.len() > GRANT_TEXT_MAX => {
+                return Err(error(format!("{grant_path}.text"), ManifestErrorKind::TextTooLong { len: t.len() }));
+            }
+            GrantSource::Text(_) => {}
+        }
+    }
+    Ok(())
+}
+// endregion: validate
+
+/// Serializes a manifest (mkmanifest's output, and test manifests for kernel and init tests).
+pub fn encode(m: &Manifest<'_>) -> Vec<u8> {
+    let mut message = capnp::message::Builder::new_default();
+    let mut root = message.init_root::<system_manifest::Builder>();
+    root.set_schema_version(m.schema_version);
+    let mut binaries = root.reborrow().init_binaries(m.binaries.len() as u32);
+    for (i, b) in m.binaries.iter().enumerate() {
+        let mut out = binaries.reborrow().get(i as u32);
+        out.set_name(b.name);
+        out.set_kind(match b.kind {
+            BinaryKind::Elf => binary::Kind::Elf,
+            BinaryKind::Blob => binary::Kind::Blob,
+        });
+        out.set_data(b.data);
+    }
+    let mut services = root.reborrow().init_init_config().init_services(m.services.len() as u32);
+    for (i, s) in m.services.iter().enumerate() {
+        let mut out = services.reborrow().get(i as u32);
+        out.set_name(s.name);
+        out.set_binary(s.binary);
+        let mut grants = out.init_grants(s.grants.len() as u32);
+        for (j, g) in s.grants.iter().enumerate() {
+            let mut grant = grants.reborrow().get(j as u32);
+            grant.set_name(g.name);
+            let mut source = grant.init_source();
+            match g.source {
+                GrantSource::Kernel(cap) => source.set_kernel(cap.name()),
+                GrantSource::Blob(name) => source.set_blob(name),
+                GrantSource::Text(t) => source.set_text(t),
+            }
+        }
+    }
+    root.init_kernel_params().set_trace_errors(m.kernel_params.trace_errors);
+    wire::to_bytes(&message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::AlignedBuf;
+
+    const ELF: &[u8] = b"\x7fELF\x02\x01\x01\0rest";
+
+    fn sample() -> Manifest<'static> {
+        Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            binaries: alloc::vec![
+                Binary { name: "init", kind: BinaryKind::Elf, data: ELF },
+                Binary { name: "hello", kind: BinaryKind::Elf, data: ELF },
+                Binary { name: "words", kind: BinaryKind::Blob, data: b"some words" },
+            ],
+            services: alloc::vec![
+                Service {
+                    name: "init",
+                    binary: "init",
+                    grants: alloc::vec![
+                        Grant { name: "console", source: GrantSource::Kernel(KernelCap::Console) },
+                        Grant { name: "spawner", source: GrantSource::Kernel(KernelCap::Spawner) },
+                    ],
+                },
+                Service {
+                    name: "hello",
+                    binary: "hello",
+                    grants: alloc::vec![
+                        Grant { name: "console", source: GrantSource::Kernel(KernelCap::Console) },
+                        Grant { name: "data", source: GrantSource::Blob("words") },
+                        Grant { name: "args", source: GrantSource::Text("a b c") },
+                    ],
+                },
+            ],
+            kernel_params: KernelParams { trace_errors: true },
+        }
+    }
+
+    fn round_trip(m: &Manifest<'_>) -> Result<(), ManifestError> {
+        let bytes = AlignedBuf::copy_from(&encode(m));
+        let message = read(&bytes)?;
+        let decoded = decode(&message)?;
+        assert_eq!(&decoded, m);
+        Ok(())
+    }
+
+    fn expect_err(m: &Manifest<'_>, path: &str, kind: ManifestErrorKind) {
+        let err = validate(m).unwrap_err();
+        assert_eq!(err, ManifestError { path: path.into(), kind });
+        // The packed form is refused with the same error on the reading side.
+        let bytes = AlignedBuf::copy_from(&encode(m));
+        let message = read(&bytes).unwrap();
+        assert_eq!(decode(&message).unwrap_err().path, path);
+    }
+
+    #[test]
+    fn valid_manifest_round_trips() {
+        round_trip(&sample()).unwrap();
+        let m = sample();
+        assert_eq!(m.children().map(|s| s.name).collect::<Vec<_>>(), ["hello"]);
+    }
+
+    #[test]
+    fn wrong_schema_version_is_refused() {
+        let mut m = sample();
+        m.schema_version = 7;
+        expect_err(&m, "schemaVersion", ManifestErrorKind::SchemaVersion { found: 7 });
+    }
+
+    #[test]
+    fn unknown_blob_names_the_grant() {
+        let mut m = sample();
+        m.services[1].grants[1].source = GrantSource::Blob("nope");
+        expect_err(&m, "initConfig.services[1].grants.data.blob", ManifestErrorKind::UnknownBlob("nope".into()));
+    }
+
+    #[test]
+    fn oversized_text_names_the_grant() {
+        let long = "x".repeat(GRANT_TEXT_MAX + 1);
+        let mut m = sample();
+        m.services[1].grants[2].source = GrantSource::Text(&long);
+        expect_err(&m, "initConfig.services[1].grants.args.text", ManifestErrorKind::TextTooLong { len: GRANT_TEXT_MAX + 1 });
+        let exact = "x".repeat(GRANT_TEXT_MAX);
+        m.services[1].grants[2].source = GrantSource::Text(&exact);
+        round_trip(&m).unwrap();
+    }
+
+    #[test]
+    fn service_binary_must_exist_and_be_elf() {
+        let mut m = sample();
+        m.services[1].binary = "missing";
+        expect_err(&m, "initConfig.services[1].binary", ManifestErrorKind::UnknownBinary("missing".into()));
+        m.services[1].binary = "words";
+        expect_err(&m, "initConfig.services[1].binary", ManifestErrorKind::NotElf("words".into()));
+    }
+
+    #[test]
+    fn elf_binaries_need_the_magic() {
+        let mut m = sample();
+        m.binaries[1].data = b"#!/bin/sh";
+        expect_err(&m, "binaries.hello.data", ManifestErrorKind::BadElfMagic);
+    }
+
+    #[test]
+    fn init_is_mandatory() {
+        let mut m = sample();
+        m.services.remove(0);
+        expect_err(&m, "initConfig.services", ManifestErrorKind::NoInit);
+    }
+
+    #[test]
+    fn duplicates_and_bad_names_are_refused() {
+        let mut m = sample();
+        m.services[1].grants[1].name = "console";
+        expect_err(&m, "initConfig.services[1].grants.console", ManifestErrorKind::Duplicate("console".into()));
+        let mut m = sample();
+        m.services[1].name = "init";
+        expect_err(&m, "initConfig.services[1].name", ManifestErrorKind::Duplicate("init".into()));
+        let mut m = sample();
+        m.binaries[2].name = "hello";
+        expect_err(&m, "binaries.hello", ManifestErrorKind::Duplicate("hello".into()));
+        let long = "n".repeat(NAME_MAX + 1);
+        let mut m = sample();
+        m.services[1].grants[0].name = &long;
+        expect_err(&m, &format!("initConfig.services[1].grants.{long}"), ManifestErrorKind::NameTooLong { len: NAME_MAX + 1 });
+        let mut m = sample();
+        m.services[1].name = "";
+        expect_err(&m, "initConfig.services[1].name", ManifestErrorKind::EmptyName);
+    }
+
+    #[test]
+    fn too_many_grants_are_refused() {
+        let names: Vec<String> = (0..=capset::MAX_ENTRIES).map(|i| format!("g{i}")).collect();
+        let mut m = sample();
+        m.services[1].grants =
+            names.iter().map(|n| Grant { name: n, source: GrantSource::Kernel(KernelCap::Timer) }).collect();
+        expect_err(&m, "initConfig.services[1].grants", ManifestErrorKind::TooManyGrants { count: capset::MAX_ENTRIES + 1 });
+    }
+
+    #[test]
+    fn unknown_kernel_cap_in_the_message_is_refused() {
+        // Build the message by hand: the Manifest type cannot hold an unknown kernel cap.
+        let mut message = capnp::message::Builder::new_default();
+        let mut root = message.init_root::<system_manifest::Builder>();
+        root.set_schema_version(MANIFEST_SCHEMA_VERSION);
+        let mut svc = root.reborrow().init_init_config().init_services(1).get(0);
+        svc.set_name("init");
+        svc.set_binary("init");
+        let mut g = svc.init_grants(1).get(0);
+        g.set_name("net");
+        g.init_source().set_kernel("network");
+        let bytes = AlignedBuf::copy_from(&wire::to_bytes(&message));
+        let reader = read(&bytes).unwrap();
+        let err = decode(&reader).unwrap_err();
+        assert_eq!(err.path, "initConfig.services[0].grants.net.kernel");
+        assert_eq!(
+            format!("{err}"),
+            "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner)"
+        );
+    }
+
+    #[test]
+    fn corrupted_bytes_never_panic() {
+        let good = encode(&sample());
+        // Flip each byte in turn (and truncate at each length): every outcome is Ok or Err.
+        for i in 0..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0xa5;
+            let buf = AlignedBuf::copy_from(&bad);
+            if let Ok(message) = read(&buf) {
+                let _ = decode(&message);
+            }
+            let cut = AlignedBuf::copy_from(&good[..i]);
+            if let Ok(message) = read(&cut) {
+                let _ = decode(&message);
+            }
+        }
+    }
+}

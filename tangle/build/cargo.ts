@@ -1,0 +1,160 @@
+// Cargo steps: capOS binaries (kernel, init, services) cross-built for bare metal with the contract's RUSTFLAGS,
+// host tools (mkmanifest), and capos-wasm for both sides. Cargo always runs from the repo root with --manifest-path
+// so the generated .cargo/config.toml (vendored sources) applies.
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { execa } from 'execa';
+import { cargoStatusLine, runTool, StepError } from './exec.js';
+import type { BuildStep } from './step.js';
+import { exists, listFiles } from './stamp.js';
+
+export const CAPOS_TARGET = 'x86_64-unknown-linux-gnu';
+export const CAPOS_RUSTFLAGS = [
+  '-C relocation-model=static', '-C no-redzone=yes', '-C target-cpu=x86-64', '-C link-arg=-nostartfiles',
+  '-C link-arg=-nostdlib', '-C link-arg=-static', '-C link-arg=-Wl,--build-id=none', '-C link-arg=-Wl,-n',
+  // The kernel is linked in the top 2 GiB; generic alloc code is instantiated inside it, so the whole build needs the
+  // kernel code model (sign-extended 32-bit absolute addresses), which also covers userspace linked at 0x400000.
+  '-C code-model=kernel',
+].join(' ');
+export const PROFILE = 'release';
+
+const SKIP = new Set(['target', '.git', 'node_modules']);
+
+/** Which capos/ packages are capOS programs (everything else with a bin target is a host tool). */
+export function isCaposPackageDir(rel: string): boolean {
+  return rel === 'capos/kernel' || rel === 'capos/init' || rel.startsWith('capos/services/');
+}
+
+interface CargoBin { pkg: string; bin: string; dir: string; features: string[] }
+
+async function cargoBins(root: string, manifest: string): Promise<CargoBin[]> {
+  const r = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline', '--manifest-path', manifest],
+    { cwd: root, reject: false });
+  if (r.exitCode !== 0) {
+    // --offline fails before vendoring when the registry cache lacks something; retry letting cargo decide
+    const r2 = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', manifest], { cwd: root, reject: false });
+    if (r2.exitCode !== 0) throw new StepError('cargo metadata', `cargo metadata for ${manifest} failed:\n${r2.stderr}`);
+    return parseBins(root, r2.stdout);
+  }
+  return parseBins(root, r.stdout);
+}
+
+function parseBins(root: string, json: string): CargoBin[] {
+  const meta = JSON.parse(json) as { packages: { name: string; manifest_path: string; features: Record<string, string[]>;
+    targets: { name: string; kind: string[] }[] }[] };
+  const out: CargoBin[] = [];
+  for (const p of meta.packages) {
+    const dir = relative(root, dirname(p.manifest_path)).split(sep).join('/');
+    for (const t of p.targets) if (t.kind.includes('bin')) out.push({ pkg: p.name, bin: t.name, dir, features: Object.keys(p.features) });
+  }
+  return out;
+}
+
+let toolVersions: Promise<string[]> | undefined;
+/** cargo/rustc versions are part of every cargo stamp: a toolchain change rebuilds. */
+function versions(root: string): Promise<string[]> {
+  toolVersions ??= Promise.all([execa('cargo', ['-V'], { cwd: root }), execa('rustc', ['-V'], { cwd: root })])
+    .then((rs) => rs.map((r) => r.stdout.trim()));
+  return toolVersions;
+}
+
+async function cargoInputs(root: string, dirs: string[]): Promise<string[]> {
+  const files = (await Promise.all(dirs.map((d) => listFiles(root, d, SKIP)))).flat();
+  return [...files, '.cargo/config.toml'];
+}
+
+function cargoArgs(manifest: string, targetDir: string, extra: string[]): string[] {
+  return ['build', '--manifest-path', manifest, '--target-dir', targetDir, `--${PROFILE}`, '-j', '2', ...extra];
+}
+
+async function copyOut(root: string, from: string, to: string): Promise<string> {
+  if (!(await exists(join(root, from)))) throw new StepError(to, `expected cargo to produce ${from}, it is missing`);
+  await mkdir(dirname(join(root, to)), { recursive: true });
+  await copyFile(join(root, from), join(root, to));
+  return to;
+}
+
+/** capOS kernel, init and services → build/capos/<bin> */
+export async function caposStep(root: string): Promise<BuildStep> {
+  const manifest = 'capos/Cargo.toml';
+  return {
+    name: 'capos',
+    extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, PROFILE, ...(await versions(root))],
+    inputs: () => cargoInputs(root, ['capos']),
+    async run() {
+      const bins = (await cargoBins(root, manifest)).filter((b) => isCaposPackageDir(b.dir));
+      if (bins.length === 0) throw new StepError('capos', 'no capOS binaries found in capos/ (kernel, init, services/*)');
+      const pkgs = [...new Set(bins.map((b) => b.pkg))].flatMap((p) => ['-p', p]);
+      await runTool(root, 'capos', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', CAPOS_TARGET, ...pkgs]),
+        { cwd: root, env: { RUSTFLAGS: CAPOS_RUSTFLAGS }, echo: cargoStatusLine });
+      const outDir = `build/cargo/capos/${CAPOS_TARGET}/${PROFILE}`;
+      return Promise.all(bins.map((b) => copyOut(root, `${outDir}/${b.bin}`, `build/capos/${b.bin}`)));
+    },
+  };
+}
+
+/** Host tools in capos/ (mkmanifest …) → build/cargo/host/release/<bin> */
+export async function hostToolsStep(root: string): Promise<BuildStep> {
+  const manifest = 'capos/Cargo.toml';
+  return {
+    name: 'host-tools',
+    extra: [PROFILE, ...(await versions(root))],
+    inputs: () => cargoInputs(root, ['capos']),
+    async run() {
+      const bins = (await cargoBins(root, manifest)).filter((b) => !isCaposPackageDir(b.dir));
+      const pkgs = [...new Set(bins.map((b) => b.pkg))].flatMap((p) => ['-p', p]);
+      if (pkgs.length === 0) return [];
+      await runTool(root, 'host-tools', 'cargo', cargoArgs(manifest, 'build/cargo/host', pkgs),
+        { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine });
+      return bins.map((b) => `build/cargo/host/${PROFILE}/${b.bin}`);
+    },
+  };
+}
+
+export const MKMANIFEST = `build/cargo/host/${PROFILE}/mkmanifest`;
+
+/** capos-wasm is tangled from chapters; present only once its chapter exists. */
+export async function caposWasmSteps(root: string): Promise<BuildStep[]> {
+  const manifest = 'capos-wasm/Cargo.toml';
+  if (!(await exists(join(root, manifest)))) return [];
+  const toml = await readFile(join(root, manifest), 'utf8');
+  // the host runner is built with the `host` feature when the chapter defines one
+  // the chapter decides the features: `capos` selects the capOS process side, `host` the Linux runner
+  const features = toml.split(/^\[features\]/m)[1]?.split(/^\[/m)[0] ?? '';
+  const hasFeature = (f: string) => new RegExp(`^\\s*${f}\\s*=`, 'm').test(features);
+  const hostFeature = hasFeature('host');
+  const caposFeature = hasFeature('capos');
+  const v = await versions(root);
+  // capos-wasm depends on capos/abi, capos/rt, capos/schema by path
+  const inputs = () => cargoInputs(root, ['capos-wasm', 'capos/abi', 'capos/rt', 'capos/schema']);
+  const pickBin = async (): Promise<CargoBin> => {
+    const bins = (await cargoBins(root, manifest)).filter((b) => b.dir === 'capos-wasm');
+    const b = bins.find((x) => x.bin === 'capos-wasm') ?? bins[0];
+    if (!b) throw new StepError('capos-wasm', 'capos-wasm/Cargo.toml defines no binary');
+    return b;
+  };
+  const capos: BuildStep = {
+    name: 'capos-wasm',
+    extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, PROFILE, `features=${caposFeature ? 'capos' : ''}`, ...v],
+    inputs,
+    async run() {
+      const b = await pickBin();
+      await runTool(root, 'capos-wasm', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', CAPOS_TARGET,
+        ...(caposFeature ? ['--features', 'capos'] : []), '--bin', b.bin]),
+        { cwd: root, env: { RUSTFLAGS: CAPOS_RUSTFLAGS }, echo: cargoStatusLine });
+      return [await copyOut(root, `build/cargo/capos/${CAPOS_TARGET}/${PROFILE}/${b.bin}`, 'build/capos-wasm/capos-wasm')];
+    },
+  };
+  const host: BuildStep = {
+    name: 'capos-wasm-host',
+    extra: [PROFILE, `features=${hostFeature ? 'host' : ''}`, ...v],
+    inputs,
+    async run() {
+      const b = await pickBin();
+      await runTool(root, 'capos-wasm-host', 'cargo', cargoArgs(manifest, 'build/cargo/host',
+        [...(hostFeature ? ['--features', 'host'] : []), '--bin', b.bin]), { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine });
+      return [await copyOut(root, `build/cargo/host/${PROFILE}/${b.bin}`, 'build/host/capos-wasm')];
+    },
+  };
+  return [capos, host];
+}

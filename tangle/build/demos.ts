@@ -1,0 +1,67 @@
+// WASI demo programs, one step each, chosen by what demos/<name>/ holds:
+// main.rs → Debian's rustc 1.63 (it has the wasm32-wasi std; rustup's rustc first on PATH does not),
+// main.c → clang-14 with Debian's wasi-libc, *.wat → wat2wasm, go.mod → the machine's Go for wasip1.
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runTool, StepError } from './exec.js';
+import type { BuildStep } from './step.js';
+import { listFiles } from './stamp.js';
+
+export const DEBIAN_RUSTC = '/usr/bin/rustc';
+
+export type DemoKind = 'rust' | 'c' | 'wat' | 'go';
+
+/** Decides how a demo is built from its file names; null when the folder holds nothing buildable. */
+export function demoKind(files: string[]): DemoKind | null {
+  if (files.includes('go.mod')) return 'go';
+  if (files.includes('main.rs')) return 'rust';
+  if (files.includes('main.c')) return 'c';
+  if (files.some((f) => f.endsWith('.wat'))) return 'wat';
+  return null;
+}
+
+/** The command that builds one demo (cwd = repo root except Go, which builds in its module folder). */
+export function demoCommand(name: string, kind: DemoKind, files: string[]): { cmd: string; args: string[]; cwd: string; env?: Record<string, string> } {
+  const dir = `demos/${name}`;
+  const out = `build/demos/${name}.wasm`;
+  switch (kind) {
+    case 'rust':
+      return { cmd: DEBIAN_RUSTC, args: ['--edition', '2021', '--target', 'wasm32-wasi', '-O', '-o', out, `${dir}/main.rs`], cwd: '.' };
+    case 'c':
+      return { cmd: 'clang-14', args: ['--target=wasm32-wasi', '-O2', '-o', out, ...files.filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`)], cwd: '.' };
+    case 'wat': {
+      const wat = files.includes('main.wat') ? 'main.wat' : files.filter((f) => f.endsWith('.wat')).sort()[0]!;
+      return { cmd: 'wat2wasm', args: [`${dir}/${wat}`, '-o', out], cwd: '.' };
+    }
+    case 'go':
+      return { cmd: 'go', args: ['build', '-o', `../../${out}`, '.'], cwd: dir, env: { GOOS: 'wasip1', GOARCH: 'wasm' } };
+  }
+}
+
+export async function demoSteps(root: string): Promise<BuildStep[]> {
+  let names: string[];
+  try {
+    names = (await readdir(join(root, 'demos'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  const steps: BuildStep[] = [];
+  for (const name of names) {
+    const files = (await readdir(join(root, 'demos', name))).sort();
+    const kind = demoKind(files);
+    if (!kind) continue;
+    const c = demoCommand(name, kind, files);
+    steps.push({
+      name: `demo ${name}`,
+      extra: [c.cmd, ...c.args, JSON.stringify(c.env ?? {})],
+      inputs: () => listFiles(root, `demos/${name}`),
+      async run() {
+        await mkdir(join(root, 'build/demos'), { recursive: true });
+        await runTool(root, `demo-${name}`, c.cmd, c.args, { cwd: join(root, c.cwd), ...(c.env ? { env: c.env } : {}) });
+        return [`build/demos/${name}.wasm`];
+      },
+    });
+  }
+  if (steps.length === 0 && names.length > 0) throw new StepError('demos', `demos/ holds folders but none with main.rs, main.c, *.wat or go.mod`);
+  return steps;
+}

@@ -1,0 +1,58 @@
+// The whole build in order: capOS binaries, host tools, capos-wasm (both sides), demos, boot images.
+// Steps run one at a time (two shared cores; cargo already uses both).
+import { caposStep, caposWasmSteps, hostToolsStep } from './cargo.js';
+import { demoSteps } from './demos.js';
+import { imageSteps } from './images.js';
+import { fmtMs, runStep, type BuildStep, type Log, type StepReport } from './step.js';
+
+export class BuildError extends Error {
+  override name = 'BuildError';
+}
+
+export interface BuildOptions {
+  /** extra manifests to image (smokes' manifests) */
+  manifests?: string[];
+  /** only run steps whose name matches (e.g. "image system-hello"); default all */
+  only?: (name: string) => boolean;
+  force?: boolean;
+  log?: Log;
+}
+
+export async function planBuild(root: string, opts: BuildOptions = {}): Promise<BuildStep[]> {
+  const steps = [
+    await caposStep(root),
+    await hostToolsStep(root),
+    ...(await caposWasmSteps(root)),
+    ...(await demoSteps(root)),
+    ...(await imageSteps(root, opts.manifests ?? [])),
+  ];
+  return opts.only ? steps.filter((s) => opts.only!(s.name)) : steps;
+}
+
+export async function buildAll(root: string, opts: BuildOptions = {}): Promise<StepReport[]> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const t0 = performance.now();
+  const steps = await planBuild(root, opts);
+  const reports: StepReport[] = [];
+  const failed: { name: string; error: unknown }[] = [];
+  // Keep going after a failing compile so one run shows every broken step; but images embed the binaries, so
+  // none is made from a partly failed build.
+  for (const s of steps) {
+    if (s.name.startsWith('image ') && failed.length > 0) {
+      log(`  ${s.name}: skipped (an earlier step failed)`);
+      continue;
+    }
+    try {
+      reports.push(await runStep(root, s, log, opts.force));
+    } catch (e) {
+      failed.push({ name: s.name, error: e });
+      log(`  ${s.name}: FAILED`);
+    }
+  }
+  const built = reports.filter((r) => r.status === 'built').length;
+  log(`build: ${steps.length} steps, ${built} built, ${reports.length - built} up to date, ${failed.length} failed, ${fmtMs(performance.now() - t0)}`);
+  if (failed.length > 0) {
+    throw new BuildError(failed.map((f) => (f.error instanceof Error ? f.error.message : String(f.error))).join('\n\n'));
+  }
+  return reports;
+}

@@ -1,0 +1,70 @@
+// npm run bench [-- name …] [--runs N]: boot each benchmark manifest (manifests/system-bench-*.cue) N times under the
+// chosen accelerator, collect the `bench <metric> <value> <unit>` lines its services print, and report medians.
+// Writes results/bench/<manifest stem>.json. Not part of `npm test`.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeError, tangle } from '../build/book.js';
+import { imagePath, imageStem, listManifests } from '../build/images.js';
+import { buildAll } from '../build/plan.js';
+import { writeAtomic } from '../build/stamp.js';
+import { parseFigures, summarize, type Figure } from '../bench/figures.js';
+import { chooseAccelerator } from '../smoke/accel.js';
+import { gitState } from '../smoke/git.js';
+import { boot } from '../smoke/qemu.js';
+import { KERNEL } from '../smoke/runner.js';
+import { repoRoot } from './root.js';
+
+const root = repoRoot();
+const args = process.argv.slice(2);
+const runsAt = args.indexOf('--runs');
+const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
+const names = args.filter((a, i) => !a.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
+
+async function main(): Promise<number> {
+  await tangle(root, console.log);
+  const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-'));
+  const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
+  if (selected.length === 0) {
+    console.log(`bench: no benchmark manifests${names.length ? ` named ${names.join(', ')}` : ''} (manifests/system-bench-*.cue); nothing to measure yet`);
+    return names.length ? 2 : 0;
+  }
+  await buildAll(root, {});
+  const images = selected.map((m) => ({ kernel: KERNEL, initrd: imagePath(m) }));
+  const accel = await chooseAccelerator(images[0]!, root);
+  console.log(`bench: accelerator ${accel.accel} (${accel.reason}); ${runs} boots each`);
+  const git = await gitState(root);
+  let failed = 0;
+  for (const [i, m] of selected.entries()) {
+    const figures: Figure[] = [];
+    const bootMs: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const out = await boot(images[i]!, { accel: accel.accel, timeoutMs: 120_000, cwd: root });
+      if (out.timedOut || out.exitStatus !== 0) {
+        console.log(`  ${imageStem(m)}: boot ${r + 1} failed (${out.timedOut ? 'timeout' : `exit ${out.exitStatus ?? `qemu ${out.qemuStatus}`}`}); last lines:\n` +
+          out.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));
+        failed++;
+        break;
+      }
+      bootMs.push(out.bootMs);
+      figures.push(...parseFigures(out.transcript));
+    }
+    const summary = summarize(figures);
+    const w = Math.max(0, ...summary.map((s) => s.metric.length));
+    console.log(`\n${imageStem(m)} (${accel.accel}, ${bootMs.length} boots):`);
+    for (const s of summary) console.log(`  ${s.metric.padEnd(w)} median ${String(s.median).padStart(10)} ${s.unit}  (min ${s.min}, max ${s.max}, n=${s.runs})`);
+    if (summary.length === 0) console.log('  (no `bench <metric> <value> <unit>` lines printed)');
+    const file = `results/bench/${imageStem(m)}.json`;
+    await writeAtomic(join(root, file), JSON.stringify({ schemaVersion: 1, manifest: m, accelerator: accel.accel, runs: bootMs.length,
+      bootMs, summary, commit: git.commit, dirty: git.dirty, at: new Date().toISOString(),
+      manifestBytes: (await readFile(join(root, imagePath(m)))).length }, null, 2) + '\n');
+    console.log(`  → ${file}`);
+  }
+  return failed ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (e) {
+  console.error(`bench failed: ${describeError(e)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,19 @@
+// npm run build [-- --force] [-- --no-tangle]: tangle the book, then build every step that is out of date.
+import { tangle, describeError } from '../build/book.js';
+import { buildAll } from '../build/plan.js';
+import { fmtMs } from '../build/step.js';
+import { repoRoot } from './root.js';
+
+const args = process.argv.slice(2);
+const root = repoRoot();
+const t0 = performance.now();
+try {
+  console.log('build:');
+  const t = args.includes('--no-tangle') ? null : await tangle(root, console.log);
+  const manifests = t ? t.book.chapters.flatMap((c) => c.smokes.map((s) => s.manifest)) : [];
+  await buildAll(root, { force: args.includes('--force'), manifests });
+  console.log(`build: done in ${fmtMs(performance.now() - t0)}`);
+} catch (e) {
+  console.error(`build failed: ${describeError(e)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,27 @@
+// `cargo test` for the host-testable Rust: the capos crates that build for the host (kcore, abi, schema,
+// mkmanifest) and capos-wasm's host tests (its `host` feature), into build/cargo/host, without capOS RUSTFLAGS.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { repoRoot } from './root.js';
+
+const root = repoRoot();
+const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'mkmanifest'];
+
+async function cargo(args: string[]): Promise<number> {
+  console.log(`cargo ${args.join(' ')}`);
+  const env = { ...process.env, RUSTFLAGS: undefined };
+  const r = await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', reject: false, env, extendEnv: false });
+  return r.exitCode ?? 1;
+}
+
+const meta = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', 'capos/Cargo.toml'], { cwd: root });
+const present = new Set((JSON.parse(meta.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name));
+const pkgs = HOST_TESTED.filter((p) => present.has(p));
+let status = await cargo(['test', '--manifest-path', 'capos/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...pkgs.flatMap((p) => ['-p', p])]);
+const wasmToml = join(root, 'capos-wasm/Cargo.toml');
+if (existsSync(wasmToml)) {
+  const host = /^\s*host\s*=/m.test(readFileSync(wasmToml, 'utf8'));
+  status ||= await cargo(['test', '--manifest-path', 'capos-wasm/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...(host ? ['--features', 'host'] : [])]);
+}
+process.exitCode = status;

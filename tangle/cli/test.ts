@@ -1,0 +1,35 @@
+// npm test (after tangle/setup/setup.sh): tangle, the vitest suites, host `cargo test`, the full smoke, the site
+// build and, once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built).
+// Not the benchmarks.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { printSummary, runStages, type Stage } from './stages.js';
+import { repoRoot } from './root.js';
+
+const root = repoRoot();
+const tsx = 'node_modules/.bin/tsx';
+const vitest = 'node_modules/.bin/vitest';
+
+function browserTests(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.browser.test.ts')).map((f) => join('tangle/test', f));
+}
+
+const browser = browserTests(join(root, 'tangle/test'));
+const stages: Stage[] = [
+  { name: 'tangle', cmd: tsx, args: ['tangle/cli/tangle.ts'] },
+  { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
+  { name: 'vitest', cmd: vitest, args: ['run', '--exclude', '**/*.browser.test.ts'] },
+  { name: 'cargo test', cmd: tsx, args: ['tangle/cli/cargo-tests.ts'], needs: ['tangle'] },
+  { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
+  ...(existsSync(join(root, 'tangle/cli/site.ts')) ? [{ name: 'site', cmd: tsx, args: ['tangle/cli/site.ts'], needs: ['tangle'] }] : []),
+  ...(browser.length ? [{ name: 'browser', cmd: vitest, args: ['run', ...browser], needs: ['site'] }] : []),
+];
+const t0 = performance.now();
+const results = await runStages(root, 'test', stages);
+printSummary('test', results);
+const failed = results.filter((r) => r.status !== 'passed');
+console.log(`\ntest: ${results.length} stages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+// the plain closing line CI reads
+console.log(`stages: ${results.length - failed.length} passed, ${failed.length} failed`);
+process.exitCode = failed.length > 0 ? 1 : 0;

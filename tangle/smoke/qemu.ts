@@ -1,0 +1,105 @@
+// Boots one image in QEMU with the contract's command line, captures the serial console (stdio), enforces a hard
+// timeout by killing QEMU's whole process group, and decodes init's exit code from isa-debug-exit.
+import { execa } from 'execa';
+import { splitTranscript } from './check.js';
+
+export type Accelerator = 'tcg' | 'kvm';
+
+export interface BootImage { kernel: string; initrd: string }
+
+export interface BootOptions {
+  accel: Accelerator;
+  timeoutMs: number;
+  cwd: string;
+  /** called with each chunk of serial output as it arrives (live progress; optional) */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface BootOutcome {
+  transcript: string[];
+  raw: string;
+  /** QEMU's own exit status (null when killed by a signal) */
+  qemuStatus: number | null;
+  /** init's exit code as written to isa-debug-exit: (status-1)/2 when QEMU's status is odd */
+  exitStatus: number | null;
+  timedOut: boolean;
+  bootMs: number;
+  stderr: string;
+}
+
+export const QEMU = 'qemu-system-x86_64';
+
+/** The contract's QEMU line; only -accel varies. */
+export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
+  return ['-accel', accel, '-cpu', 'qemu64,+rdrand', '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
+    '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
+}
+
+/** isa-debug-exit makes QEMU exit with (v << 1) | 1; any even status is QEMU's own (0 = guest powered off). */
+export function decodeExit(qemuStatus: number | null): number | null {
+  if (qemuStatus === null || qemuStatus % 2 === 0) return null;
+  return (qemuStatus - 1) / 2;
+}
+
+// QEMU runs in its own process group (so a timeout can kill it whole); if this process is interrupted, take the
+// groups we started down with us instead of leaving guests running.
+const live = new Set<number>();
+let hooked = false;
+function track(pid: number | undefined): void {
+  if (pid === undefined) return;
+  live.add(pid);
+  if (hooked) return;
+  hooked = true;
+  const killAll = () => { for (const p of live) { try { process.kill(-p, 'SIGKILL'); } catch { /* already gone */ } } };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
+}
+
+export async function boot(image: BootImage, opts: BootOptions): Promise<BootOutcome> {
+  const started = performance.now();
+  const child = execa(QEMU, qemuArgs(image, opts.accel), {
+    cwd: opts.cwd,
+    stdin: 'ignore',
+    buffer: true,
+    reject: false,
+    // own process group, so a hard timeout can kill QEMU and anything it started in one signal
+    detached: true,
+    encoding: 'utf8',
+    stripFinalNewline: false,
+  });
+  track(child.pid);
+  let raw = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const s = chunk.toString('utf8');
+    raw += s;
+    opts.onOutput?.(s);
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, opts.timeoutMs);
+  const result = await child;
+  clearTimeout(timer);
+  if (child.pid !== undefined) live.delete(child.pid);
+  const bootMs = Math.round(performance.now() - started);
+  if (result.failed && result.exitCode === undefined && !timedOut && result.signal === undefined) {
+    // QEMU could not be started at all (missing binary, bad cwd): not a guest failure, say so plainly
+    throw new Error(`could not start ${QEMU}: ${result.shortMessage ?? result.message}`);
+  }
+  const qemuStatus = timedOut ? null : (result.exitCode ?? null);
+  return {
+    transcript: splitTranscript(raw),
+    raw,
+    qemuStatus,
+    exitStatus: timedOut ? null : decodeExit(qemuStatus),
+    timedOut,
+    bootMs,
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+  };
+}

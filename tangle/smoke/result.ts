@@ -1,0 +1,177 @@
+// The smoke result file format (results/smoke/<name>.json): written by the smoke runner, read by the site
+// and by `npm run stamp`. The validator is strict so a stale or hand-edited file fails loudly, naming the field.
+import { createHash } from 'node:crypto';
+import type { Book, SmokeSpec, TangledFile } from '../parse/model.js';
+
+export interface AssertionResult {
+  kind: 'line' | 'unordered' | 'forbid' | 'exit' | 'differs' | 'timeout';
+  text: string;
+  chapterLine: number;
+  ok: boolean;
+  transcriptLine?: number;
+  detail?: string;
+}
+
+export interface SmokeInputs { smoke: string; tangled: string; image: string }
+
+export interface SmokeResult {
+  schemaVersion: 1;
+  name: string;
+  chapter: string;
+  chapterLine: number;
+  manifest: string;
+  ok: boolean;
+  assertions: AssertionResult[];
+  exitStatus: number | null;
+  qemuStatus: number | null;
+  timedOut: boolean;
+  accelerator: 'tcg' | 'kvm';
+  bootMs: number;
+  totalMs: number;
+  transcript: string[];
+  transcript2?: string[];
+  commit: string;
+  dirty: boolean;
+  startedAt: string;
+  inputs: SmokeInputs;
+  inputsHash: string;
+}
+
+export class SmokeResultError extends Error {
+  constructor(readonly file: string, readonly field: string, reason: string) {
+    super(`${file}: ${field}: ${reason}`);
+    this.name = 'SmokeResultError';
+  }
+}
+
+const ASSERTION_KINDS = new Set(['line', 'unordered', 'forbid', 'exit', 'differs', 'timeout']);
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// Small field readers: each throws SmokeResultError naming the file and the dotted field path.
+function fieldReader(file: string) {
+  const fail = (field: string, reason: string): never => {
+    throw new SmokeResultError(file, field, reason);
+  };
+  return {
+    fail,
+    str(o: Obj, k: string, at: string): string {
+      const v = o[k];
+      return typeof v === 'string' ? v : fail(at + k, `expected a string, got ${describe(v)}`);
+    },
+    bool(o: Obj, k: string, at: string): boolean {
+      const v = o[k];
+      return typeof v === 'boolean' ? v : fail(at + k, `expected a boolean, got ${describe(v)}`);
+    },
+    num(o: Obj, k: string, at: string): number {
+      const v = o[k];
+      return typeof v === 'number' && Number.isFinite(v) ? v : fail(at + k, `expected a number, got ${describe(v)}`);
+    },
+    numOrNull(o: Obj, k: string, at: string): number | null {
+      const v = o[k];
+      if (v === null) return null;
+      return typeof v === 'number' && Number.isFinite(v) ? v : fail(at + k, `expected a number or null, got ${describe(v)}`);
+    },
+    strList(o: Obj, k: string, at: string): string[] {
+      const v = o[k];
+      if (!Array.isArray(v)) return fail(at + k, `expected a list of strings, got ${describe(v)}`);
+      v.forEach((s, i) => { if (typeof s !== 'string') fail(`${at}${k}[${i}]`, `expected a string, got ${describe(s)}`); });
+      return v as string[];
+    },
+  };
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (field missing)';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'string' ? `the string ${JSON.stringify(v).slice(0, 40)}` : typeof v;
+}
+
+/** Checks every field of a parsed results file; returns it typed or throws naming `file` and the bad field. */
+export function validateSmokeResult(json: unknown, file: string): SmokeResult {
+  const r = fieldReader(file);
+  if (!isObj(json)) return r.fail('(root)', `expected an object, got ${describe(json)}`);
+  if (json.schemaVersion !== 1) r.fail('schemaVersion', `expected 1, got ${describe(json.schemaVersion)}`);
+  const accelerator = r.str(json, 'accelerator', '');
+  if (accelerator !== 'tcg' && accelerator !== 'kvm') r.fail('accelerator', `expected "tcg" or "kvm", got ${JSON.stringify(accelerator)}`);
+  const rawAssertions = json.assertions;
+  if (!Array.isArray(rawAssertions)) return r.fail('assertions', `expected a list, got ${describe(rawAssertions)}`);
+  const assertions: AssertionResult[] = rawAssertions.map((a, i) => {
+    const at = `assertions[${i}].`;
+    if (!isObj(a)) return r.fail(`assertions[${i}]`, `expected an object, got ${describe(a)}`);
+    const kind = r.str(a, 'kind', at);
+    if (!ASSERTION_KINDS.has(kind)) r.fail(at + 'kind', `unknown kind ${JSON.stringify(kind)}`);
+    const out: AssertionResult = {
+      kind: kind as AssertionResult['kind'],
+      text: r.str(a, 'text', at),
+      chapterLine: r.num(a, 'chapterLine', at),
+      ok: r.bool(a, 'ok', at),
+    };
+    if (a.transcriptLine !== undefined) out.transcriptLine = r.num(a, 'transcriptLine', at);
+    if (a.detail !== undefined) out.detail = r.str(a, 'detail', at);
+    return out;
+  });
+  const inputsRaw = json.inputs;
+  if (!isObj(inputsRaw)) return r.fail('inputs', `expected an object, got ${describe(inputsRaw)}`);
+  const result: SmokeResult = {
+    schemaVersion: 1,
+    name: r.str(json, 'name', ''),
+    chapter: r.str(json, 'chapter', ''),
+    chapterLine: r.num(json, 'chapterLine', ''),
+    manifest: r.str(json, 'manifest', ''),
+    ok: r.bool(json, 'ok', ''),
+    assertions,
+    exitStatus: r.numOrNull(json, 'exitStatus', ''),
+    qemuStatus: r.numOrNull(json, 'qemuStatus', ''),
+    timedOut: r.bool(json, 'timedOut', ''),
+    accelerator: accelerator as 'tcg' | 'kvm',
+    bootMs: r.num(json, 'bootMs', ''),
+    totalMs: r.num(json, 'totalMs', ''),
+    transcript: r.strList(json, 'transcript', ''),
+    commit: r.str(json, 'commit', ''),
+    dirty: r.bool(json, 'dirty', ''),
+    startedAt: r.str(json, 'startedAt', ''),
+    inputs: {
+      smoke: r.str(inputsRaw, 'smoke', 'inputs.'),
+      tangled: r.str(inputsRaw, 'tangled', 'inputs.'),
+      image: r.str(inputsRaw, 'image', 'inputs.'),
+    },
+    inputsHash: r.str(json, 'inputsHash', ''),
+  };
+  if (json.transcript2 !== undefined) result.transcript2 = r.strList(json, 'transcript2', '');
+  return result;
+}
+
+export function sha256(...parts: (string | Uint8Array)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+/**
+ * The inputs a result was produced from. smoke = the smoke block's raw text; tangled = every tangled file sorted by
+ * path (path and content, NUL-separated so concatenations cannot collide); image = kernel bytes + manifest.bin bytes
+ * (empty string when not known, e.g. on the site which never sees build/). Front matter is not part of any of them,
+ * so writing a stamp never makes a result stale. `book` is accepted for callers that have it; the hashes do not need it.
+ */
+export function computeInputs(_book: Book | null, tangled: TangledFile[], smoke: SmokeSpec, imageBytes?: Uint8Array): SmokeInputs {
+  const h = createHash('sha256');
+  for (const f of [...tangled].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    h.update(f.path).update('\0').update(f.content).update('\0');
+  }
+  return {
+    smoke: sha256(smoke.source),
+    tangled: h.digest('hex'),
+    image: imageBytes ? sha256(imageBytes) : '',
+  };
+}
+
+/** One hash over all three inputs (what a result is keyed by). */
+export function hashInputs(inputs: SmokeInputs): string {
+  return sha256(`smoke:${inputs.smoke}\ntangled:${inputs.tangled}\nimage:${inputs.image}\n`);
+}

@@ -1,0 +1,46 @@
+// Writes the fixture smoke results the site tests build from: one passing and one failing result made from the
+// fixture chapters as they are (so they are current), one result whose smoke block has since changed (stale), and
+// none for the fourth smoke (missing). Inputs are computed with the smoke runner's own computeInputs.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadBook, tangleBook } from '../../index.js';
+import { computeInputs, hashInputs, sha256, type AssertionResult, type SmokeResult } from '../../smoke/result.js';
+
+export const FIXTURE_BOOK = path.resolve(import.meta.dirname, 'fixtures', 'book');
+
+export const FIXTURE_STATES = { 'fix-pass': 'pass', 'fix-fail': 'fail', 'fix-stale': 'stale', 'fix-missing': 'missing' } as const;
+
+export async function writeFixtureResults(dir: string): Promise<void> {
+  const book = await loadBook(FIXTURE_BOOK);
+  const tangled = tangleBook(book);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const chapter of book.chapters) {
+    for (const spec of chapter.smokes) {
+      const want = FIXTURE_STATES[spec.name as keyof typeof FIXTURE_STATES];
+      if (want === 'missing' || want === undefined) continue;
+      const inputs = computeInputs(book, tangled, spec);
+      if (want === 'stale') inputs.smoke = sha256('an older version of the smoke block');
+      const ok = want !== 'fail';
+      const assertions: AssertionResult[] = spec.steps.map((s, i) => {
+        const m = s.kind === 'line' ? s.matcher : s.matchers[0]!;
+        return { kind: s.kind, text: m.text, chapterLine: m.line, ok, transcriptLine: ok ? i + 3 : undefined, detail: ok ? undefined : 'not found in the transcript' };
+      });
+      assertions.push({ kind: 'exit', text: `exit ${spec.exit}`, chapterLine: spec.line + 2, ok: true });
+      const result: SmokeResult = {
+        schemaVersion: 1, name: spec.name, chapter: spec.chapter, chapterLine: spec.line, manifest: spec.manifest, ok,
+        assertions, exitStatus: 0, qemuStatus: 1, timedOut: false, accelerator: 'tcg', bootMs: 93, totalMs: 412,
+        transcript: ['[kernel] capos booting', '[kernel] starting init', '[init] hello', '[kernel] init exited with 0'],
+        commit: 'fedcba98', dirty: false, startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
+      };
+      await writeFile(path.join(dir, `${spec.name}.json`), JSON.stringify(result, null, 2) + '\n');
+    }
+  }
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const dir = process.argv[2];
+  if (!dir) throw new Error('usage: tsx tangle/test/site/fixture-results.ts <results dir>');
+  await writeFixtureResults(path.resolve(dir));
+  console.log(`fixture results written to ${dir}`);
+}

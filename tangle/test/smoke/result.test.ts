@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { SmokeSpec, TangledFile } from '../../parse/model.js';
+import { computeInputs, hashInputs, validateSmokeResult, type SmokeResult } from '../../smoke/result.js';
+import { summaryTable, failures } from '../../smoke/report.js';
+
+const good: SmokeResult = {
+  schemaVersion: 1, name: 'run-capos-hello', chapter: 'chapters/90-a1-kernel.md', chapterLine: 40,
+  manifest: 'manifests/system-capos-hello.cue', ok: false,
+  assertions: [
+    { kind: 'line', text: '> [hello] hi', chapterLine: 42, ok: true, transcriptLine: 3 },
+    { kind: 'exit', text: 'exit: 0', chapterLine: 40, ok: false, detail: 'expected exit status 0, got 1' },
+  ],
+  exitStatus: 1, qemuStatus: 3, timedOut: false, accelerator: 'tcg', bootMs: 120, totalMs: 150,
+  transcript: ['[kernel] boot', '[init] x', '[hello] hi'], commit: 'abcd1234', dirty: false,
+  startedAt: '2026-11-26T06:00:00.000Z', inputs: { smoke: 'a', tangled: 'b', image: 'c' }, inputsHash: 'd',
+};
+
+describe('validateSmokeResult', () => {
+  it('accepts a well-formed result', () => {
+    expect(validateSmokeResult(JSON.parse(JSON.stringify(good)), 'r.json')).toEqual(good);
+  });
+  it('names the file and the bad field', () => {
+    const bad = JSON.parse(JSON.stringify(good));
+    bad.assertions[1].chapterLine = '40';
+    expect(() => validateSmokeResult(bad, 'results/smoke/x.json')).toThrow('results/smoke/x.json: assertions[1].chapterLine: expected a number');
+    const noAccel = { ...good, accelerator: 'hvf' };
+    expect(() => validateSmokeResult(noAccel, 'f.json')).toThrow('f.json: accelerator:');
+    const { commit: _c, ...noCommit } = good;
+    expect(() => validateSmokeResult(noCommit, 'f.json')).toThrow('f.json: commit: expected a string, got nothing (field missing)');
+    expect(() => validateSmokeResult({ ...good, schemaVersion: 2 }, 'f.json')).toThrow('f.json: schemaVersion');
+    expect(() => validateSmokeResult({ ...good, inputs: { smoke: 'a', tangled: 'b' } }, 'f.json')).toThrow('f.json: inputs.image');
+    expect(() => validateSmokeResult([], 'f.json')).toThrow('f.json: (root)');
+  });
+});
+
+describe('computeInputs', () => {
+  const spec = { name: 's', manifest: 'm', timeout: 1, exit: 0, steps: [], forbid: [], chapter: 'c', line: 1, source: '> a\n' } as SmokeSpec;
+  const files: TangledFile[] = [{ path: 'b.rs', content: 'B', ranges: [] }, { path: 'a.rs', content: 'A', ranges: [] }];
+  it('hashes the smoke source, the tangled files independent of order, and the image', () => {
+    const x = computeInputs(null, files, spec, Buffer.from('img'));
+    expect(computeInputs(null, [...files].reverse(), spec, Buffer.from('img'))).toEqual(x);
+    expect(x.smoke).toMatch(/^[0-9a-f]{64}$/);
+    expect(computeInputs(null, files, { ...spec, source: '> b\n' }).smoke).not.toBe(x.smoke);
+    expect(computeInputs(null, [{ path: 'a.rsB', content: '', ranges: [] }, { path: 'b.rs', content: '', ranges: [] }], spec).tangled).not.toBe(x.tangled);
+    expect(computeInputs(null, files, spec).image).toBe('');
+    expect(hashInputs(x)).not.toBe(hashInputs({ ...x, image: '' }));
+  });
+});
+
+describe('report', () => {
+  it('prints a table row per result and failures with chapter:line', () => {
+    const t = summaryTable([good]);
+    expect(t.split('\n')[2]).toMatch(/^run-capos-hello\s+FAIL\s+1\/2\s+1\s+tcg\s+120 ms\s+150 ms$/);
+    expect(failures(good)).toEqual(['chapters/90-a1-kernel.md:40: expected exit: 0\n  expected exit status 0, got 1']);
+  });
+});

@@ -1,0 +1,40 @@
+// The book's site: Starlight on Astro, rendering the chapters through the tangler's own parser (site/lib/).
+// Inputs and output are configurable so the same site builds from fixture chapters and results:
+//   BOOK_ROOT   directory holding chapters/ (default: this repository)
+//   RESULTS_DIR smoke results (default: $BOOK_ROOT/results/smoke)
+//   SITE_OUT    output directory (default: site/dist; `npm run preview` serves that)
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import starlight from '@astrojs/starlight';
+import { defineConfig } from 'astro/config';
+
+const outDir = path.resolve(process.env.SITE_OUT ?? 'site/dist');
+// One cache per output directory, so a fixture build never reuses the real book's content store.
+const cacheKey = createHash('sha256').update(outDir).digest('hex').slice(0, 12);
+
+export default defineConfig({
+  srcDir: './site/src',
+  publicDir: './site/public',
+  outDir,
+  cacheDir: `./site/.astro/cache-${cacheKey}`,
+  site: 'http://127.0.0.1:4321',
+  trailingSlash: 'always',
+  integrations: [
+    starlight({
+      title: 'WASI on capOS',
+      description: 'A literate program: the WASI host adapter for capOS, tangled, built, booted and checked from its chapters.',
+      // Chapters are rendered by site/lib with shiki directly; Expressive Code would only add unused JS and CSS.
+      expressiveCode: false,
+      pagefind: true,
+      lastUpdated: false,
+      tableOfContents: { minHeadingLevel: 2, maxHeadingLevel: 3 },
+      customCss: ['./site/src/styles/book.css'],
+      components: { PageTitle: './site/src/components/PageTitle.astro' },
+      sidebar: [
+        { label: 'Phase board', link: '/' },
+        { label: 'Chapters', autogenerate: { directory: 'chapters' } },
+        { label: 'File map', link: '/files/' },
+      ],
+    }),
+  ],
+});

@@ -1,0 +1,97 @@
+// Syntax highlighting with shiki (the highlighter Astro itself uses), producing hast so callers can decorate each
+// line (ids, chapter line numbers, chunk reference links) before the page is serialised.
+import { createHash } from 'node:crypto';
+import type { Element, ElementContent, Nodes } from 'hast';
+import { createHighlighter, type Highlighter } from 'shiki';
+import { visit } from 'unist-util-visit';
+
+const LANGS = ['rust', 'c', 'go', 'toml', 'yaml', 'shellscript', 'json', 'typescript', 'wasm', 'cue', 'markdown'];
+/** Info-string languages the book uses, mapped to shiki's names. */
+const ALIASES: Record<string, string> = {
+  rs: 'rust', sh: 'shellscript', bash: 'shellscript', shell: 'shellscript', ts: 'typescript', wat: 'wasm',
+  yml: 'yaml', h: 'c', md: 'markdown',
+};
+
+let highlighter: Promise<Highlighter> | undefined;
+
+function load(): Promise<Highlighter> {
+  highlighter ??= createHighlighter({ themes: ['github-light', 'github-dark'], langs: LANGS });
+  return highlighter;
+}
+
+export function shikiLang(lang: string): string {
+  const l = lang.toLowerCase();
+  const name = ALIASES[l] ?? l;
+  return LANGS.includes(name) ? name : 'text';
+}
+
+export interface LineInfo {
+  /** 1-based index within the highlighted text. */
+  index: number;
+  /** The source text of the line. */
+  text: string;
+}
+
+/**
+ * Highlights `code` and returns the `<pre>` element. `decorate` may rewrite each line's element (it receives the
+ * `span.line` and the line's text); empty lines keep their element so every source line has one.
+ */
+export async function highlight(
+  code: string,
+  lang: string,
+  decorate?: (line: Element, info: LineInfo) => void,
+): Promise<Element> {
+  const h = await load();
+  const lines = code.split('\n');
+  const root = h.codeToHast(code, {
+    lang: shikiLang(lang),
+    themes: { light: 'github-light', dark: 'github-dark' },
+    defaultColor: 'light',
+    transformers: [
+      {
+        line(node, index) {
+          decorate?.(node, { index, text: lines[index - 1] ?? '' });
+        },
+      },
+    ],
+  });
+  const pre = root.children.find((c): c is Element => c.type === 'element' && c.tagName === 'pre');
+  if (!pre) throw new Error('shiki returned no <pre> element');
+  tokenClasses(pre);
+  return pre;
+}
+
+/**
+ * Shiki writes each token's two colours inline (`style="color:#D73A49;--shiki-dark:#F97583"`), which makes a long
+ * chapter weigh several hundred KB. Each distinct style becomes a short class named after its hash instead;
+ * tokenStyleSheet() then emits the rules a page uses.
+ */
+const TOKEN_STYLES = new Map<string, string>();
+
+function tokenClasses(pre: Element): void {
+  visit(pre, 'element', (el: Element) => {
+    if (el === pre || el.tagName !== 'span' || typeof el.properties.style !== 'string') return;
+    const style = el.properties.style;
+    const cls = `k${createHash('sha1').update(style).digest('hex').slice(0, 6)}`;
+    TOKEN_STYLES.set(cls, style);
+    delete el.properties.style;
+    const old = el.properties.className;
+    el.properties.className = [...(Array.isArray(old) ? old.map(String) : old ? [String(old)] : []), cls];
+  });
+}
+
+/** A `<style>` element with the rules for the token classes used in `tree` (none if it has no highlighted code). */
+export function tokenStyleSheet(tree: Nodes): Element | undefined {
+  const used = new Set<string>();
+  visit(tree, 'element', (el: Element) => {
+    const cls = el.properties.className;
+    if (Array.isArray(cls)) for (const c of cls) if (typeof c === 'string' && TOKEN_STYLES.has(c)) used.add(c);
+  });
+  if (used.size === 0) return undefined;
+  const rules = [...used].sort().map((c) => `.${c}{${TOKEN_STYLES.get(c)}}`).join('');
+  return { type: 'element', tagName: 'style', properties: {}, children: [{ type: 'text', value: rules }] };
+}
+
+export function text(value: string): ElementContent {
+  return { type: 'text', value };
+}

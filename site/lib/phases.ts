@@ -1,0 +1,109 @@
+// The phase board: the plan's phase list (chapters/phases.yaml, data kept in the book) joined with each phase's
+// chapter front matter and the smoke results as they stand now. A phase is done only when its chapter carries a
+// closeout stamp AND every one of its smokes is passing now; a phase without a chapter is planned.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { Book, Chapter, ChapterMeta, Stamp, Status } from '../../tangle/parse/model.js';
+import type { SmokeState, SmokeView } from './results.js';
+import { chapterHref, smokeHref } from './slugs.js';
+
+export interface Phase { id: string; name: string; demos: string[]; smokes: string[] }
+
+export interface BoardSmoke { name: string; state: SmokeState; reason: string; href?: string }
+
+export interface BoardRow {
+  id: string;
+  name: string;
+  demos: string[];
+  /** What the board shows: the chapter's status, except that "done" needs a stamp and green smokes. */
+  status: Status;
+  claimed?: Status;
+  note?: string;
+  chapter?: { path: string; title: string; href: string };
+  stamp?: Stamp;
+  smokes: BoardSmoke[];
+  /** A chapter outside the plan's phase list (an appendix). */
+  appendix?: boolean;
+}
+
+export async function loadPhases(bookRoot: string): Promise<Phase[]> {
+  const file = path.join(bookRoot, 'chapters', 'phases.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const data = parse(text) as { phases?: unknown };
+  if (!data || !Array.isArray(data.phases)) throw new Error(`${file}: expected a top-level "phases" list`);
+  return data.phases.map((p: Record<string, unknown>, i: number) => {
+    const where = `${file}: phases[${i}]`;
+    if (typeof p?.id !== 'string' || typeof p.name !== 'string') throw new Error(`${where}: expected string "id" and "name"`);
+    const list = (k: string): string[] => {
+      const v = p[k] ?? [];
+      if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new Error(`${where}.${k}: expected a list of names`);
+      return v as string[];
+    };
+    return { id: p.id, name: p.name, demos: list('demos'), smokes: list('smokes') };
+  });
+}
+
+export function phaseBoard(phases: Phase[], book: Book, views: Map<string, SmokeView>): BoardRow[] {
+  const rows = phases.map((phase) => boardRow(phase, book.chapters.find((c) => c.meta.phase === phase.id), views));
+  // Chapters outside the plan's phase list (the appendices: kernel substrate, chapter format, manifests) follow,
+  // so their smokes are on the board too. The introduction (A.0) has nothing to track.
+  for (const chapter of book.chapters) {
+    if (chapter.meta.phase === 'A.0' || phases.some((p) => p.id === chapter.meta.phase)) continue;
+    rows.push({ ...boardRow({ id: chapter.meta.phase, name: chapter.meta.title, demos: [], smokes: [] }, chapter, views), appendix: true });
+  }
+  return rows;
+}
+
+function boardRow(phase: Phase, chapter: Chapter | undefined, views: Map<string, SmokeView>): BoardRow {
+  const names = [...phase.smokes];
+  for (const s of chapter?.meta.smokes ?? []) if (!names.includes(s)) names.push(s);
+  const smokes: BoardSmoke[] = names.map((name) => {
+    const v = views.get(name);
+    const spec = v?.spec;
+    return {
+      name,
+      state: v?.state ?? 'missing',
+      reason: v?.reason ?? 'no chapter defines this smoke yet',
+      href: spec ? smokeHref(spec.chapter, name) : undefined,
+    };
+  });
+  const row: BoardRow = { id: phase.id, name: phase.name, demos: phase.demos, status: 'planned', smokes };
+  if (!chapter) return row;
+  row.chapter = { path: chapter.path, title: chapter.meta.title, href: chapterHref(chapter.path) };
+  row.stamp = chapter.meta.stamp;
+  Object.assign(row, standing(chapter.meta, smokes));
+  return row;
+}
+
+export interface Standing { status: Status; claimed?: Status; note?: string }
+
+/**
+ * What a chapter's status honestly is now: "done" needs the closeout stamp and every smoke passing now. A chapter
+ * that claims done without both is shown in progress, with the reason.
+ */
+export function standing(meta: ChapterMeta, smokes: BoardSmoke[]): Standing {
+  const said = { pass: 'passing', fail: 'failing', stale: 'stale', missing: 'missing' } as const;
+  const notGreen = smokes.filter((s) => s.state !== 'pass').map((s) => `${s.name} is ${said[s.state]}`);
+  if (meta.stamp && notGreen.length === 0) return { status: 'done' };
+  if (meta.status === 'done') {
+    const why = [...(meta.stamp ? [] : ['no closeout stamp']), ...notGreen];
+    return { status: 'in-progress', claimed: 'done', note: `marked done, not verified: ${why.join('; ')}` };
+  }
+  const out: Standing = { status: meta.status };
+  if (meta.stamp) out.note = `stamped, but now: ${notGreen.join('; ')}`;
+  return out;
+}
+
+/** A chapter's standing from its own smokes (and its phase's, when the phase list names more). */
+export function chapterStanding(meta: ChapterMeta, phases: Phase[], views: Map<string, SmokeView>): Standing {
+  const names = [...(phases.find((p) => p.id === meta.phase)?.smokes ?? [])];
+  for (const s of meta.smokes) if (!names.includes(s)) names.push(s);
+  return standing(meta, names.map((name) => ({ name, state: views.get(name)?.state ?? 'missing', reason: '' })));
+}

@@ -1,0 +1,126 @@
+// Remark plugin: renders each smoke block as a result panel. The panel shows the block's own lines (each with its
+// chapter line id, marked with the assertion's outcome when the result is current), the state badge (pass, fail,
+// stale, missing: only a current, ok result is ever shown as passing), the run's facts and the serial transcript.
+import type { Element, ElementContent } from 'hast';
+import { h } from 'hastscript';
+import type { Root } from 'mdast';
+import { visit } from 'unist-util-visit';
+import type { Chapter } from '../../tangle/parse/model.js';
+import type { AssertionResult } from '../../tangle/smoke/result.js';
+import { hastNode } from './remark-book-blocks.js';
+import type { SmokeView } from './results.js';
+import { chapterHref, smokeAnchor, tangledHref } from './slugs.js';
+
+export interface SmokePanelsOptions {
+  chapter: Chapter;
+  views: Map<string, SmokeView>;
+}
+
+export const STATE_LABEL: Record<SmokeView['state'], string> = {
+  pass: 'passing',
+  fail: 'failing',
+  stale: 'stale',
+  missing: 'missing',
+};
+
+export default function remarkSmokePanels(options: SmokePanelsOptions) {
+  if (!options?.chapter || !options.views) throw new Error('remark-smoke-panels: expected { chapter, views }');
+  const { chapter, views } = options;
+  const byLine = new Map(chapter.blocks.filter((b) => b.kind === 'smoke').map((b) => [b.line, b] as const));
+  return function transform(tree: Root): void {
+    visit(tree, 'code', (node, index, parent) => {
+      if (!parent || index === undefined || !node.position) return;
+      const block = byLine.get(node.position.start.line);
+      if (!block?.target) return;
+      const view = views.get(block.target) ?? { name: block.target, state: 'missing', reason: 'no result' };
+      parent.children[index] = hastNode(smokePanel(view, block.value, block.bodyLine, block.line, chapter.path)) as never;
+    });
+  };
+}
+
+export function stateBadge(state: SmokeView['state']): Element {
+  return h('span', { className: `smoke-badge state-${state}`, dataState: state }, STATE_LABEL[state]);
+}
+
+export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenceLine: number, chapterPath: string): Element {
+  const r = view.result;
+  const current = view.state === 'pass' || view.state === 'fail';
+  const byLine = new Map<number, AssertionResult[]>();
+  for (const a of r?.assertions ?? []) byLine.set(a.chapterLine, [...(byLine.get(a.chapterLine) ?? []), a]);
+
+  const lines = body.replace(/\n$/, '').split('\n').map((text, i) => {
+    const n = bodyLine + i;
+    const marks = current ? byLine.get(n) ?? [] : [];
+    const ok = marks.length ? marks.every((a) => a.ok) : undefined;
+    const cls = ok === undefined ? 'line' : ok ? 'line assert-ok' : 'line assert-fail';
+    return h('span', { className: cls, id: `L${n}`, dataLine: String(n) }, [text, ok === undefined ? '' : h('span.assert-mark', ok ? ' ✓' : ' ✗')]);
+  });
+  const spec = h('pre.smoke-spec', h('code', interleave(lines)));
+
+  const facts: ElementContent[] = [];
+  if (r) {
+    const fact = (k: string, v: string) => facts.push(h('div', [h('dt', k), h('dd', v)]));
+    fact('exit status', r.exitStatus === null ? 'none' : String(r.exitStatus));
+    fact('QEMU status', r.qemuStatus === null ? 'none' : String(r.qemuStatus));
+    fact('accelerator', r.accelerator.toUpperCase());
+    fact('boot', `${r.bootMs} ms`);
+    fact('total', `${r.totalMs} ms`);
+    fact('commit', `${r.commit.slice(0, 8)}${r.dirty ? ' (dirty tree)' : ''}`);
+    fact('started', r.startedAt);
+    if (r.timedOut) fact('timed out', 'yes');
+  }
+
+  const rows = (r?.assertions ?? []).map((a) =>
+    h('tr', { className: current ? (a.ok ? 'assert-ok' : 'assert-fail') : 'assert-old' }, [
+      h('td', current ? (a.ok ? '✓ pass' : '✗ fail') : a.ok ? 'was ok' : 'was failing'),
+      h('td', a.kind),
+      h('td', h('code', a.text)),
+      h('td', h('a', { href: chapterHref(chapterPath, a.chapterLine) }, `line ${a.chapterLine}`)),
+      h('td', a.transcriptLine === undefined ? '' : h('a', { href: `#${transcriptId(view.name, 1, a.transcriptLine)}` }, `#${a.transcriptLine}`)),
+      h('td', a.detail ?? ''),
+    ]),
+  );
+  const table = rows.length
+    ? h('table.smoke-assertions', [
+        h('thead', h('tr', ['', 'kind', 'expectation', 'chapter', 'transcript', 'detail'].map((c) => h('th', c)))),
+        h('tbody', rows),
+      ])
+    : undefined;
+
+  const transcript = (label: string, boot: number, lines: string[]) =>
+    h('details.smoke-transcript', [
+      h('summary', `${label} (${lines.length} lines)`),
+      h('pre', h('code', interleave(lines.map((l, i) => h('span.tline', { id: transcriptId(view.name, boot, i + 1), dataN: String(i + 1) }, l))))),
+    ]);
+
+  const header = h('header', [
+    stateBadge(view.state),
+    ' smoke ',
+    h('code.smoke-name', view.name),
+    ...(view.spec ? [' · manifest ', h('a', { href: tangledHref(view.spec.manifest) }, h('code', view.spec.manifest))] : []),
+  ]);
+  const children: ElementContent[] = [header, h('p.smoke-reason', view.reason), spec];
+  if (r) {
+    const old = current ? [] : [h('p.smoke-old', 'The figures below are from the last run, made from different inputs; they prove nothing about the chapter as it is now.')];
+    children.push(...old, h('dl.smoke-facts', facts));
+    if (table) children.push(table);
+    children.push(transcript('Serial transcript', 1, r.transcript));
+    if (r.transcript2) children.push(transcript('Second boot transcript', 2, r.transcript2));
+  }
+  return h('section', { className: `smoke-panel state-${view.state}`, id: smokeAnchor(view.name), dataSmoke: view.name, dataState: view.state, dataFence: String(fenceLine) }, children);
+}
+
+/** Transcript lines are numbered from 1 (as AssertionResult.transcriptLine counts them); browsers open the
+ * collapsed transcript when a link targets a line inside it. */
+function transcriptId(smoke: string, boot: number, line: number): string {
+  return `T-${smoke}-${boot === 1 ? '' : `${boot}-`}${line}`;
+}
+
+function interleave(lines: Element[]): ElementContent[] {
+  const out: ElementContent[] = [];
+  lines.forEach((l, i) => {
+    if (i > 0) out.push({ type: 'text', value: '\n' });
+    out.push(l);
+  });
+  return out;
+}

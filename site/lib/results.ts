@@ -1,0 +1,83 @@
+// Smoke results as the site shows them. A result only counts as passing when it is ok AND was produced from the
+// chapters as they are now (same smoke block, same tangled files); otherwise it is stale, failing or missing.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Book, SmokeSpec, TangledFile } from '../../tangle/parse/model.js';
+import { computeInputs, validateSmokeResult, type SmokeResult } from '../../tangle/smoke/result.js';
+
+export type SmokeState = 'pass' | 'fail' | 'stale' | 'missing';
+
+export interface SmokeView {
+  name: string;
+  state: SmokeState;
+  /** Why the state is what it is, in a sentence a reader understands. */
+  reason: string;
+  spec?: SmokeSpec;
+  result?: SmokeResult;
+}
+
+/** Reads every *.json in `dir`. A file that does not parse or validate throws an error naming it. */
+export async function loadResults(dir: string): Promise<Map<string, SmokeResult>> {
+  const results = new Map<string, SmokeResult>();
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return results;
+    throw e;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new Error(`malformed smoke result ${file}: ${(e as Error).message}`);
+    }
+    let result: SmokeResult;
+    try {
+      result = validateSmokeResult(json, file);
+    } catch (e) {
+      throw new Error(`malformed smoke result ${(e as Error).message}`);
+    }
+    if (`${result.name}.json` !== name) {
+      throw new Error(`malformed smoke result ${file}: name ${JSON.stringify(result.name)} does not match the file name`);
+    }
+    results.set(result.name, result);
+  }
+  return results;
+}
+
+/** Decides the state of every smoke the book defines (and of `extra` names that no chapter defines yet). */
+export function smokeViews(
+  book: Book,
+  tangled: TangledFile[],
+  results: Map<string, SmokeResult>,
+  extra: string[] = [],
+): Map<string, SmokeView> {
+  const views = new Map<string, SmokeView>();
+  for (const chapter of book.chapters) {
+    for (const spec of chapter.smokes) views.set(spec.name, viewOf(spec, results.get(spec.name), book, tangled));
+  }
+  for (const name of extra) {
+    if (!views.has(name)) views.set(name, { name, state: 'missing', reason: 'no chapter defines this smoke yet' });
+  }
+  return views;
+}
+
+function viewOf(spec: SmokeSpec, result: SmokeResult | undefined, book: Book, tangled: TangledFile[]): SmokeView {
+  const name = spec.name;
+  if (!result) return { name, spec, state: 'missing', reason: 'no result: this smoke has not been run' };
+  const now = computeInputs(book, tangled, spec);
+  const changed: string[] = [];
+  if (result.inputs.smoke !== now.smoke) changed.push('the smoke block');
+  if (result.inputs.tangled !== now.tangled) changed.push('the tangled files');
+  if (changed.length > 0) {
+    return { name, spec, result, state: 'stale', reason: `${changed.join(' and ')} changed since this run` };
+  }
+  if (!result.ok) {
+    const failed = result.assertions.filter((a) => !a.ok).length;
+    return { name, spec, result, state: 'fail', reason: `${failed} of ${result.assertions.length} assertions failed` };
+  }
+  return { name, spec, result, state: 'pass', reason: `all ${result.assertions.length} assertions passed` };
+}

@@ -1,0 +1,111 @@
+// The site's content collections. Every one is filled by a loader that reads the book through the tangler's own
+// parser (site/lib/site-data.ts): the chapters (Starlight's `docs`), the tangled files and hand-written sources of
+// the file map, and the phase board. No Markdown is parsed here or by Astro.
+import { defineCollection, z } from 'astro:content';
+import type { Loader } from 'astro/loaders';
+import { docsSchema } from '@astrojs/starlight/schema';
+import { buildFileMap, includedSources, renderSourceFile, renderTangledFile } from '../lib/filemap.js';
+import { chapterStanding } from '../lib/phases.js';
+import { renderChapter } from '../lib/render-chapter.js';
+import { siteData } from '../lib/site-data.js';
+import { chapterId } from '../lib/slugs.js';
+
+const chaptersLoader: Loader = {
+  name: 'book-chapters',
+  async load({ store, parseData, logger }) {
+    const data = await siteData();
+    store.clear();
+    for (const [i, chapter] of data.book.chapters.entries()) {
+      const id = chapterId(chapter.path);
+      const { html, headings, lead } = await renderChapter(data.book, chapter, data.xref, data.views);
+      const m = chapter.meta;
+      // The introduction (A.0) reads better without its id; every other page is named by phase.
+      const label = m.phase === 'A.0' ? m.title : `${m.phase} · ${m.title}`;
+      const parsed = await parseData({
+        id,
+        data: {
+          title: label,
+          description: m.description,
+          sidebar: { label, order: i },
+          phase: m.phase,
+          status: m.status,
+          standing: chapterStanding(m, data.phases, data.views),
+          topics: m.topics,
+          smokes: m.smokes,
+          stamp: m.stamp,
+          lead,
+          chapterPath: chapter.path,
+        },
+      });
+      store.set({ id, data: parsed, rendered: { html, metadata: { headings } } });
+    }
+    logger.info(`rendered ${data.book.chapters.length} chapters from ${data.inputs.bookRoot}`);
+  },
+};
+
+const filesLoader: Loader = {
+  name: 'book-tangled-files',
+  async load({ store }) {
+    const data = await siteData();
+    store.clear();
+    const map = buildFileMap(data.book, data.tangled);
+    for (const file of data.tangled) {
+      const entry = map.find((e) => e.path === file.path)!;
+      store.set({ id: file.path, data: { ...entry }, rendered: { html: await renderTangledFile(file) } });
+    }
+  },
+};
+
+const sourcesLoader: Loader = {
+  name: 'book-included-sources',
+  async load({ store }) {
+    const data = await siteData();
+    store.clear();
+    for (const file of await includedSources(data.book)) {
+      store.set({ id: file.path, data: { ...file }, rendered: { html: await renderSourceFile(data.book.root, file) } });
+    }
+  },
+};
+
+const boardLoader: Loader = {
+  name: 'book-phase-board',
+  async load({ store }) {
+    const data = await siteData();
+    store.clear();
+    data.board.forEach((row, order) => store.set({ id: row.id, data: { ...JSON.parse(JSON.stringify(row)), order } }));
+  },
+};
+
+const chunksLoader: Loader = {
+  name: 'book-chunk-index',
+  async load({ store }) {
+    const data = await siteData();
+    store.clear();
+    for (const chunk of data.xref.chunks.values()) store.set({ id: chunk.name, data: JSON.parse(JSON.stringify(chunk)) });
+  },
+};
+
+const stampSchema = z.object({ commit: z.string(), time: z.string() });
+
+export const collections = {
+  docs: defineCollection({
+    loader: chaptersLoader,
+    schema: docsSchema({
+      extend: z.object({
+        // Optional because Starlight also applies this schema to the board and file map pages.
+        phase: z.string().optional(),
+        status: z.enum(['planned', 'in-progress', 'done', 'blocked']).optional(),
+        topics: z.array(z.string()).optional(),
+        smokes: z.array(z.string()).optional(),
+        stamp: stampSchema.optional(),
+        lead: z.string().optional(),
+        chapterPath: z.string().optional(),
+        standing: z.object({ status: z.string(), claimed: z.string().optional(), note: z.string().optional() }).optional(),
+      }),
+    }),
+  }),
+  files: defineCollection({ loader: filesLoader, schema: z.object({ path: z.string(), lines: z.number(), writers: z.array(z.any()) }) }),
+  sources: defineCollection({ loader: sourcesLoader, schema: z.object({ path: z.string(), regions: z.array(z.any()) }) }),
+  chunks: defineCollection({ loader: chunksLoader, schema: z.object({ name: z.string(), blocks: z.array(z.any()), uses: z.array(z.any()) }) }),
+  board: defineCollection({ loader: boardLoader, schema: z.object({ id: z.string(), order: z.number() }).passthrough() }),
+};

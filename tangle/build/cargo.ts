@@ -12,10 +12,11 @@ export const CAPOS_TARGET = 'x86_64-unknown-linux-gnu';
 export const CAPOS_RUSTFLAGS = [
   '-C relocation-model=static', '-C no-redzone=yes', '-C target-cpu=x86-64', '-C link-arg=-nostartfiles',
   '-C link-arg=-nostdlib', '-C link-arg=-static', '-C link-arg=-Wl,--build-id=none', '-C link-arg=-Wl,-n',
-  // The kernel is linked in the top 2 GiB; generic alloc code is instantiated inside it, so the whole build needs the
-  // kernel code model (sign-extended 32-bit absolute addresses), which also covers userspace linked at 0x400000.
-  '-C code-model=kernel',
 ].join(' ');
+/** The kernel is linked in the top 2 GiB, which only the kernel code model (sign-extended 32-bit addresses) reaches;
+ * user programs at 0x400000 keep the small model (see the kernel appendix, "Building and booting"). Cargo keeps the
+ * artifacts of both flag sets apart in one target dir, so alternating them does not rebuild anything. */
+export const KERNEL_RUSTFLAGS = `${CAPOS_RUSTFLAGS} -C code-model=kernel`;
 export const PROFILE = 'release';
 
 const SKIP = new Set(['target', '.git', 'node_modules']);
@@ -79,14 +80,19 @@ export async function caposStep(root: string): Promise<BuildStep> {
   const manifest = 'capos/Cargo.toml';
   return {
     name: 'capos',
-    extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, PROFILE, ...(await versions(root))],
+    extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `kernel RUSTFLAGS=${KERNEL_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, PROFILE, ...(await versions(root))],
     inputs: () => cargoInputs(root, ['capos']),
     async run() {
       const bins = (await cargoBins(root, manifest)).filter((b) => isCaposPackageDir(b.dir));
       if (bins.length === 0) throw new StepError('capos', 'no capOS binaries found in capos/ (kernel, init, services/*)');
-      const pkgs = [...new Set(bins.map((b) => b.pkg))].flatMap((p) => ['-p', p]);
-      await runTool(root, 'capos', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', CAPOS_TARGET, ...pkgs]),
-        { cwd: root, env: { RUSTFLAGS: CAPOS_RUSTFLAGS }, echo: cargoStatusLine });
+      const pkgsOf = (kernel: boolean) =>
+        [...new Set(bins.filter((b) => (b.dir === 'capos/kernel') === kernel).map((b) => b.pkg))].flatMap((p) => ['-p', p]);
+      for (const [kernel, flags] of [[true, KERNEL_RUSTFLAGS], [false, CAPOS_RUSTFLAGS]] as const) {
+        const pkgs = pkgsOf(kernel);
+        if (pkgs.length === 0) continue;
+        await runTool(root, kernel ? 'capos-kernel' : 'capos', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', CAPOS_TARGET, ...pkgs]),
+          { cwd: root, env: { RUSTFLAGS: flags }, echo: cargoStatusLine });
+      }
       const outDir = `build/cargo/capos/${CAPOS_TARGET}/${PROFILE}`;
       return Promise.all(bins.map((b) => copyOut(root, `${outDir}/${b.bin}`, `build/capos/${b.bin}`)));
     },
@@ -125,8 +131,8 @@ export async function caposWasmSteps(root: string): Promise<BuildStep[]> {
   const hostFeature = hasFeature('host');
   const caposFeature = hasFeature('capos');
   const v = await versions(root);
-  // capos-wasm depends on capos/abi, capos/rt, capos/schema by path
-  const inputs = () => cargoInputs(root, ['capos-wasm', 'capos/abi', 'capos/rt', 'capos/schema']);
+  // capos-wasm depends on crates in capos/ by path (abi, rt, schema and whatever they use): hash all of capos/
+  const inputs = () => cargoInputs(root, ['capos-wasm', 'capos']);
   const pickBin = async (): Promise<CargoBin> => {
     const bins = (await cargoBins(root, manifest)).filter((b) => b.dir === 'capos-wasm');
     const b = bins.find((x) => x.bin === 'capos-wasm') ?? bins[0];

@@ -1,6 +1,8 @@
 // Syntax highlighting with shiki (the highlighter Astro itself uses), producing hast so callers can decorate each
 // line (ids, chapter line numbers, chunk reference links) before the page is serialised.
 import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Element, ElementContent, Nodes } from 'hast';
 import { createHighlighter, type Highlighter } from 'shiki';
 import { visit } from 'unist-util-visit';
@@ -41,24 +43,80 @@ export async function highlight(
   lang: string,
   decorate?: (line: Element, info: LineInfo) => void,
 ): Promise<Element> {
-  const h = await load();
-  const lines = code.split('\n');
-  const root = h.codeToHast(code, {
-    lang: shikiLang(lang),
-    themes: { light: 'github-light', dark: 'github-dark' },
-    defaultColor: 'light',
-    transformers: [
-      {
-        line(node, index) {
-          decorate?.(node, { index, text: lines[index - 1] ?? '' });
-        },
-      },
-    ],
-  });
-  const pre = root.children.find((c): c is Element => c.type === 'element' && c.tagName === 'pre');
-  if (!pre) throw new Error('shiki returned no <pre> element');
+  const name = shikiLang(lang);
+  const key = createHash('sha1').update(`${name}\0${code}`).digest('hex');
+  let plain = cache.entries.get(key);
+  if (!plain) {
+    const h = await load();
+    const root = h.codeToHast(code, { lang: name, themes: { light: 'github-light', dark: 'github-dark' }, defaultColor: 'light' });
+    plain = root.children.find((c): c is Element => c.type === 'element' && c.tagName === 'pre');
+    if (!plain) throw new Error('shiki returned no <pre> element');
+    normalizeClasses(plain);
+    cache.entries.set(key, plain);
+  }
+  cache.used.add(key);
+  const pre = structuredClone(plain);
+  if (decorate) {
+    const lines = code.split('\n');
+    const codeEl = pre.children.find((c): c is Element => c.type === 'element' && c.tagName === 'code');
+    let index = 0;
+    for (const line of codeEl?.children ?? []) {
+      const cls = line.type === 'element' ? line.properties.className : undefined;
+      if (line.type !== 'element' || !Array.isArray(cls) || !cls.includes('line')) continue;
+      index++;
+      decorate(line, { index, text: lines[index - 1] ?? '' });
+    }
+  }
   tokenClasses(pre);
   return pre;
+}
+
+/** Shiki's hast carries `class` strings; hast (and hastscript, and our decorators) use `className` lists. */
+function normalizeClasses(tree: Element): void {
+  visit(tree, 'element', (el: Element) => {
+    const cls = el.properties.class;
+    if (typeof cls !== 'string') return;
+    delete el.properties.class;
+    el.properties.className = cls.split(/\s+/).filter(Boolean);
+  });
+}
+
+/**
+ * Highlighting is most of a build's time (shiki's grammars run on WebAssembly regexes), and most code does not
+ * change between builds. Highlighted blocks are kept by hash of language and text in a JSON file in Astro's cache
+ * directory; a build saves only the entries it used, so the file never outgrows the book.
+ */
+const cache = { file: undefined as string | undefined, entries: new Map<string, Element>(), used: new Set<string>() };
+
+export async function useHighlightCache(file: string): Promise<void> {
+  if (cache.file === file) return;
+  cache.file = file;
+  try {
+    cache.entries = new Map(Object.entries(JSON.parse(await readFile(file, 'utf8')) as Record<string, Element>));
+  } catch {
+    cache.entries = new Map();
+  }
+}
+
+let saving: Promise<void> = Promise.resolve();
+
+/** Saves the entries used so far. Loaders run in parallel, so saves are queued: the last one has everything. */
+export function saveHighlightCache(): Promise<void> {
+  saving = saving.then(writeCache, writeCache);
+  return saving;
+}
+
+async function writeCache(): Promise<void> {
+  if (!cache.file) return;
+  const out: Record<string, Element> = {};
+  for (const key of cache.used) {
+    const entry = cache.entries.get(key);
+    if (entry) out[key] = entry;
+  }
+  await mkdir(path.dirname(cache.file), { recursive: true });
+  const tmp = `${cache.file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, JSON.stringify(out));
+  await rename(tmp, cache.file);
 }
 
 /**

@@ -6,14 +6,21 @@ import type { Loader } from 'astro/loaders';
 import { docsSchema } from '@astrojs/starlight/schema';
 import { buildFileMap, includedSources, renderSourceFile, renderTangledFile } from '../lib/filemap.js';
 import { chapterStanding } from '../lib/phases.js';
+import { saveHighlightCache, useHighlightCache } from '../lib/highlight.js';
 import { renderChapter } from '../lib/render-chapter.js';
 import { siteData } from '../lib/site-data.js';
 import { chapterId } from '../lib/slugs.js';
 
+/** Loads the book once per build and points the highlighter at its cache in Astro's cache directory. */
+async function bookData(cacheDir: URL) {
+  await useHighlightCache(new URL('highlight-cache.json', cacheDir).pathname);
+  return siteData();
+}
+
 const chaptersLoader: Loader = {
   name: 'book-chapters',
-  async load({ store, parseData, logger }) {
-    const data = await siteData();
+  async load({ store, parseData, logger, config }) {
+    const data = await bookData(config.cacheDir);
     store.clear();
     for (const [i, chapter] of data.book.chapters.entries()) {
       const id = chapterId(chapter.path);
@@ -39,31 +46,34 @@ const chaptersLoader: Loader = {
       });
       store.set({ id, data: parsed, rendered: { html, metadata: { headings } } });
     }
+    await saveHighlightCache();
     logger.info(`rendered ${data.book.chapters.length} chapters from ${data.inputs.bookRoot}`);
   },
 };
 
 const filesLoader: Loader = {
   name: 'book-tangled-files',
-  async load({ store }) {
-    const data = await siteData();
+  async load({ store, config }) {
+    const data = await bookData(config.cacheDir);
     store.clear();
     const map = buildFileMap(data.book, data.tangled);
     for (const file of data.tangled) {
       const entry = map.find((e) => e.path === file.path)!;
       store.set({ id: file.path, data: { ...entry }, rendered: { html: await renderTangledFile(file) } });
     }
+    await saveHighlightCache();
   },
 };
 
 const sourcesLoader: Loader = {
   name: 'book-included-sources',
-  async load({ store }) {
-    const data = await siteData();
+  async load({ store, config }) {
+    const data = await bookData(config.cacheDir);
     store.clear();
     for (const file of await includedSources(data.book)) {
       store.set({ id: file.path, data: { ...file }, rendered: { html: await renderSourceFile(data.book.root, file) } });
     }
+    await saveHighlightCache();
   },
 };
 

@@ -4,7 +4,7 @@
 //     chapter contains and lands on it, the theme flips. (b) The fixture book with fixture results (one passing, one
 //     failing, one stale, one missing): each is shown as such and none of the last three as passing.
 // Screenshots go to results/site/.
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -153,9 +153,15 @@ describe('the site built from fixture chapters and fixture results', () => {
 describe('the site built from the book and its real smoke results', () => {
   let server: StaticServer;
   let book: Book;
-  const inputs = { ...siteInputs({}), outDir: path.join(OUT, 'real') };
+  const real = siteInputs({});
+  // The smoke runner may write results while this test runs: build from, and compare with, a snapshot of them.
+  const inputs = { ...real, resultsDir: path.join(OUT, 'real-results'), outDir: path.join(OUT, 'real') };
 
   beforeAll(async () => {
+    await rm(inputs.resultsDir, { recursive: true, force: true });
+    await cp(real.resultsDir, inputs.resultsDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
     book = await loadBook(inputs.bookRoot);
     await buildSite(inputs, () => {});
     server = await serveStatic(inputs.outDir);

@@ -55,7 +55,16 @@ struct Grant {
 # comes back as result-cap record 0 of the call.
 interface ProcessSpawner {
   spawn @0 (name :Text, binaryName :Text, grants :List(Grant)) -> ();
+  # A fresh Endpoint: its owner facet comes back as result-cap record 0, a client facet as record 1.
+  newEndpoint @1 () -> ();
 }
+
+# The two facets of an Endpoint. They have no methods of their own: a client CALLs its facet with
+# any method ordinal and opaque params, which the owner RECVs and answers with RETURN (ring
+# opcodes, see capos-abi). The ids are explicit because capos-abi (which the kernel uses and which
+# cannot depend on this schema) fixes the same values; a capos-schema test keeps them equal.
+interface Endpoint @0xe4d19a6b3c207f01 {}
+interface EndpointOwner @0xe4d19a6b3c207f02 {}
 
 struct ExitStatus {
   union {
@@ -105,13 +114,16 @@ struct Service {
   grants @2 :List(ManifestGrant);
 }
 
-# A grant as written in the manifest: the source is a kernel cap by name, a binaries entry, or text.
+# A grant as written in the manifest: the source is a kernel cap by name, a binaries entry, text,
+# or one end of an endpoint init makes for an export.
 struct ManifestGrant {
   name @0 :Text;
   source :union {
     kernel @1 :Text;   # "console", "timer", "entropy", "bootPackage", "spawner"
     blob @2 :Text;
     text @3 :Text;
+    export @4 :Text;   # this service serves export <name>: the owner facet of its endpoint
+    import @5 :Text;   # "<service>.<export>": a client facet of another service's export
   }
 }
 

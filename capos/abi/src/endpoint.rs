@@ -1,8 +1,9 @@
 //! Endpoint facets as they appear in CapSet entries and result-cap records.
 //!
-//! These ids stand in for the Cap'n Proto interface ids of `interface Endpoint` (the client
-//! facet, which may only CALL) and `interface EndpointOwner` (RECV and RETURN), proposed for
-//! `capos.capnp`; until the schema carries them, they are fixed here and nowhere else.
+//! These are the Cap'n Proto interface ids of `interface Endpoint` (the client
+//! facet, which may only CALL) and `interface EndpointOwner` (RECV and RETURN) in `capos.capnp`,
+//! which gives them these explicit ids. They are repeated here because the kernel's ABI crate does
+//! not depend on the schema; a capos-schema test (`ids::tests`) fails if the two ever differ.
 
 /// Interface id of an Endpoint's client facet.
 pub const ENDPOINT_CLIENT_ID: u64 = 0xe4d1_9a6b_3c20_7f01;

@@ -32,6 +32,8 @@ pub enum Problem {
     AbsolutePath,
     /// A rule of the shared manifest validator (capos_schema::manifest).
     Manifest(capos_schema::manifest::ManifestErrorKind),
+    /// A rule of a service shape mkmanifest lowers (the wasm host); the text is the reason.
+    Rule(String),
 }
 
 impl fmt::Display for Problem {
@@ -43,6 +45,7 @@ impl fmt::Display for Problem {
             Problem::BadValue { expected } => write!(f, "expected {expected}"),
             Problem::AbsolutePath => write!(f, "binary paths are relative to the repository root"),
             Problem::Manifest(kind) => write!(f, "{kind}"),
+            Problem::Rule(why) => f.write_str(why),
         }
     }
 }

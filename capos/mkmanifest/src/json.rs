@@ -2,7 +2,7 @@
 //!
 //! The JSON shape is the CUE shape:
 //! `{schemaVersion, binaries: {name: {path, kind}}, initConfig: {services: [{name, binary,
-//! grants: {name: {kernel|blob|text}}}]}, kernelParams: {traceErrors?}}`.
+//! grants: {name: {kernel|blob|text|export|import}}}]}, kernelParams: {traceErrors?}}`.
 //! Every object is closed: a field not listed here is an error naming the allowed ones.
 use crate::error::Problem;
 use capos_schema::ids::KernelCap;
@@ -12,8 +12,9 @@ use serde_json::{Map, Value};
 pub const ROOT_FIELDS: &[&str] = &["schemaVersion", "binaries", "initConfig", "kernelParams"];
 const BINARY_FIELDS: &[&str] = &["path", "kind"];
 const INIT_CONFIG_FIELDS: &[&str] = &["services"];
-const SERVICE_FIELDS: &[&str] = &["name", "binary", "grants"];
-const GRANT_FIELDS: &[&str] = &["kernel", "blob", "text"];
+// `wasm`: a wasm host's instances, lowered to grants by [`crate::wasm`].
+const SERVICE_FIELDS: &[&str] = &["name", "binary", "grants", "wasm"];
+const GRANT_FIELDS: &[&str] = &["kernel", "blob", "text", "export", "import"];
 const KERNEL_PARAMS_FIELDS: &[&str] = &["traceErrors"];
 
 #[derive(Debug, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct FieldError {
     pub problem: Problem,
 }
 
-fn fail<T>(path: impl Into<String>, problem: Problem) -> Result<T, FieldError> {
+pub(crate) fn fail<T>(path: impl Into<String>, problem: Problem) -> Result<T, FieldError> {
     Err(FieldError { path: path.into(), problem })
 }
 
@@ -60,9 +61,13 @@ pub enum GrantFrom {
     Kernel(KernelCap),
     Blob(String),
     Text(String),
+    /// The owner facet of this service's export of that name.
+    Export(String),
+    /// `<service>.<export>`: a client facet of another service's export.
+    Import(String),
 }
 
-fn object<'a>(path: &str, v: &'a Value, allowed: &'static [&'static str]) -> Result<&'a Map<String, Value>, FieldError> {
+pub(crate) fn object<'a>(path: &str, v: &'a Value, allowed: &'static [&'static str]) -> Result<&'a Map<String, Value>, FieldError> {
     let map = v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct" } })?;
     if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
         return fail(join(path, unknown), Problem::UnknownField { allowed });
@@ -70,7 +75,7 @@ fn object<'a>(path: &str, v: &'a Value, allowed: &'static [&'static str]) -> Res
     Ok(map)
 }
 
-fn join(path: &str, field: &str) -> String {
+pub(crate) fn join(path: &str, field: &str) -> String {
     if path.is_empty() {
         field.to_string()
     } else {
@@ -78,11 +83,11 @@ fn join(path: &str, field: &str) -> String {
     }
 }
 
-fn required<'a>(map: &'a Map<String, Value>, path: &str, field: &str) -> Result<&'a Value, FieldError> {
+pub(crate) fn required<'a>(map: &'a Map<String, Value>, path: &str, field: &str) -> Result<&'a Value, FieldError> {
     map.get(field).ok_or(FieldError { path: join(path, field), problem: Problem::Missing })
 }
 
-fn string(path: &str, v: &Value) -> Result<String, FieldError> {
+pub(crate) fn string(path: &str, v: &Value) -> Result<String, FieldError> {
     match v.as_str() {
         Some(s) => Ok(s.to_string()),
         None => fail(path, Problem::WrongType { expected: "a string" }),
@@ -99,7 +104,7 @@ pub fn parse(v: &Value) -> Result<ManifestSource, FieldError> {
     };
     let binaries = parse_binaries(required(root, "", "binaries")?)?;
     let init_config = object("initConfig", required(root, "", "initConfig")?, INIT_CONFIG_FIELDS)?;
-    let services = parse_services(required(init_config, "initConfig", "services")?)?;
+    let services = parse_services(required(init_config, "initConfig", "services")?, &binaries)?;
     let trace_errors = match root.get("kernelParams") {
         None => false,
         Some(params) => match object("kernelParams", params, KERNEL_PARAMS_FIELDS)?.get("traceErrors") {
@@ -131,7 +136,7 @@ fn parse_binaries(v: &Value) -> Result<Vec<BinarySource>, FieldError> {
     Ok(binaries)
 }
 
-fn parse_services(v: &Value) -> Result<Vec<ServiceSource>, FieldError> {
+fn parse_services(v: &Value, binaries: &[BinarySource]) -> Result<Vec<ServiceSource>, FieldError> {
     let list = v.as_array().ok_or(FieldError { path: "initConfig.services".into(), problem: Problem::WrongType { expected: "a list of services" } })?;
     let mut services = Vec::new();
     for (i, entry) in list.iter().enumerate() {
@@ -142,6 +147,10 @@ fn parse_services(v: &Value) -> Result<Vec<ServiceSource>, FieldError> {
         let grants = match fields.get("grants") {
             None => Vec::new(),
             Some(g) => parse_grants(&join(&path, "grants"), g)?,
+        };
+        let grants = match fields.get("wasm") {
+            Some(wasm) => crate::wasm::lower(&path, wasm, &grants, binaries)?,
+            None => grants,
         };
         services.push(ServiceSource { name, binary, grants });
     }
@@ -155,7 +164,7 @@ fn parse_grants(path: &str, v: &Value) -> Result<Vec<GrantSource>, FieldError> {
         let grant_path = join(path, name);
         let fields = object(&grant_path, entry, GRANT_FIELDS)?;
         if fields.len() != 1 {
-            let expected = "exactly one of kernel, blob or text".to_string();
+            let expected = "exactly one of kernel, blob, text, export or import".to_string();
             return fail(grant_path, Problem::BadValue { expected });
         }
         let (field, value) = fields.iter().next().expect("one field checked above");
@@ -169,6 +178,8 @@ fn parse_grants(path: &str, v: &Value) -> Result<Vec<GrantSource>, FieldError> {
                 }
             },
             "blob" => GrantFrom::Blob(text),
+            "export" => GrantFrom::Export(text),
+            "import" => GrantFrom::Import(text),
             _ => GrantFrom::Text(text),
         };
         grants.push(GrantSource { name: name.clone(), from });

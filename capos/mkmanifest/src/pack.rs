@@ -49,6 +49,8 @@ pub fn assemble<'a>(src: &'a ManifestSource, data: &'a [Vec<u8>]) -> Manifest<'a
                             GrantFrom::Kernel(cap) => GrantSource::Kernel(*cap),
                             GrantFrom::Blob(name) => GrantSource::Blob(name),
                             GrantFrom::Text(text) => GrantSource::Text(text),
+                            GrantFrom::Export(name) => GrantSource::Export(name),
+                            GrantFrom::Import(import) => GrantSource::Import(import),
                         },
                     })
                     .collect(),

@@ -8,7 +8,10 @@ use crate::ring::Ring;
 use crate::syscall;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
-use capos_abi::ring::{result_caps_offset, Cqe, ResultCap, Sqe, CQE_EXCEPTION, OP_CALL, OP_NOP, OP_RELEASE};
+use capos_abi::ring::{
+    cqe_method, result_caps_offset, Cqe, ResultCap, Sqe, Transfer, CQE_EXCEPTION, OP_CALL, OP_NOP, OP_RECV, OP_RELEASE,
+    OP_RETURN, SQE_RETURN_EXCEPTION,
+};
 use capos_abi::syscall::WAIT_FOREVER;
 use capos_schema::exception;
 use capos_schema::wire::AlignedBuf;
@@ -117,8 +120,14 @@ impl Transport {
     /// CALL `method` on `cap_id` with a framed params message; the result payload may be up to
     /// `capacity` bytes.
     pub fn call(&self, cap_id: u32, method: u16, params: &[u8], capacity: usize) -> Result<Reply, Error> {
-        let mut result = AlignedBuf::zeroed(capacity + RESULT_CAP_ROOM);
-        let sqe = Sqe {
+        self.call_with(cap_id, method, params, capacity, &[])
+    }
+
+    /// CALL carrying transfer descriptors (COPY or MOVE of the caller's caps; at most
+    /// `abi::ring::MAX_TRANSFERS`). Room for as many result caps as may come back is reserved.
+    pub fn call_with(&self, cap_id: u32, method: u16, params: &[u8], capacity: usize, transfers: &[Transfer]) -> Result<Reply, Error> {
+        let mut result = AlignedBuf::zeroed(capacity + RESULT_CAP_ROOM.max(transfers.len() * size_of::<ResultCap>()));
+        let sqe = with_transfers(Sqe {
             opcode: OP_CALL,
             method_id: method,
             cap_id,
@@ -127,13 +136,64 @@ impl Transport {
             result_addr: result.as_ptr() as u64,
             result_len: result.len() as u32,
             ..Sqe::default()
-        };
+        }, transfers);
         let cqe = self.submit_and_wait(sqe)?;
         decode_completion(&cqe, &mut result)?;
         let caps = result_caps(&cqe, &result)?;
         result.truncate(cqe.result as usize);
         Ok(Reply { payload: result, caps })
     }
+
+    /// RECV on an endpoint owner facet: waits for the next call, whose params may be up to
+    /// `capacity` bytes.
+    pub fn recv(&self, cap_id: u32, capacity: usize) -> Result<Incoming, Error> {
+        let mut buf = AlignedBuf::zeroed(capacity + size_of::<ResultCap>() * capos_abi::ring::MAX_TRANSFERS as usize);
+        let sqe = Sqe { opcode: OP_RECV, cap_id, result_addr: buf.as_ptr() as u64, result_len: buf.len() as u32, ..Sqe::default() };
+        let cqe = self.submit_and_wait(sqe)?;
+        decode_completion(&cqe, &mut buf)?;
+        let caps = result_caps(&cqe, &buf)?;
+        buf.truncate(cqe.result as usize);
+        Ok(Incoming { call_id: cqe.call_id, method: cqe_method(cqe.flags), params: buf, caps })
+    }
+
+    /// RETURN `call_id` through an owner facet: `data` is the result message (or, with
+    /// `exception`, a serialized CapException), `transfers` the caps that go back with it.
+    pub fn ret(&self, cap_id: u32, call_id: u32, data: &[u8], transfers: &[Transfer], exception: bool) -> Result<(), Error> {
+        let sqe = Sqe {
+            opcode: OP_RETURN,
+            flags: if exception { SQE_RETURN_EXCEPTION } else { 0 },
+            cap_id,
+            call_id,
+            params_addr: data.as_ptr() as u64,
+            params_len: data.len() as u32,
+            ..Sqe::default()
+        };
+        let cqe = self.submit_and_wait(with_transfers(sqe, transfers))?;
+        if cqe.result < 0 {
+            return Err(Error::Transport(cqe.result));
+        }
+        Ok(())
+    }
+}
+
+/// A call delivered to a server by RECV.
+#[derive(Debug)]
+pub struct Incoming {
+    /// What RETURN must name to answer this call.
+    pub call_id: u32,
+    /// The method ordinal the client called.
+    pub method: u16,
+    pub params: AlignedBuf,
+    /// Caps the client sent (COPY or MOVE); they are now in this process's table.
+    pub caps: Vec<ResultCap>,
+}
+
+/// Points `sqe` at the transfer descriptors (none: address and count stay 0, as the ABI requires).
+fn with_transfers(sqe: Sqe, transfers: &[Transfer]) -> Sqe {
+    if transfers.is_empty() {
+        return sqe;
+    }
+    Sqe { xfer_addr: transfers.as_ptr() as u64, xfer_count: transfers.len() as u32, ..sqe }
 }
 
 /// Turns a transport error or exception completion into an `Error`.
@@ -252,6 +312,17 @@ mod tests {
         assert_eq!(decode_completion(&cqe, &mut buf), Err(Error::Transport(-3)));
         let cqe = Cqe { result: buf.len() as i32 + 1, ..Cqe::default() };
         assert_eq!(decode_completion(&cqe, &mut buf), Err(Error::BadReply("result length past the buffer")));
+    }
+
+    #[test]
+    fn transfers_are_pointed_at_only_when_there_are_some() {
+        // The kernel refuses an SQE whose xfer fields are set with no transfers (E_BAD_SQE).
+        let sqe = with_transfers(Sqe { opcode: OP_CALL, ..Sqe::default() }, &[]);
+        assert_eq!((sqe.xfer_addr, sqe.xfer_count), (0, 0));
+        let xfer = [Transfer { cap_id: 5, mode: 1 }, Transfer { cap_id: 6, mode: 0 }];
+        let sqe = with_transfers(Sqe { opcode: OP_CALL, ..Sqe::default() }, &xfer);
+        assert_eq!((sqe.xfer_addr, sqe.xfer_count), (xfer.as_ptr() as u64, 2));
+        assert_eq!(sqe.opcode, OP_CALL, "the rest of the entry is kept");
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub const BOOT_PACKAGE: u64 = <c::boot_package::Client as HasTypeId>::TYPE_ID;
 pub const PROCESS_SPAWNER: u64 = <c::process_spawner::Client as HasTypeId>::TYPE_ID;
 pub const PROCESS_HANDLE: u64 = <c::process_handle::Client as HasTypeId>::TYPE_ID;
 pub const BLOB: u64 = <c::blob::Client as HasTypeId>::TYPE_ID;
+/// An Endpoint's client facet (CALL only). Equal to `capos_abi::endpoint::ENDPOINT_CLIENT_ID`.
+pub const ENDPOINT: u64 = <c::endpoint::Client as HasTypeId>::TYPE_ID;
+/// An Endpoint's owner facet (RECV, RETURN). Equal to `capos_abi::endpoint::ENDPOINT_OWNER_ID`.
+pub const ENDPOINT_OWNER: u64 = <c::endpoint_owner::Client as HasTypeId>::TYPE_ID;
 
 /// A capability the kernel itself serves, named in manifests by [`KernelCap::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +73,8 @@ pub fn interface_name(id: u64) -> &'static str {
         PROCESS_SPAWNER => "ProcessSpawner",
         PROCESS_HANDLE => "ProcessHandle",
         BLOB => "Blob",
+        ENDPOINT => "Endpoint",
+        ENDPOINT_OWNER => "EndpointOwner",
         _ => "unknown interface",
     }
 }
@@ -79,7 +85,7 @@ mod tests {
 
     #[test]
     fn ids_are_distinct_and_match_the_schema_file() {
-        let all = [CONSOLE, TIMER, ENTROPY_SOURCE, BOOT_PACKAGE, PROCESS_SPAWNER, PROCESS_HANDLE, BLOB];
+        let all = [CONSOLE, TIMER, ENTROPY_SOURCE, BOOT_PACKAGE, PROCESS_SPAWNER, PROCESS_HANDLE, BLOB, ENDPOINT, ENDPOINT_OWNER];
         for (i, a) in all.iter().enumerate() {
             assert_ne!(interface_name(*a), "unknown interface");
             for b in &all[i + 1..] {
@@ -88,6 +94,13 @@ mod tests {
         }
         // Cap'n Proto ids always have the top bit set.
         assert!(all.iter().all(|id| id >> 63 == 1));
+    }
+
+    #[test]
+    fn endpoint_ids_are_the_ones_the_kernel_uses() {
+        // capos-abi cannot depend on the schema, so it repeats the two ids; they must not drift.
+        assert_eq!(ENDPOINT, capos_abi::endpoint::ENDPOINT_CLIENT_ID);
+        assert_eq!(ENDPOINT_OWNER, capos_abi::endpoint::ENDPOINT_OWNER_ID);
     }
 
     #[test]

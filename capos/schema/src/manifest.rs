@@ -66,6 +66,20 @@ pub enum GrantSource<'a> {
     Blob(&'a str),
     /// Inline text of at most `GRANT_TEXT_MAX` bytes, served as a Blob.
     Text(&'a str),
+    /// The owner facet of the endpoint init makes for this service's export of that name.
+    Export(&'a str),
+    /// `<service>.<export>`: a client facet of that service's export.
+    Import(&'a str),
+}
+
+/// Splits an import `<service>.<export>` at its last dot (export names have no dot; service
+/// names may). None when either side is empty.
+pub fn split_import(import: &str) -> Option<(&str, &str)> {
+    let (service, export) = import.rsplit_once('.')?;
+    if service.is_empty() || export.is_empty() {
+        return None;
+    }
+    Some((service, export))
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -81,6 +95,16 @@ impl<'a> Manifest<'a> {
 
     pub fn service(&self, name: &str) -> Option<&Service<'a>> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Every export as `(service, export)`, in manifest order: one endpoint each.
+    pub fn exports(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.services.iter().flat_map(|s| {
+            s.grants.iter().filter_map(move |g| match g.source {
+                GrantSource::Export(name) => Some((s.name, name)),
+                _ => None,
+            })
+        })
     }
 
     /// The services init spawns, in manifest order.
@@ -118,6 +142,18 @@ pub enum ManifestErrorKind {
     TextTooLong { len: usize },
     TooManyGrants { count: usize },
     NoInit,
+    /// An export name that is empty, too long or contains a dot.
+    BadExportName(String),
+    /// The service already exports this name through another grant.
+    DuplicateExport(String),
+    /// An import not of the form `<service>.<export>`.
+    BadImport(String),
+    /// An import naming a service that does not exist.
+    ImportUnknownService { import: String, service: String },
+    /// An import naming an export its service does not have.
+    ImportUnknownExport { import: String, service: String },
+    /// init is started by the kernel, which makes no endpoints, so it can neither export nor import.
+    InitEndpoint,
 }
 
 impl fmt::Display for ManifestErrorKind {
@@ -144,6 +180,20 @@ impl fmt::Display for ManifestErrorKind {
                 write!(f, "{count} grants, the limit is {}", capset::MAX_ENTRIES)
             }
             Self::NoInit => write!(f, "no service named \"{INIT}\" (init is mandatory)"),
+            Self::BadExportName(name) => {
+                write!(f, "export name \"{name}\" must be 1 to {NAME_MAX} bytes without a dot")
+            }
+            Self::DuplicateExport(name) => write!(f, "this service already exports \"{name}\""),
+            Self::BadImport(import) => write!(f, "import \"{import}\" is not of the form <service>.<export>"),
+            Self::ImportUnknownService { import, service } => {
+                write!(f, "import \"{import}\" names no service (there is no service \"{service}\")")
+            }
+            Self::ImportUnknownExport { import, service } => {
+                write!(f, "import \"{import}\" names no export (service \"{service}\" has no export grant of that name)")
+            }
+            Self::InitEndpoint => {
+                write!(f, "init cannot export or import (the kernel starts init and makes no endpoints)")
+            }
         }
     }
 }
@@ -232,6 +282,8 @@ fn decode_grant<'a>(parent: &str, index: usize, g: manifest_grant::Reader<'a>) -
         }
         Ok(manifest_grant::source::Blob(t)) => GrantSource::Blob(text(&format!("{path}.blob"), t)?),
         Ok(manifest_grant::source::Text(t)) => GrantSource::Text(text(&format!("{path}.text"), t)?),
+        Ok(manifest_grant::source::Export(t)) => GrantSource::Export(text(&format!("{path}.export"), t)?),
+        Ok(manifest_grant::source::Import(t)) => GrantSource::Import(text(&format!("{path}.import"), t)?),
         Err(capnp::NotInSchema(v)) => return Err(error(format!("{path}.source"), ManifestErrorKind::UnknownEnumValue(v))),
     };
     Ok(Grant { name, source })
@@ -261,7 +313,10 @@ fn check_name(path: &str, name: &str) -> Result<(), ManifestError> {
 /// Checks every rule a manifest must satisfy: the schema version, names (non-empty, at most
 /// `NAME_MAX` bytes, unique among binaries, among services and within one service's grants),
 /// services naming ELF binaries, blob grants naming binaries, text grants within
-/// `GRANT_TEXT_MAX`, at most a CapSet page of grants, and a service named init.
+/// `GRANT_TEXT_MAX`, at most a CapSet page of grants, a service named init, and the endpoint
+/// graph: export names unique within a service, every import naming a real export, init in
+/// neither. A cycle (a imports from b, b from a) is allowed: init makes every endpoint before it
+/// spawns anything, so no export waits for another.
 pub fn validate(m: &Manifest<'_>) -> Result<(), ManifestError> {
     if m.schema_version != MANIFEST_SCHEMA_VERSION {
         return Err(error("schemaVersion", ManifestErrorKind::SchemaVersion { found: m.schema_version }));
@@ -306,8 +361,21 @@ fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(),
         if s.grants[..j].iter().any(|other| other.name == g.name) {
             return Err(error(grant_path, ManifestErrorKind::Duplicate(g.name.into())));
         }
+        if s.name == INIT && matches!(g.source, GrantSource::Export(_) | GrantSource::Import(_)) {
+            return Err(error(grant_path, ManifestErrorKind::InitEndpoint));
+        }
         match g.source {
             GrantSource::Kernel(_) => {}
+            GrantSource::Export(name) => {
+                let export_path = format!("{grant_path}.export");
+                if name.is_empty() || name.len() > NAME_MAX || name.contains('.') {
+                    return Err(error(export_path, ManifestErrorKind::BadExportName(name.into())));
+                }
+                if s.grants[..j].iter().any(|other| other.source == GrantSource::Export(name)) {
+                    return Err(error(export_path, ManifestErrorKind::DuplicateExport(name.into())));
+                }
+            }
+            GrantSource::Import(import) => validate_import(m, &format!("{grant_path}.import"), import)?,
             GrantSource::Blob(name) if m.binary(name).is_none() => {
                 return Err(error(format!("{grant_path}.blob"), ManifestErrorKind::UnknownBlob(name.into())));
             }
@@ -317,6 +385,20 @@ fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(),
             }
             GrantSource::Text(_) => {}
         }
+    }
+    Ok(())
+}
+
+/// An import must name `<service>.<export>` of a service that has that export grant.
+fn validate_import(m: &Manifest<'_>, path: &str, import: &str) -> Result<(), ManifestError> {
+    let Some((service, export)) = split_import(import) else {
+        return Err(error(path, ManifestErrorKind::BadImport(import.into())));
+    };
+    let Some(exporter) = m.service(service) else {
+        return Err(error(path, ManifestErrorKind::ImportUnknownService { import: import.into(), service: service.into() }));
+    };
+    if !exporter.grants.iter().any(|g| g.source == GrantSource::Export(export)) {
+        return Err(error(path, ManifestErrorKind::ImportUnknownExport { import: import.into(), service: service.into() }));
     }
     Ok(())
 }
@@ -351,6 +433,8 @@ pub fn encode(m: &Manifest<'_>) -> Vec<u8> {
                 GrantSource::Kernel(cap) => source.set_kernel(cap.name()),
                 GrantSource::Blob(name) => source.set_blob(name),
                 GrantSource::Text(t) => source.set_text(t),
+                GrantSource::Export(name) => source.set_export(name),
+                GrantSource::Import(import) => source.set_import(import),
             }
         }
     }
@@ -517,6 +601,74 @@ mod tests {
             format!("{err}"),
             "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner)"
         );
+    }
+
+    /// `sample()` plus a server exporting `echo` and a client importing it.
+    fn wired() -> Manifest<'static> {
+        let mut m = sample();
+        let console = Grant { name: "console", source: GrantSource::Kernel(KernelCap::Console) };
+        m.services.push(Service {
+            name: "echo.server",
+            binary: "hello",
+            grants: alloc::vec![console, Grant { name: "serve", source: GrantSource::Export("echo") }],
+        });
+        m.services.push(Service {
+            name: "client",
+            binary: "hello",
+            grants: alloc::vec![console, Grant { name: "echo", source: GrantSource::Import("echo.server.echo") }],
+        });
+        m
+    }
+
+    #[test]
+    fn exports_and_imports_round_trip() {
+        let m = wired();
+        round_trip(&m).unwrap();
+        assert_eq!(m.exports().collect::<Vec<_>>(), [("echo.server", "echo")]);
+        assert_eq!(split_import("echo.server.echo"), Some(("echo.server", "echo")));
+        assert_eq!(split_import("echo"), None);
+        assert_eq!(split_import(".echo"), None);
+        assert_eq!(split_import("server."), None);
+    }
+
+    #[test]
+    fn imports_must_name_a_real_export() {
+        let mut m = wired();
+        m.services[3].grants[1].source = GrantSource::Import("nobody.echo");
+        expect_err(
+            &m,
+            "initConfig.services[3].grants.echo.import",
+            ManifestErrorKind::ImportUnknownService { import: "nobody.echo".into(), service: "nobody".into() },
+        );
+        m.services[3].grants[1].source = GrantSource::Import("echo.server.ping");
+        expect_err(
+            &m,
+            "initConfig.services[3].grants.echo.import",
+            ManifestErrorKind::ImportUnknownExport { import: "echo.server.ping".into(), service: "echo.server".into() },
+        );
+        m.services[3].grants[1].source = GrantSource::Import("echo");
+        expect_err(&m, "initConfig.services[3].grants.echo.import", ManifestErrorKind::BadImport("echo".into()));
+        // Importing from a service that has the name as a grant, but not as an export, is refused too.
+        m.services[3].grants[1].source = GrantSource::Import("echo.server.console");
+        assert!(matches!(validate(&m).unwrap_err().kind, ManifestErrorKind::ImportUnknownExport { .. }));
+    }
+
+    #[test]
+    fn exports_are_unique_and_well_named_and_init_has_none() {
+        let mut m = wired();
+        m.services[2].grants.push(Grant { name: "again", source: GrantSource::Export("echo") });
+        expect_err(&m, "initConfig.services[2].grants.again.export", ManifestErrorKind::DuplicateExport("echo".into()));
+        let mut m = wired();
+        m.services[2].grants[1].source = GrantSource::Export("a.b");
+        expect_err(&m, "initConfig.services[2].grants.serve.export", ManifestErrorKind::BadExportName("a.b".into()));
+        let mut m = wired();
+        m.services[0].grants.push(Grant { name: "echo", source: GrantSource::Import("echo.server.echo") });
+        expect_err(&m, "initConfig.services[0].grants.echo", ManifestErrorKind::InitEndpoint);
+        // A cycle is fine: every endpoint exists before any service starts.
+        let mut m = wired();
+        m.services[3].grants.push(Grant { name: "back", source: GrantSource::Export("back") });
+        m.services[2].grants.push(Grant { name: "back", source: GrantSource::Import("client.back") });
+        round_trip(&m).unwrap();
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn new_endpoint(bytes: &[u8]) -> Result<Reply, CapError> {
     }
     let (owner, client) = super::endpoint::new_pair();
     let mut out = Builder::new_default();
-    out.init_root::<process_spawner::spawn_results::Builder>();
+    out.init_root::<process_spawner::new_endpoint_results::Builder>();
     Ok(Reply::Done { data: encode(&out), caps: vec![owner, client] })
 }
 // endregion: new-endpoint

@@ -3,6 +3,7 @@
 mod blob;
 mod boot_package;
 mod console;
+mod endpoint;
 mod entropy;
 mod process;
 mod timer;
@@ -10,6 +11,7 @@ mod timer;
 pub use blob::Blob;
 pub use boot_package::BootPackage;
 pub use console::Console;
+pub use endpoint::{Endpoint, EndpointOwner};
 pub use entropy::EntropySource;
 pub use process::{ExitStatus, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnSource};
 pub use timer::Timer;

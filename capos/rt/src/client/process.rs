@@ -3,9 +3,11 @@ use crate::error::Error;
 use crate::transport::Cap;
 use alloc::string::String;
 use capos_schema::capos_capnp::{exit_status, process_handle, process_spawner};
-use capos_schema::ids::PROCESS_HANDLE;
+use capos_schema::ids::{ENDPOINT, ENDPOINT_OWNER, PROCESS_HANDLE};
+use super::{Endpoint, EndpointOwner};
 
 const SPAWN: u16 = 0;
+const NEW_ENDPOINT: u16 = capos_abi::endpoint::SPAWNER_NEW_ENDPOINT;
 const WAIT: u16 = 0;
 
 /// Starts processes from the boot package's ELF binaries.
@@ -58,6 +60,26 @@ impl ProcessSpawner {
             return Err(Error::BadReply("spawn returned a cap that is not a ProcessHandle"));
         }
         Ok(ProcessHandle::from_cap(cap))
+    }
+}
+
+impl ProcessSpawner {
+    /// A fresh Endpoint: its owner facet and one client facet. Hand them to the server and its
+    /// clients as `SpawnSource::Cap` grants (COPY), then drop these: while this process holds the
+    /// owner facet, a server that exits does not disconnect its clients.
+    pub fn new_endpoint(&self) -> Result<(EndpointOwner, Endpoint), Error> {
+        let p = empty_params::<process_spawner::new_endpoint_params::Owned>();
+        let reply = self.cap.call(NEW_ENDPOINT, &p, SMALL_RESULT)?;
+        // Every returned cap is ours: wrap them all first so that each is released on an error.
+        let t = self.cap.transport();
+        let caps: alloc::vec::Vec<Cap> = reply.caps.iter().map(|c| Cap::new(c.cap_id, c.interface_id, t.clone())).collect();
+        let mut it = caps.into_iter();
+        match (it.next(), it.next(), it.next()) {
+            (Some(owner), Some(client), None) if owner.interface_id() == ENDPOINT_OWNER && client.interface_id() == ENDPOINT => {
+                Ok((EndpointOwner::from_cap(owner), Endpoint::from_cap(client)))
+            }
+            _ => Err(Error::BadReply("newEndpoint must return an owner facet and a client facet")),
+        }
     }
 }
 

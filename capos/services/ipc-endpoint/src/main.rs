@@ -1,7 +1,7 @@
 //! Endpoint IPC proofs. One binary; the `role` text grant picks what a process does.
 //!
 //! - `parent` (console, timer, spawner, `scenario`): makes the endpoints with
-//!   `ProcessSpawner.newEndpoint`, spawns the two sides with COPY grants of the facets, drops its
+//!   `ProcessSpawner::new_endpoint`, spawns the two sides with COPY grants of the facets, drops its
 //!   own copies and waits for both. Scenario `transfer` runs `server` + `client`; scenario
 //!   `hostile` runs `bad-server` + `bad-client`.
 //! - `server` / `client`: a COPY and a MOVE across the endpoint, a cap returned to the caller,
@@ -16,7 +16,7 @@ mod raw;
 
 use alloc::format;
 use alloc::string::String;
-use capos_rt::abi::endpoint::{ENDPOINT_CLIENT_ID, ENDPOINT_OWNER_ID, SPAWNER_NEW_ENDPOINT};
+use capos_rt::abi::endpoint::{ENDPOINT_CLIENT_ID, ENDPOINT_OWNER_ID};
 use capos_rt::abi::ring::{Transfer, MAX_TRANSFERS, XFER_COPY, XFER_MOVE};
 use capos_rt::client::Client;
 use capos_rt::schema::exception::ExceptionKind;
@@ -72,14 +72,8 @@ fn parent(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     let spawner: ProcessSpawner = rt.take("spawner")?;
     let timer: Timer = rt.take("timer")?;
     let scenario = rt.take::<Blob>("scenario")?.read_string()?;
-    let t = rt.transport().clone();
-    let new_endpoint = || -> Result<(Cap, Cap), Error> {
-        let reply = spawner.cap().call(SPAWNER_NEW_ENDPOINT, &[], 64)?;
-        let [owner, client] = reply.caps.as_slice() else { return Err(Error::BadReply("newEndpoint: two caps expected")) };
-        Ok((Cap::new(owner.cap_id, owner.interface_id, t.clone()), Cap::new(client.cap_id, client.interface_id, t.clone())))
-    };
-    let (owner, client) = new_endpoint()?;
-    let (sink_owner, sink_client) = new_endpoint()?;
+    let (owner, client) = spawner.new_endpoint()?;
+    let (sink_owner, sink_client) = spawner.new_endpoint()?;
     let c = console.cap().id();
     let (server_role, client_role) = match scenario.as_str() {
         "hostile" => ("bad-server", "bad-client"),
@@ -88,13 +82,13 @@ fn parent(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     };
     let server = spawner.spawn(server_role, "ipc-endpoint", &[
         SpawnGrant { name: "console", source: SpawnSource::Cap(c) },
-        SpawnGrant { name: "endpoint", source: SpawnSource::Cap(owner.id()) },
+        SpawnGrant { name: "endpoint", source: SpawnSource::Cap(owner.cap().id()) },
         SpawnGrant { name: "role", source: SpawnSource::Text(server_role) },
     ])?;
     let client_proc = spawner.spawn(client_role, "ipc-endpoint", &[
         SpawnGrant { name: "console", source: SpawnSource::Cap(c) },
-        SpawnGrant { name: "endpoint", source: SpawnSource::Cap(client.id()) },
-        SpawnGrant { name: "sink", source: SpawnSource::Cap(sink_client.id()) },
+        SpawnGrant { name: "endpoint", source: SpawnSource::Cap(client.cap().id()) },
+        SpawnGrant { name: "sink", source: SpawnSource::Cap(sink_client.cap().id()) },
         SpawnGrant { name: "timer", source: SpawnSource::Cap(timer.cap().id()) },
         SpawnGrant { name: "gift", source: SpawnSource::Text("a blob that crossed by MOVE") },
         SpawnGrant { name: "role", source: SpawnSource::Text(client_role) },

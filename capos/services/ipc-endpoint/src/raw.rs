@@ -1,6 +1,6 @@
-//! Endpoint operations as raw ring entries. Until the schema carries an Endpoint interface the
-//! runtime has no typed client for it, so these build the SQEs by hand (which is also what the
-//! hostile roles need: entries no typed client would ever produce).
+//! Endpoint operations as raw ring entries. capos-rt's typed `Endpoint` and `EndpointOwner`
+//! (used by `capos/services/echo`) never produce a malformed entry, which is what the hostile
+//! roles need; the other roles use these too, so one file shows every SQE field an endpoint uses.
 
 use alloc::vec;
 use alloc::vec::Vec;

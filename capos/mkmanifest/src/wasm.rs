@@ -1,0 +1,261 @@
+//! The wasm-host shape (chapter W.3): a service's `wasm.instances` lowered to the grants
+//! capos-wasm reads: console/timer/entropy as the instances need them, the instance table
+//! `wasm.instances`, and per instance `wasm.<i>.module` (blob), `wasm.<i>.args` and, when
+//! not empty, `wasm.<i>.env` (text, every string followed by a NUL).
+//!
+//! capos-wasm's `src/table.rs` (tangled from the same chapter) parses what this writes; the
+//! two sides are tested against the format written out in the chapter.
+use crate::error::Problem;
+use crate::json::{fail, join, object, required, string, BinarySource, FieldError, GrantFrom, GrantSource};
+use capos_schema::ids::KernelCap;
+use capos_schema::manifest::BinaryKind;
+use serde_json::Value;
+
+// region: rules
+/// The grant holding the instance table, and the table's first line (format version 1).
+pub const TABLE_GRANT: &str = "wasm.instances";
+pub const TABLE_HEADER: &str = "capos-wasm instances 1";
+/// 16 instances × 3 grants + console, timer, entropy and the table fit a 63-entry CapSet.
+pub const INSTANCES_MAX: usize = 16;
+/// Instance names: 1 to 32 bytes of [A-Za-z0-9._-], so the table needs no quoting.
+pub const NAME_MAX: usize = 32;
+/// argv (name included) and environ, each string plus its NUL: the text grant limit.
+pub const LIST_MAX: usize = capos_abi::GRANT_TEXT_MAX;
+
+const WASM_FIELDS: &[&str] = &["instances"];
+const INSTANCE_FIELDS: &[&str] = &["name", "binary", "args", "env", "caps"];
+/// The caps an instance may name; preopens waits for Namespace caps (W.5) and must be empty.
+pub const CAPS: &[&str] = &["console", "timer", "random", "preopens"];
+
+/// Checks one instance at `path` and returns its table line and its argv and environ lists.
+fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered]) -> Result<Lowered, FieldError> {
+    let fields = object(path, v, INSTANCE_FIELDS)?;
+    let name_path = join(path, "name");
+    let name = string(&name_path, required(fields, path, "name")?)?;
+    if !valid_name(&name) {
+        return fail(name_path, rule(format!("instance name must be 1 to {NAME_MAX} bytes of [A-Za-z0-9._-]")));
+    }
+    if let Some(first) = earlier.iter().position(|l| l.name == name) {
+        return fail(name_path, rule(format!("instance name \"{name}\" is used twice (first at instances[{first}])")));
+    }
+    let binary_path = join(path, "binary");
+    let binary = string(&binary_path, required(fields, path, "binary")?)?;
+    match binaries.iter().find(|b| b.name == binary) {
+        None => return fail(binary_path, rule(format!("no blob named \"{binary}\" in binaries"))),
+        Some(b) if b.kind != BinaryKind::Blob => {
+            return fail(binary_path, rule(format!("binary \"{binary}\" is an elf; an instance runs a blob (a .wasm module)")))
+        }
+        Some(_) => {}
+    }
+    let args_path = join(path, "args");
+    let mut argv = vec![name.clone()];
+    if let Some(args) = fields.get("args") {
+        let list = args.as_array().ok_or(FieldError { path: args_path.clone(), problem: Problem::WrongType { expected: "a list of strings" } })?;
+        for (i, arg) in list.iter().enumerate() {
+            argv.push(string(&format!("{args_path}[{i}]"), arg)?);
+        }
+    }
+    if let Some(i) = argv.iter().position(|a| a.contains('\0')) {
+        return fail(format!("{args_path}[{}]", i - 1), rule("an argument cannot contain NUL (C's argv cannot carry it)".into()));
+    }
+    let args = nul_list(&argv);
+    if args.len() > LIST_MAX {
+        return fail(args_path, rule(format!("argv is {} bytes with its NUL terminators, the limit is {LIST_MAX}", args.len())));
+    }
+    let env = environ(&join(path, "env"), fields.get("env"))?;
+    let caps = caps(&join(path, "caps"), fields.get("caps"))?;
+    Ok(Lowered { name, binary, args, env, caps })
+}
+
+/// `KEY=VALUE` strings; keys non-empty without `=`, nothing with NUL, at most `LIST_MAX` bytes.
+fn environ(path: &str, v: Option<&Value>) -> Result<String, FieldError> {
+    let Some(v) = v else { return Ok(String::new()) };
+    let map = v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct of strings" } })?;
+    let mut entries = Vec::new();
+    for (key, value) in map {
+        let value = string(&join(path, key), value)?;
+        if key.is_empty() || key.contains('=') || key.contains('\0') || value.contains('\0') {
+            return fail(join(path, key), rule("a variable's name must be non-empty without = or NUL, its value without NUL".into()));
+        }
+        entries.push(format!("{key}={value}"));
+    }
+    let env = nul_list(&entries);
+    if env.len() > LIST_MAX {
+        return fail(path, rule(format!("the environment is {} bytes with its NUL terminators, the limit is {LIST_MAX}", env.len())));
+    }
+    Ok(env)
+}
+
+/// console, timer, random as bools; preopens only as an empty list until W.5.
+fn caps(path: &str, v: Option<&Value>) -> Result<[bool; 3], FieldError> {
+    let Some(v) = v else { return Ok([false; 3]) };
+    let fields = object(path, v, CAPS)?;
+    let mut granted = [false; 3];
+    for (slot, cap) in granted.iter_mut().zip(["console", "timer", "random"]) {
+        *slot = match fields.get(cap) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return fail(join(path, cap), Problem::WrongType { expected: "a bool" }),
+        };
+    }
+    match fields.get("preopens") {
+        None => {}
+        Some(Value::Array(list)) if list.is_empty() => {}
+        Some(_) => return fail(join(path, "preopens"), rule("preopens need Namespace caps (phase W.5); leave the list empty".into())),
+    }
+    Ok(granted)
+}
+// endregion: rules
+
+/// One instance after checking.
+struct Lowered {
+    name: String,
+    binary: String,
+    args: String,
+    env: String,
+    caps: [bool; 3],
+}
+
+fn rule(why: String) -> Problem {
+    Problem::Rule(why)
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=NAME_MAX).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// Every string followed by one NUL: the bytes `args_get` lays out in guest memory.
+fn nul_list(items: &[String]) -> String {
+    items.iter().flat_map(|s| [s.as_str(), "\0"]).collect()
+}
+
+/// Lowers the `wasm` field of the service at `service_path` into its grants.
+pub fn lower(service_path: &str, v: &Value, hand_grants: &[GrantSource], binaries: &[BinarySource]) -> Result<Vec<GrantSource>, FieldError> {
+    let path = join(service_path, "wasm");
+    if !hand_grants.is_empty() {
+        return fail(join(service_path, "grants"), rule("a wasm host's grants come from wasm.instances; list none by hand".into()));
+    }
+    let fields = object(&path, v, WASM_FIELDS)?;
+    let list_path = join(&path, "instances");
+    let list = required(fields, &path, "instances")?
+        .as_array()
+        .ok_or(FieldError { path: list_path.clone(), problem: Problem::WrongType { expected: "a list of instances" } })?;
+    if list.is_empty() || list.len() > INSTANCES_MAX {
+        return fail(list_path, rule(format!("a wasm host runs 1 to {INSTANCES_MAX} instances, not {}", list.len())));
+    }
+    let mut lowered: Vec<Lowered> = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let one = instance(&format!("{list_path}[{i}]"), entry, binaries, &lowered)?;
+        lowered.push(one);
+    }
+    Ok(grants(&lowered))
+}
+
+/// The grants, in CapSet order: shared caps, the table, then each instance's module, args, env.
+fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
+    let any = |cap: usize| instances.iter().any(|l| l.caps[cap]);
+    let kernel = |name: &str, cap| GrantSource { name: name.into(), from: GrantFrom::Kernel(cap) };
+    let mut out = vec![kernel("console", KernelCap::Console)];
+    if any(1) {
+        out.push(kernel("timer", KernelCap::Timer));
+    }
+    if any(2) {
+        out.push(kernel("entropy", KernelCap::Entropy));
+    }
+    let mut table = format!("{TABLE_HEADER}\n");
+    for l in instances {
+        table.push_str(&l.name);
+        for (granted, cap) in l.caps.iter().zip(["console", "timer", "random"]) {
+            if *granted {
+                table.push(' ');
+                table.push_str(cap);
+            }
+        }
+        table.push('\n');
+    }
+    out.push(GrantSource { name: TABLE_GRANT.into(), from: GrantFrom::Text(table) });
+    for (i, l) in instances.iter().enumerate() {
+        out.push(GrantSource { name: format!("wasm.{i}.module"), from: GrantFrom::Blob(l.binary.clone()) });
+        out.push(GrantSource { name: format!("wasm.{i}.args"), from: GrantFrom::Text(l.args.clone()) });
+        if !l.env.is_empty() {
+            out.push(GrantSource { name: format!("wasm.{i}.env"), from: GrantFrom::Text(l.env.clone()) });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn blobs() -> Vec<BinarySource> {
+        vec![
+            BinarySource { name: "capos-wasm".into(), path: "x".into(), kind: BinaryKind::Elf },
+            BinarySource { name: "echo".into(), path: "y".into(), kind: BinaryKind::Blob },
+        ]
+    }
+
+    fn lowered(v: Value) -> Result<Vec<GrantSource>, FieldError> {
+        lower("initConfig.services[1]", &v, &[], &blobs())
+    }
+
+    fn text_of<'a>(grants: &'a [GrantSource], name: &str) -> &'a str {
+        match &grants.iter().find(|g| g.name == name).unwrap().from {
+            GrantFrom::Text(t) => t,
+            other => panic!("{name} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn instances_become_the_documented_grants() {
+        let g = lowered(json!({"instances": [
+            {"name": "alpha", "binary": "echo", "args": ["a b", "", "grüße"], "env": {"K": "v"}, "caps": {"console": true}},
+            {"name": "beta", "binary": "echo", "caps": {"timer": true, "console": true, "preopens": []}},
+        ]}))
+        .unwrap();
+        let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["console", "timer", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.env", "wasm.1.module", "wasm.1.args"]);
+        assert_eq!(text_of(&g, "wasm.instances"), "capos-wasm instances 1\nalpha console\nbeta console timer\n");
+        assert_eq!(text_of(&g, "wasm.0.args"), "alpha\0a b\0\0grüße\0");
+        assert_eq!(text_of(&g, "wasm.0.env"), "K=v\0");
+        assert_eq!(text_of(&g, "wasm.1.args"), "beta\0");
+        assert_eq!(g[3].from, GrantFrom::Blob("echo".into()));
+    }
+
+    #[test]
+    fn argv_at_the_bound_passes_and_one_byte_more_fails() {
+        // "a\0" is 2 bytes; the argument plus its NUL fills the rest.
+        let exact = "x".repeat(LIST_MAX - 2 - 1);
+        assert!(lowered(json!({"instances": [{"name": "a", "binary": "echo", "args": [exact.clone()]}]})).is_ok());
+        let e = lowered(json!({"instances": [{"name": "a", "binary": "echo", "args": [exact + "x"]}]})).unwrap_err();
+        assert_eq!(e.path, "initConfig.services[1].wasm.instances[0].args");
+        assert_eq!(e.problem.to_string(), "argv is 4097 bytes with its NUL terminators, the limit is 4096");
+    }
+
+    #[test]
+    fn each_fault_names_its_field() {
+        let path_of = |v: Value| lowered(v).unwrap_err().path;
+        let one = |extra: Value| {
+            let mut i = json!({"name": "a", "binary": "echo"});
+            i.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            json!({"instances": [i]})
+        };
+        assert_eq!(path_of(one(json!({"caps": {"network": true}}))), "initConfig.services[1].wasm.instances[0].caps.network");
+        assert_eq!(path_of(one(json!({"binary": "nope"}))), "initConfig.services[1].wasm.instances[0].binary");
+        assert_eq!(path_of(one(json!({"binary": "capos-wasm"}))), "initConfig.services[1].wasm.instances[0].binary");
+        assert_eq!(path_of(one(json!({"name": "a b"}))), "initConfig.services[1].wasm.instances[0].name");
+        assert_eq!(path_of(one(json!({"args": ["ok", "nul\u{0}"]}))), "initConfig.services[1].wasm.instances[0].args[1]");
+        assert_eq!(path_of(one(json!({"env": {"A=B": "x"}}))), "initConfig.services[1].wasm.instances[0].env.A=B");
+        assert_eq!(path_of(one(json!({"caps": {"preopens": ["/"]}}))), "initConfig.services[1].wasm.instances[0].caps.preopens");
+        assert_eq!(path_of(one(json!({"caps": {"timer": "yes"}}))), "initConfig.services[1].wasm.instances[0].caps.timer");
+        let twice = json!({"instances": [{"name": "a", "binary": "echo"}, {"name": "a", "binary": "echo"}]});
+        let e = lowered(twice).unwrap_err();
+        assert_eq!(e.path, "initConfig.services[1].wasm.instances[1].name");
+        assert_eq!(e.problem.to_string(), "instance name \"a\" is used twice (first at instances[0])");
+        assert_eq!(path_of(json!({"instances": []})), "initConfig.services[1].wasm.instances");
+        let hand = [GrantSource { name: "x".into(), from: GrantFrom::Text("y".into()) }];
+        let e = lower("s", &json!({"instances": [{"name": "a", "binary": "echo"}]}), &hand, &blobs()).unwrap_err();
+        assert_eq!(e.path, "s.grants");
+    }
+}

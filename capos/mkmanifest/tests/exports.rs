@@ -1,0 +1,100 @@
+//! Exports and imports end to end: real `cue export` on a small module, then mkmanifest's checks
+//! of the endpoint graph (capos_schema::manifest) with the CUE file and field path in the message.
+//! Needs the pinned cue (build/tools/cue from the repo root, or $CUE).
+use capos_schema::manifest::{self, GrantSource};
+use capos_schema::wire::AlignedBuf;
+use mkmanifest::{run, Options};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn cue() -> PathBuf {
+    let path = match std::env::var_os("CUE") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/tools/cue"),
+    };
+    assert!(path.is_file(), "cue not found at {} (install it as the README says, or set CUE)", path.display());
+    path
+}
+
+/// A repo-like tree with one ELF-looking binary and the manifest under manifests/.
+fn options(case: &str, manifest: &str) -> Options {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mkmanifest-exports").join(case);
+    let _ = fs::remove_dir_all(&root);
+    fs::create_dir_all(root.join("build")).unwrap();
+    fs::create_dir_all(root.join("manifests/cue.mod")).unwrap();
+    fs::write(root.join("build/init"), b"\x7fELF\x02\x01\x01\0 not really").unwrap();
+    fs::write(root.join("manifests/cue.mod/module.cue"), "module: \"capos.local\"\nlanguage: version: \"v0.17.0\"\n").unwrap();
+    let file = root.join("manifests/system-test.cue");
+    fs::write(&file, format!("package capos\n\n{manifest}\n")).unwrap();
+    Options { input: file, output: root.join("out/manifest.bin"), root, cue: Some(cue()) }
+}
+
+const GOOD: &str = r#"
+schemaVersion: 1
+binaries: init: {path: "build/init", kind: "elf"}
+initConfig: services: [
+	{name: "init", binary: "init", grants: console: kernel: "console"},
+	{name: "server", binary: "init", grants: {
+		console: kernel: "console"
+		serve: export:   "echo"
+	}},
+	{name: "client", binary: "init", grants: {
+		console: kernel: "console"
+		echo: import:    "server.echo"
+	}},
+]
+"#;
+
+fn error_text(case: &str, manifest: &str) -> String {
+    let opts = options(case, manifest);
+    let err = run(&opts).unwrap_err();
+    assert!(!opts.output.exists(), "no output after an error");
+    err.to_string()
+}
+
+#[test]
+fn export_and_import_are_packed_in_grant_order() {
+    let opts = options("good", GOOD);
+    run(&opts).unwrap();
+    let bytes = AlignedBuf::copy_from(&fs::read(&opts.output).unwrap());
+    let message = manifest::read(&bytes).unwrap();
+    let m = manifest::decode(&message).unwrap();
+    assert_eq!(m.service("server").unwrap().grants[1].source, GrantSource::Export("echo"));
+    assert_eq!(m.service("client").unwrap().grants[1].source, GrantSource::Import("server.echo"));
+    assert_eq!(m.exports().collect::<Vec<_>>(), [("server", "echo")]);
+}
+
+#[test]
+fn an_import_naming_no_export_names_the_file_and_field() {
+    let text = error_text("no-export", &GOOD.replace(r#""server.echo""#, r#""server.ping""#));
+    assert!(
+        text.ends_with(
+            "system-test.cue: initConfig.services[2].grants.echo.import: import \"server.ping\" names no export (service \"server\" has no export grant of that name)"
+        ),
+        "{text}"
+    );
+    let text = error_text("no-service", &GOOD.replace(r#""server.echo""#, r#""sever.echo""#));
+    assert!(
+        text.ends_with("initConfig.services[2].grants.echo.import: import \"sever.echo\" names no service (there is no service \"sever\")"),
+        "{text}"
+    );
+    let text = error_text("no-dot", &GOOD.replace(r#""server.echo""#, r#""echo""#));
+    assert!(text.ends_with("grants.echo.import: import \"echo\" is not of the form <service>.<export>"), "{text}");
+}
+
+#[test]
+fn a_duplicate_export_and_an_exporting_init_are_refused() {
+    let twice = GOOD.replace(r#"serve: export:   "echo""#, "serve: export: \"echo\"\n\t\tagain: export: \"echo\"");
+    let text = error_text("duplicate", &twice);
+    assert!(text.ends_with("system-test.cue: initConfig.services[1].grants.again.export: this service already exports \"echo\""), "{text}");
+    let init = GOOD.replace(r#"grants: console: kernel: "console"},"#, r#"grants: {console: kernel: "console", e: export: "x"}},"#);
+    let text = error_text("init-exports", &init);
+    assert!(text.ends_with("initConfig.services[0].grants.e: init cannot export or import (the kernel starts init and makes no endpoints)"), "{text}");
+}
+
+#[test]
+fn a_grant_with_two_sources_is_refused() {
+    let two = GOOD.replace(r#"echo: import:    "server.echo""#, r#"echo: {import: "server.echo", export: "echo"}"#);
+    let text = error_text("two-sources", &two);
+    assert!(text.ends_with("initConfig.services[2].grants.echo: expected exactly one of kernel, blob, text, export or import"), "{text}");
+}

@@ -1,0 +1,60 @@
+//! The two facets of an Endpoint. A client CALLs its facet with any method ordinal and opaque
+//! params; the owner RECVs each call and answers it with RETURN. Caps travel with either side
+//! as transfer descriptors (COPY keeps the sender's cap, MOVE gives it away on commit).
+use super::client;
+use crate::error::Error;
+use crate::transport::{Cap, Incoming, Reply};
+use capos_abi::ring::Transfer;
+use capos_schema::exception::{self, ExceptionKind};
+use capos_schema::ids::{ENDPOINT, ENDPOINT_OWNER};
+
+/// Room for params or results unless the caller asks for more: one page.
+pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// The client facet: CALL only.
+pub struct Endpoint {
+    cap: Cap,
+}
+client!(Endpoint, ENDPOINT);
+
+impl Endpoint {
+    /// Calls the server with `method` and `params` (usually a framed Cap'n Proto message, but the
+    /// kernel does not look inside), handing over `transfers`. The server's result, or its
+    /// CapException, or `disconnected` once the server is gone.
+    pub fn call(&self, method: u16, params: &[u8], transfers: &[Transfer]) -> Result<Reply, Error> {
+        self.call_with_capacity(method, params, transfers, DEFAULT_CAPACITY)
+    }
+
+    /// Like [`Endpoint::call`] with room for a result of up to `capacity` bytes.
+    pub fn call_with_capacity(&self, method: u16, params: &[u8], transfers: &[Transfer], capacity: usize) -> Result<Reply, Error> {
+        self.cap.transport().call_with(self.cap.id(), method, params, capacity, transfers)
+    }
+}
+
+/// The owner facet: RECV and RETURN.
+pub struct EndpointOwner {
+    cap: Cap,
+}
+client!(EndpointOwner, ENDPOINT_OWNER);
+
+impl EndpointOwner {
+    /// Waits for the next call (params of up to [`DEFAULT_CAPACITY`] bytes).
+    pub fn recv(&self) -> Result<Incoming, Error> {
+        self.recv_with_capacity(DEFAULT_CAPACITY)
+    }
+
+    pub fn recv_with_capacity(&self, capacity: usize) -> Result<Incoming, Error> {
+        self.cap.transport().recv(self.cap.id(), capacity)
+    }
+
+    /// Answers `call` with `result`, handing `transfers` back to the caller.
+    pub fn ret(&self, call: &Incoming, result: &[u8], transfers: &[Transfer]) -> Result<(), Error> {
+        self.cap.transport().ret(self.cap.id(), call.call_id, result, transfers, false)
+    }
+
+    /// Answers `call` with a CapException of `kind`.
+    pub fn ret_exception(&self, call: &Incoming, kind: ExceptionKind, reason: &str) -> Result<(), Error> {
+        let data = exception::encode(kind, reason);
+        self.cap.transport().ret(self.cap.id(), call.call_id, &data, &[], true)
+    }
+}

@@ -9,6 +9,7 @@ import { buildAll } from '../build/plan.js';
 import { writeAtomic } from '../build/stamp.js';
 import { parseFigures, summarize, type Figure } from '../bench/figures.js';
 import { chooseAccelerator } from '../smoke/accel.js';
+import { isComparisonManifest, runComparisons } from '../bench/compare.js';
 import { gitState } from '../smoke/git.js';
 import { boot } from '../smoke/qemu.js';
 import { KERNEL } from '../smoke/runner.js';
@@ -22,7 +23,8 @@ const names = args.filter((a, i) => !a.startsWith('--') && !(runsAt >= 0 && i ==
 
 async function main(): Promise<number> {
   await tangle(root, console.log);
-  const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-'));
+  if (names.includes('compare')) return runComparisons(root, { build: true }); // chapter A.4's comparisons only
+  const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m));
   const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
   if (selected.length === 0) {
     console.log(`bench: no benchmark manifests${names.length ? ` named ${names.join(', ')}` : ''} (manifests/system-bench-*.cue); nothing to measure yet`);
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
       manifestBytes: (await readFile(join(root, imagePath(m)))).length }, null, 2) + '\n');
     console.log(`  → ${file}`);
   }
+  if (names.length === 0) failed += await runComparisons(root); // chapter A.4: wasm runners, kernel vs Linux
   return failed ? 1 : 0;
 }
 

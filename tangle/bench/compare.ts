@@ -1,0 +1,63 @@
+// The comparisons of chapter A.4, run by `npm run bench` after its generic figures (or alone with
+// `npm run bench -- compare`): the WASI compute benchmark on five runners and the kernel round trips against Linux
+// under qemu-x86_64. Prints both tables and writes every figure to results/bench/latest.json.
+import { loadavg, cpus } from 'node:os';
+import { join } from 'node:path';
+import { buildAll } from '../build/plan.js';
+import { imagePath, imageStem } from '../build/images.js';
+import { writeAtomic } from '../build/stamp.js';
+import { chooseAccelerator } from '../smoke/accel.js';
+import { gitState } from '../smoke/git.js';
+import { KERNEL } from '../smoke/runner.js';
+import { benchIpc, formatIpc } from './ipc-linux.js';
+import { buildNative } from './native.js';
+import { benchManifest, benchWasm, formatWasm, lowestTscMHz, PROGRAMS } from './wasm.js';
+
+export const LATEST = 'results/bench/latest.json';
+
+/** The wasm bench manifests belong to this comparison, not to the generic `bench <metric>` collector. */
+export function isComparisonManifest(manifest: string): boolean {
+  return PROGRAMS.some((p) => imageStem(benchManifest(p)) === imageStem(manifest));
+}
+
+export interface CompareOptions { build?: boolean; runs?: number; log?: (l: string) => void }
+
+/** Returns the number of failures (0 = every figure measured and every checksum agreed). */
+export async function runComparisons(root: string, opts: CompareOptions = {}): Promise<number> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const runs = opts.runs ?? 3;
+  const t0 = performance.now();
+  if (opts.build) await buildAll(root, {});
+  await buildNative(root);
+  const accel = await chooseAccelerator({ kernel: KERNEL, initrd: imagePath(benchManifest('c')) }, root);
+  log(`\ncomparisons (chapter A.4): accelerator ${accel.accel} (${accel.reason}); ${runs} runs each`);
+  const load = loadavg()[0]!;
+  const wasm = await benchWasm(root, accel.accel, runs, log);
+  // Boots of the round-trip systems take about a second each, so they get more runs than the wasm programs.
+  const ipc = await benchIpc(root, accel.accel, Math.max(runs, 5), log, lowestTscMHz(wasm));
+  log('');
+  for (const l of formatWasm(wasm, accel.accel, ipc.referenceMHz)) log(l);
+  log('');
+  for (const l of formatIpc(ipc, accel.accel)) log(l);
+  const errors = [...wasm.errors, ...ipc.errors];
+  for (const e of errors) log(`\nERROR: ${e}`);
+  const git = await gitState(root);
+  await writeAtomic(join(root, LATEST), JSON.stringify({
+    schemaVersion: 1,
+    at: new Date().toISOString(),
+    commit: git.commit,
+    dirty: git.dirty,
+    accelerator: accel.accel,
+    acceleratorReason: accel.reason,
+    machine: { cpus: cpus().length, loadAvg1mAtStart: Number(load.toFixed(2)) },
+    runsEach: runs,
+    wasm: { unit: 'us', clock: 'guest clock_time_get(MONOTONIC); capOS: kernel Timer (TSC); serialUs: host time between serial lines',
+      rows: wasm.rows, checksums: wasm.checksums },
+    kernel: { unit: 'ns per round trip (best of runs; …MedianNs: medians)', runs: ipc.runs, pairs: ipc.pairs, bootToInitUs: ipc.bootToInitUs, bootToInitRawUs: ipc.bootToInitRawUs,
+      tscMHz: ipc.tscMHz, referenceMHz: ipc.referenceMHz },
+    errors,
+    totalMs: Math.round(performance.now() - t0),
+  }, null, 2) + '\n');
+  log(`  → ${LATEST} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  return errors.length;
+}

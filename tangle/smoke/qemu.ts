@@ -1,5 +1,6 @@
 // Boots one image in QEMU with the contract's command line, captures the serial console (stdio), enforces a hard
 // timeout by killing QEMU's whole process group, and decodes init's exit code from isa-debug-exit.
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { splitTranscript } from './check.js';
 
@@ -70,8 +71,11 @@ export async function boot(image: BootImage, opts: BootOptions): Promise<BootOut
   });
   track(child.pid);
   let raw = '';
+  // QEMU passes the serial port on byte by byte, so a UTF-8 character can span two chunks: decode
+  // with a stateful decoder, never chunk by chunk.
+  const utf8 = new StringDecoder('utf8');
   child.stdout?.on('data', (chunk: Buffer) => {
-    const s = chunk.toString('utf8');
+    const s = utf8.write(chunk);
     raw += s;
     opts.onOutput?.(s);
   });
@@ -85,6 +89,7 @@ export async function boot(image: BootImage, opts: BootOptions): Promise<BootOut
     }
   }, opts.timeoutMs);
   const result = await child;
+  raw += utf8.end();
   clearTimeout(timer);
   if (child.pid !== undefined) live.delete(child.pid);
   const bootMs = Math.round(performance.now() - started);

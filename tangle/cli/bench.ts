@@ -1,6 +1,7 @@
 // npm run bench [-- name …] [--runs N]: boot each benchmark manifest (manifests/system-bench-*.cue) N times under the
 // chosen accelerator, collect the `bench <metric> <value> <unit>` lines its services print, and report medians.
-// Writes results/bench/<manifest stem>.json. Not part of `npm test`.
+// Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `site` only the site budget.
+// Not part of `npm test`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, tangle } from '../build/book.js';
@@ -10,6 +11,7 @@ import { writeAtomic } from '../build/stamp.js';
 import { parseFigures, summarize, type Figure } from '../bench/figures.js';
 import { chooseAccelerator } from '../smoke/accel.js';
 import { isComparisonManifest, runComparisons } from '../bench/compare.js';
+import { benchSite, formatSiteBench } from '../bench/site.js';
 import { gitState } from '../smoke/git.js';
 import { boot } from '../smoke/qemu.js';
 import { KERNEL } from '../smoke/runner.js';
@@ -24,6 +26,7 @@ const names = args.filter((a, i) => !a.startsWith('--') && !(runsAt >= 0 && i ==
 async function main(): Promise<number> {
   await tangle(root, console.log);
   if (names.includes('compare')) return runComparisons(root, { build: true }); // chapter A.4's comparisons only
+  if (names.includes('site')) return siteBudget();
   const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m));
   const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
   if (selected.length === 0) {
@@ -62,7 +65,19 @@ async function main(): Promise<number> {
     console.log(`  → ${file}`);
   }
   if (names.length === 0) failed += await runComparisons(root); // chapter A.4: wasm runners, kernel vs Linux
+  if (names.length === 0) failed += await siteBudget();
   return failed ? 1 : 0;
+}
+
+/** The site's budget (issue: build under 30 s, under 300 KB of JS per page), printed like the other figures. */
+async function siteBudget(): Promise<number> {
+  console.log('\nsite budget (cold and warm builds of the whole book):');
+  const b = await benchSite();
+  for (const line of formatSiteBench(b)) console.log(`  ${line}`);
+  await writeAtomic(join(root, 'results/bench/site.json'), JSON.stringify({ schemaVersion: 1, buildMs: b.buildMs,
+    warmBuildMs: b.warmBuildMs, maxJsBytes: b.maxJs.jsBytes, maxJsPage: b.maxJs.page, largestBytes: b.largest.totalBytes,
+    largestPage: b.largest.page, pages: b.pages.length, withinBudget: b.withinBudget, at: new Date().toISOString() }, null, 2) + '\n');
+  return b.withinBudget ? 0 : 1;
 }
 
 try {

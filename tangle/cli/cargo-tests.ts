@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
-const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'mkmanifest'];
+const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest'];
 
 async function cargo(args: string[]): Promise<number> {
   console.log(`cargo ${args.join(' ')}`);

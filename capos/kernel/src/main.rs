@@ -50,7 +50,7 @@ fn boot_failed(why: core::fmt::Arguments) -> ! {
 extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
     serial::init();
     klog!("capOS booting");
-    arch::gdt::init(arch::entry::stack_top());
+    arch::gdt::init();
     arch::idt::init();
     arch::pic::init_masked();
     syscall::init();
@@ -63,6 +63,7 @@ extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
     );
     mem::heap::init();
     let kernel_pml4 = mem::paging::forget_identity_map(boot::boot_pml4_phys());
+    mem::kmap::protect_kernel(kernel_pml4);
     time::init(boot_tsc);
     klog!(
         "memory: {} MiB, tsc {} MHz",

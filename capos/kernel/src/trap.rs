@@ -1,6 +1,6 @@
 //! Where every entry from ring 3 (and every kernel fault) lands after the assembly stubs.
 
-use crate::arch::{cpu, pic};
+use crate::arch::{cpu, pic, stacks};
 use crate::arch::entry::VECTOR_SYSCALL;
 use crate::arch::TrapFrame;
 use crate::process::ExitStatus;
@@ -52,6 +52,11 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             pic::TIMER_VECTOR => return pic::eoi(),
             v if pic::SPURIOUS_VECTORS.contains(&v) => return,
             _ => {}
+        }
+        // A stack overflow ends in a double fault (the page-fault frame cannot be pushed onto
+        // the exhausted stack) with CR2 in the guard page; say so instead of "double fault".
+        if let Some(stack) = stacks::guard_hit(cr2).filter(|_| matches!(frame.vector, 8 | 14)) {
+            panic!("kernel stack overflow: the {stack} stack ran into its guard page at {cr2:#x}");
         }
         panic!(
             "{} in kernel at rip {:#x} (error {:#x}, cr2 {:#x})",

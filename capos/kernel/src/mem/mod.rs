@@ -1,13 +1,15 @@
 //! Physical memory, page tables and the kernel heap.
 //!
 //! Kernel half layout (shared by every address space through PML4 entries 256-511):
-//! - `DIRECT_MAP` (PML4 256): all physical memory below 4 GiB, 2 MiB pages, kernel-only.
-//! - `KERNEL_VMA` (PML4 511): the kernel image, the first GiB of physical memory.
+//! - `DIRECT_MAP` (PML4 256): all physical memory below 4 GiB, 2 MiB pages, kernel-only, NX.
+//! - `KERNEL_VMA` (PML4 511): the kernel image in 4 KiB pages with per-section permissions
+//!   (kmap.rs); nothing else of the first GiB.
 //!
 //! User half: PML4 entries 0-255, private per process (see `capos_abi::addr`).
 
 pub mod frame;
 pub mod heap;
+pub mod kmap;
 pub mod paging;
 pub mod user;
 

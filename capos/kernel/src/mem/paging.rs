@@ -8,7 +8,7 @@ pub const PRESENT: u64 = 1;
 pub const WRITABLE: u64 = 1 << 1;
 pub const USER: u64 = 1 << 2;
 pub const NO_EXECUTE: u64 = 1 << 63;
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+pub(super) const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// Physical memory ran out while building an address space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,17 +18,17 @@ fn table(phys: u64) -> *mut u64 {
     phys_to_virt(phys) as *mut u64
 }
 
-fn entry(table_phys: u64, index: u64) -> u64 {
+pub(super) fn entry(table_phys: u64, index: u64) -> u64 {
     // SAFETY: table_phys is a page-table frame and index < 512.
     unsafe { table(table_phys).add(index as usize).read() }
 }
 
-fn set_entry(table_phys: u64, index: u64, value: u64) {
+pub(super) fn set_entry(table_phys: u64, index: u64, value: u64) {
     // SAFETY: as for `entry`; the kernel owns every page-table frame.
     unsafe { table(table_phys).add(index as usize).write(value) }
 }
 
-fn index(va: u64, level: u32) -> u64 {
+pub(super) fn index(va: u64, level: u32) -> u64 {
     (va >> (12 + 9 * level)) & 511
 }
 

@@ -92,13 +92,6 @@ extern "C" {
     fn enter_user_asm(ctx: *const UserContext) -> !;
     pub fn syscall_entry();
     pub static trap_stubs: [u64; 48];
-    static kernel_stack_top: u8;
-}
-
-/// Top of the single kernel stack (every entry from ring 3 starts here).
-pub fn stack_top() -> u64 {
-    // Only the address is taken (no read).
-    core::ptr::addr_of!(kernel_stack_top) as u64
 }
 
 // region: enter-user
@@ -117,11 +110,6 @@ pub fn enter_user(ctx: &mut UserContext) -> ! {
 global_asm!(
     r#"
     .section .bss
-    .p2align 12
-kernel_stack:
-    .skip 65536
-    .global kernel_stack_top
-kernel_stack_top:
     .p2align 4
     .global fx_scratch
 fx_scratch:

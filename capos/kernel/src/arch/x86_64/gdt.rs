@@ -21,13 +21,9 @@ struct Tss {
     iomap_base: u16,
 }
 
-#[repr(C, align(16))]
-struct Stack([u8; 16384]);
-
 struct Tables {
     gdt: [u64; 7],
     tss: Tss,
-    ist_stack: Stack,
 }
 
 struct Cell(UnsafeCell<Tables>);
@@ -37,19 +33,19 @@ unsafe impl Sync for Cell {}
 static TABLES: Cell = Cell(UnsafeCell::new(Tables {
     gdt: [0, 0x00af_9a00_0000_ffff, 0x00cf_9200_0000_ffff, 0x00cf_f200_0000_ffff, 0x00af_fa00_0000_ffff, 0, 0],
     tss: Tss { _r0: 0, rsp: [0; 3], _r1: 0, ist: [0; 7], _r2: 0, _r3: 0, iomap_base: 104 },
-    ist_stack: Stack([0; 16384]),
 }));
 
 /// The IST slot (1-based, as IDT gates count) used for double fault, NMI and machine check.
 pub const IST_CRITICAL: u8 = 1;
 
 // region: gdt
-/// Loads the GDT and TSS. `kernel_stack_top` is where the CPU switches on entry from ring 3.
-pub fn init(kernel_stack_top: u64) {
+/// Loads the GDT and TSS. `RSP0` is where the CPU switches on entry from ring 3; IST slot 1
+/// serves the critical exceptions (both stacks are guarded, see stacks.rs).
+pub fn init() {
     // SAFETY: runs once at boot, before anything else refers to the tables.
     let t = unsafe { &mut *TABLES.0.get() };
-    t.tss.rsp[0] = kernel_stack_top;
-    t.tss.ist[0] = t.ist_stack.0.as_ptr() as u64 + 16384;
+    t.tss.rsp[0] = super::stacks::kernel_top();
+    t.tss.ist[IST_CRITICAL as usize - 1] = super::stacks::critical_top();
     let base = &t.tss as *const Tss as u64;
     let limit = (core::mem::size_of::<Tss>() - 1) as u64;
     t.gdt[5] = limit | ((base & 0xff_ffff) << 16) | (0x89 << 40) | (((base >> 24) & 0xff) << 56);

@@ -6,5 +6,6 @@ pub mod gdt;
 pub mod idt;
 pub mod pic;
 pub mod port;
+pub mod stacks;
 
 pub use entry::{enter_user, TrapFrame, UserContext};

@@ -17,7 +17,8 @@ async function main(): Promise<number> {
   const t = await tangle(root, console.log);
   const smokes = allSmokes(t.book);
   const manifests = [...new Set([...(await listManifests(root)), ...smokes.map((s) => s.manifest)])];
-  const bySmoke = smokes.find((s) => s.name === name || s.name === `run-${name}`)?.manifest;
+  const smoke = smokes.find((s) => s.name === name || s.name === `run-${name}`);
+  const bySmoke = smoke?.manifest;
   const manifest = bySmoke ?? manifests.find((m) => imageStem(m) === name || imageStem(m) === `system-${name}`);
   if (!name || !manifest) {
     console.error(`usage: npm run run -- <name> [--kvm]\n  smokes: ${smokes.map((s) => s.name).join(', ') || '(none)'}` +
@@ -25,7 +26,7 @@ async function main(): Promise<number> {
     return 2;
   }
   await buildAll(root, { manifests: [manifest], only: (s) => !s.startsWith('image ') || s === `image ${imageStem(manifest)}` });
-  const qargs = qemuArgs({ kernel: KERNEL, initrd: imagePath(manifest) }, accel);
+  const qargs = qemuArgs({ kernel: KERNEL, initrd: imagePath(manifest), ...(smoke?.cpu ? { cpu: smoke.cpu } : {}) }, accel);
   console.log(`run: ${QEMU} ${qargs.join(' ')}\n`);
   const r = await execa(QEMU, qargs, { cwd: root, stdio: 'inherit', reject: false });
   const code = decodeExit(r.exitCode ?? null);

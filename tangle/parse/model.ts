@@ -46,6 +46,8 @@ export interface SmokeSpec {
   steps: Step[];
   forbid: Matcher[];
   differs?: Matcher;
+  /** QEMU CPU model for this boot (attribute `cpu=`); absent means the default `qemu64,+rdrand`. */
+  cpu?: string;
   chapter: string;
   line: number;
   source: string; // raw block text

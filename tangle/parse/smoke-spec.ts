@@ -12,6 +12,8 @@ import type { Block, Matcher, SmokeSpec, Step } from './model.js';
 export interface SmokeProblem { line: number; column: number; reason: string; ruleId: string; hint: string }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
+/** A QEMU CPU model with optional feature flags, e.g. `qemu64` or `qemu64,+rdrand`; nothing that could add arguments. */
+const CPU = /^[a-z0-9][a-z0-9_.-]*(,[+-]?[a-z0-9_.-]+)*$/i;
 const DEFAULT_TIMEOUT = 60;
 const DEFAULT_EXIT = 0;
 
@@ -23,6 +25,10 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
   const manifest = typeof block.attrs.manifest === 'string' ? block.attrs.manifest : '';
   if (!NAME.test(name)) {
     problems.push({ line: block.line, column: 1, reason: `Unexpected smoke name \`${name}\`, expected lowercase letters, digits and dashes`, ruleId: 'bad-smoke-name', hint: 'name it like `run-wasi-hello` (phases) or `run-capos-hello` (kernel appendix)' });
+  }
+  const cpu = block.attrs.cpu;
+  if (cpu !== undefined && (typeof cpu !== 'string' || !CPU.test(cpu))) {
+    problems.push({ line: block.line, column: 1, reason: `Unexpected cpu \`${cpu === true ? '' : cpu}\`, expected a QEMU CPU model such as \`qemu64\` or \`qemu64,+rdrand\``, ruleId: 'bad-smoke-cpu', hint: 'write e.g. `cpu=qemu64`; leave it out for the default `qemu64,+rdrand`' });
   }
   let timeout: number | undefined;
   let exit: number | undefined;
@@ -78,6 +84,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     chapter: block.chapter, line: block.line, source,
   };
   if (differs) spec.differs = differs;
+  if (typeof cpu === 'string') spec.cpu = cpu;
   return { spec, problems };
 }
 

@@ -6,7 +6,11 @@ import { splitTranscript } from './check.js';
 
 export type Accelerator = 'tcg' | 'kvm';
 
-export interface BootImage { kernel: string; initrd: string }
+/** `cpu` is QEMU's CPU model; a smoke may pick another one (e.g. `qemu64` without RDRAND, to boot with no entropy). */
+export interface BootImage { kernel: string; initrd: string; cpu?: string }
+
+/** The contract's CPU model: QEMU's default plus RDRAND, the kernel's entropy source under TCG. */
+export const DEFAULT_CPU = 'qemu64,+rdrand';
 
 export interface BootOptions {
   accel: Accelerator;
@@ -30,9 +34,9 @@ export interface BootOutcome {
 
 export const QEMU = 'qemu-system-x86_64';
 
-/** The contract's QEMU line; only -accel varies. */
+/** The contract's QEMU line; only -accel and, when a smoke asks, -cpu vary. */
 export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
-  return ['-accel', accel, '-cpu', 'qemu64,+rdrand', '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
+  return ['-accel', accel, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
     '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
 }

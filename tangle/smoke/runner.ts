@@ -13,7 +13,7 @@ import { computeInputs, hashInputs, type SmokeResult } from './result.js';
 export const KERNEL = 'build/capos/kernel';
 
 export function imageFor(spec: SmokeSpec): BootImage {
-  return { kernel: KERNEL, initrd: imagePath(spec.manifest) };
+  return { kernel: KERNEL, initrd: imagePath(spec.manifest), ...(spec.cpu ? { cpu: spec.cpu } : {}) };
 }
 
 export interface RunContext {

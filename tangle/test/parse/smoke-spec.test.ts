@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { parseSmoke, type Block } from '../../index.js';
 
-function smokeBlock(body: string): Block {
+function smokeBlock(body: string, extra: Record<string, string | true> = {}): Block {
   return {
-    kind: 'smoke', lang: 'smoke', attrs: { name: 'run-wasi-x', manifest: 'manifests/x.cue' }, value: body,
+    kind: 'smoke', lang: 'smoke', attrs: { name: 'run-wasi-x', manifest: 'manifests/x.cue', ...extra }, value: body,
     chapter: 'chapters/10-x.md', line: 20, bodyLine: 21, target: 'run-wasi-x', append: false,
   };
 }
@@ -42,5 +42,17 @@ describe('parseSmoke', () => {
     expect(spec).toBeUndefined();
     expect(problems.length).toBeGreaterThan(0);
     for (const problem of problems) expect(problem.ruleId).toBe('malformed-smoke');
+  });
+
+  test('cpu= picks the QEMU CPU model; absent means the default', () => {
+    expect(parseSmoke(smokeBlock('> x'), 'raw').spec?.cpu).toBeUndefined();
+    expect(parseSmoke(smokeBlock('> x', { cpu: 'qemu64' }), 'raw').spec?.cpu).toBe('qemu64');
+    expect(parseSmoke(smokeBlock('> x', { cpu: 'qemu64,+rdrand,-sse4.2' }), 'raw').spec?.cpu).toBe('qemu64,+rdrand,-sse4.2');
+  });
+
+  test.each([['qemu64 -monitor stdio'], ['-cpu'], [''], [true]] as const)('refuses cpu=%j', (cpu) => {
+    const { spec, problems } = parseSmoke(smokeBlock('> x', { cpu }), 'raw');
+    expect(spec).toBeUndefined();
+    expect(problems.map((p) => p.ruleId)).toEqual(['bad-smoke-cpu']);
   });
 });

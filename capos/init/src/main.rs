@@ -35,13 +35,8 @@ fn main(rt: &mut Runtime) -> i32 {
         return 2; // nowhere to report anything
     };
     match run(rt, &console) {
-        Ok(all_ok) => {
-            if all_ok {
-                0
-            } else {
-                1
-            }
-        }
+        Ok(true) => 0,
+        Ok(false) => 1,
         Err(e) => {
             let _ = console.write_line(&e);
             1

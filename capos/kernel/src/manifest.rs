@@ -3,6 +3,7 @@
 
 use crate::kcell::KCell;
 use alloc::boxed::Box;
+use alloc::format;
 use alloc::string::String;
 use capos_schema::manifest::{self, Manifest};
 
@@ -15,18 +16,9 @@ static BOOT: KCell<Boot> = KCell::new(Boot { manifest: None });
 // region: manifest
 /// Decodes and validates `bytes`; the decoded form borrows them forever (they are never freed).
 pub fn init(bytes: &'static [u8]) -> Result<(), String> {
-    use core::fmt::Write;
-    let mut err = String::new();
-    let reader = manifest::read(bytes).map_err(|e| {
-        let _ = write!(err, "{e}");
-        err.clone()
-    })?;
+    let reader = manifest::read(bytes).map_err(|e| format!("{e}"))?;
     let reader: &'static _ = Box::leak(Box::new(reader));
-    let decoded = manifest::decode(reader).map_err(|e| {
-        let mut s = String::new();
-        let _ = write!(s, "{e}");
-        s
-    })?;
+    let decoded = manifest::decode(reader).map_err(|e| format!("{e}"))?;
     let mut boot = BOOT.borrow_mut();
     boot.manifest = Some(Box::leak(Box::new(decoded)));
     Ok(())

@@ -188,10 +188,25 @@ pub fn cap_enter(k: &mut Kernel, pid: Pid, min_complete: u64, timeout_ns: u64) {
     p.state = State::Blocked { min_complete: min, deadline };
 }
 
-/// Processes the SQEs of `pid` and adopts any processes its calls spawned.
+/// Processes the SQEs of `pid`, then applies the endpoint events its calls queued.
 fn ring_pass(k: &mut Kernel, pid: Pid) {
+    let Some(ok) = with_ring(k, pid, |mem, st, caps, d| ring::submit(mem, st, caps, d).is_ok()) else { return };
+    if !ok {
+        exit(k, pid, ExitStatus::Faulted("ring page unusable".into()));
+    }
+    drain_ipc(k);
+}
+// endregion: cap-enter
+
+/// Runs `f` on `pid`'s ring with a dispatch for its cap table, then adopts any processes its
+/// calls spawned. None when the process is gone.
+fn with_ring<R>(
+    k: &mut Kernel,
+    pid: Pid,
+    f: impl FnOnce(&mut UserMem, &mut RingState, &mut CapTable<Cap>, &mut KernelDispatch) -> R,
+) -> Option<R> {
     let Kernel { procs, next_pid, kernel_pml4, run_queue, .. } = k;
-    let Some(p) = procs.get_mut(&pid) else { return };
+    let p = procs.get_mut(&pid)?;
     let mut spawned = Vec::new();
     let Process { name, space, ring: state, caps, console, .. } = p;
     let mut d = KernelDispatch {
@@ -202,17 +217,13 @@ fn ring_pass(k: &mut Kernel, pid: Pid) {
         next_pid,
         kernel_pml4: *kernel_pml4,
     };
-    let ok = ring::submit(&mut UserMem(space), state, caps, &mut d).is_ok();
+    let r = f(&mut UserMem(space), state, caps, &mut d);
     for child in spawned {
         run_queue.push_back(child.pid);
         procs.insert(child.pid, child);
     }
-    if !ok {
-        exit(k, pid, ExitStatus::Faulted("ring page unusable".into()));
-    }
-    drain_ipc(k);
+    Some(r)
 }
-// endregion: cap-enter
 
 /// Posts a CQE into `pid`'s ring with `post`, then wakes `pid` if its `cap_enter` is now
 /// satisfied. None when the process is gone.
@@ -221,20 +232,8 @@ fn post_to<R>(
     pid: Pid,
     post: impl FnOnce(&mut UserMem, &mut RingState, &mut CapTable<Cap>, &mut KernelDispatch) -> R,
 ) -> Option<R> {
-    let kernel_pml4 = k.kernel_pml4;
-    let mut next_pid = k.next_pid;
-    let p = k.procs.get_mut(&pid)?;
-    let mut spawned = Vec::new();
-    let Process { name, space, ring: state, caps, console, .. } = p;
-    let mut d = KernelDispatch {
-        caller: pid,
-        caller_name: name,
-        console,
-        spawned: &mut spawned,
-        next_pid: &mut next_pid,
-        kernel_pml4,
-    };
-    let r = post(&mut UserMem(space), state, caps, &mut d);
+    let r = with_ring(k, pid, post)?;
+    let p = k.procs.get(&pid)?;
     if let State::Blocked { min_complete, .. } = p.state {
         if ring::available(&UserMem(&p.space), &p.ring).unwrap_or(0) >= min_complete {
             k.resume_cap_enter(pid);

@@ -1,7 +1,7 @@
 //! The two system calls. Arguments come from the saved registers (rax = number, rdi, rsi);
 //! the result goes into the saved rax the process resumes with.
 
-use crate::arch::cpu::{self, wrmsr, IA32_FMASK, IA32_LSTAR, IA32_STAR};
+use crate::arch::cpu::{wrmsr, IA32_FMASK, IA32_LSTAR, IA32_STAR};
 use crate::arch::entry::syscall_entry;
 use crate::arch::gdt::KERNEL_CS;
 use crate::process::{ExitStatus, Pid};
@@ -20,7 +20,6 @@ pub fn init() {
         wrmsr(IA32_LSTAR, syscall_entry as *const () as u64);
         wrmsr(IA32_FMASK, 0x4_4700);
     }
-    let _ = cpu::rdmsr(IA32_STAR);
 }
 // endregion: msr
 

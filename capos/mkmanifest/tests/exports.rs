@@ -5,23 +5,13 @@ use capos_schema::manifest::{self, GrantSource};
 use capos_schema::wire::AlignedBuf;
 use mkmanifest::{run, Options};
 use std::fs;
-use std::path::{Path, PathBuf};
 
-fn cue() -> PathBuf {
-    let path = match std::env::var_os("CUE") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/tools/cue"),
-    };
-    assert!(path.is_file(), "cue not found at {} (install it as the README says, or set CUE)", path.display());
-    path
-}
+mod common;
+use common::{cue, scratch};
 
 /// A repo-like tree with one ELF-looking binary and the manifest under manifests/.
 fn options(case: &str, manifest: &str) -> Options {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mkmanifest-exports").join(case);
-    let _ = fs::remove_dir_all(&root);
-    fs::create_dir_all(root.join("build")).unwrap();
-    fs::create_dir_all(root.join("manifests/cue.mod")).unwrap();
+    let root = scratch("mkmanifest-exports", case);
     fs::write(root.join("build/init"), b"\x7fELF\x02\x01\x01\0 not really").unwrap();
     fs::write(root.join("manifests/cue.mod/module.cue"), "module: \"capos.local\"\nlanguage: version: \"v0.17.0\"\n").unwrap();
     let file = root.join("manifests/system-test.cue");

@@ -4,24 +4,13 @@ use capos_schema::manifest::{self, GrantSource};
 use capos_schema::wire::AlignedBuf;
 use mkmanifest::{run, Error, Options};
 use std::fs;
-use std::path::{Path, PathBuf};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn cue() -> PathBuf {
-    let path = std::env::var_os("CUE").map_or_else(|| repo().join("build/tools/cue"), PathBuf::from);
-    assert!(path.is_file(), "cue not found at {} (install it as the README says, or set CUE)", path.display());
-    path
-}
+mod common;
+use common::{cue, repo, scratch};
 
 /// A repo-like tree with the real defaults package, a fake capos-wasm and a blob.
 fn tree(case: &str, services: &str) -> Options {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasm-host").join(case);
-    let _ = fs::remove_dir_all(&root);
-    fs::create_dir_all(root.join("build")).unwrap();
-    fs::create_dir_all(root.join("manifests/cue.mod")).unwrap();
+    let root = scratch("wasm-host", case);
     fs::create_dir_all(root.join("manifests/cue/defaults")).unwrap();
     for entry in fs::read_dir(repo().join("manifests/cue/defaults")).expect("run `npm run tangle` first") {
         let path = entry.unwrap().path();

@@ -109,12 +109,17 @@ impl CapSet {
     }
 }
 
+/// The CapSet layout structs: repr(C) and integers only, so every bit pattern is a valid value.
+trait Plain: Copy {}
+impl Plain for CapSetHeader {}
+impl Plain for CapSetEntry {}
+
 /// An unaligned read of a plain-data `T` at `offset`, or None past the end.
-fn read<T: Copy>(bytes: &[u8], offset: usize) -> Option<T> {
+fn read<T: Plain>(bytes: &[u8], offset: usize) -> Option<T> {
     let end = offset.checked_add(size_of::<T>())?;
     let src = bytes.get(offset..end)?;
-    // SAFETY: `src` holds size_of::<T>() bytes and T is a repr(C) integer-only struct, valid for
-    // any bit pattern; read_unaligned needs no alignment.
+    // SAFETY: `src` holds size_of::<T>() bytes and `T: Plain` is valid for any bit pattern;
+    // read_unaligned needs no alignment.
     Some(unsafe { core::ptr::read_unaligned(src.as_ptr() as *const T) })
 }
 

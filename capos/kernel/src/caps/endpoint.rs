@@ -138,7 +138,8 @@ fn refused(kind: ExceptionKind, e: EndpointError) -> Outcome<Cap> {
     Outcome::Exception(exception::encode(kind, &alloc::format!("{e}")))
 }
 
-/// CALL through a client facet: queued or delivered; refused calls hand their caps back.
+/// CALL through a client facet: queued or delivered. A refused call is an exception, so the
+/// ring commits none of its MOVEs and the caller keeps its caps.
 pub fn call(facet: Facet<'_>, caller: Pid, method: u16, params: &[u8], caps: Vec<(Cap, u64)>, pending: PendingCall) -> Outcome<Cap> {
     let Facet::Client(ep) = facet else {
         return Outcome::Exception(exception::encode(ExceptionKind::Unimplemented, "an owner facet cannot call"));

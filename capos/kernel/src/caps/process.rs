@@ -3,7 +3,7 @@
 
 use super::blob::Blob;
 use super::{done, encode, params, CallCtx, Cap, CapError, KernelCap, Reply};
-use crate::process::{ExitCell, ExitStatus, NewGrant, Pid, Process};
+use crate::process::{ExitCell, ExitStatus, NewGrant, Process};
 use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -84,7 +84,7 @@ fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
     let child = Process::load(pid, name, binary.data, grants, ctx.kernel_pml4)
         .map_err(|e| CapError::failed(format!("spawn {name}: {e}")))?;
     *ctx.next_pid += 1;
-    let handle: Cap = Rc::new(ProcessHandle { child: pid, exit: child.exit.clone() });
+    let handle: Cap = Rc::new(ProcessHandle { exit: child.exit.clone() });
     ctx.spawned.push(child);
     let mut out = Builder::new_default();
     out.init_root::<process_spawner::spawn_results::Builder>();
@@ -96,8 +96,8 @@ fn grant_cap(name: &str, g: grant::Reader<'_>, ctx: &CallCtx<'_>) -> Result<Cap,
     match g.get_source().which()? {
         grant::source::Cap(id) => {
             // Owner facets are not transferable on the ring, but a grant is how a server gets one.
-        let grantable = |cap: &Cap| cap.transferable() || cap.endpoint().is_some();
-        ctx.caller_caps.get(id).cloned().filter(grantable).ok_or_else(|| {
+            let grantable = |cap: &Cap| cap.transferable() || cap.endpoint().is_some();
+            ctx.caller_caps.get(id).cloned().filter(grantable).ok_or_else(|| {
                 CapError::invalid(format!("grant {name}: cap id {id:#x} is not a transferable cap of the caller"))
             })
         }
@@ -126,12 +126,8 @@ impl From<capos_schema::capnp::NotInSchema> for CapError {
 }
 
 // region: handle
-/// The parent's view of one child. Not transferable in spirit: part 2's transfer code must
-/// refuse to move it (upstream keeps handles with their spawner).
+/// The parent's view of one child: the child's exit cell, which outlives the child.
 pub struct ProcessHandle {
-    /// The child's pid (part 2: kill, and refusing transfer of handles by pid).
-    #[allow(dead_code)]
-    pub child: Pid,
     pub exit: Rc<RefCell<ExitCell>>,
 }
 

@@ -1,12 +1,12 @@
 //! Endpoint operations as raw ring entries. capos-rt's typed `Endpoint` and `EndpointOwner`
 //! (used by `capos/services/echo`) never produce a malformed entry, which is what the hostile
-//! roles need; the other roles use these too, so one file shows every SQE field an endpoint uses.
+//! roles need; the other roles use these too. RETURN goes through capos-rt's `Transport::ret`,
+//! which already sends whatever call id and transfers it is given.
 
 use alloc::vec;
 use alloc::vec::Vec;
 use capos_rt::abi::ring::{
     result_caps_offset, Cqe, ResultCap, Sqe, Transfer, CQE_EXCEPTION, OP_CALL, OP_RECV, OP_RETURN,
-    SQE_RETURN_EXCEPTION,
 };
 use capos_rt::schema::exception;
 use capos_rt::schema::wire::AlignedBuf;
@@ -77,19 +77,7 @@ pub fn recv(t: &Transport, cap: u32) -> Result<Incoming, Error> {
 
 /// RETURN `call_id` through an owner facet with a result payload and returned caps.
 pub fn ret(t: &Transport, cap: u32, call_id: u32, data: &[u8], xfer: &[Transfer]) -> Result<(), Error> {
-    let sqe = Sqe {
-        opcode: OP_RETURN,
-        cap_id: cap,
-        call_id,
-        params_addr: data.as_ptr() as u64,
-        params_len: data.len() as u32,
-        ..Sqe::default()
-    };
-    let cqe = t.submit_and_wait(with_transfers(sqe, xfer))?;
-    if cqe.result < 0 {
-        return Err(Error::Transport(cqe.result));
-    }
-    Ok(())
+    t.ret(cap, call_id, data, xfer, false)
 }
 
 /// RETURN `call_id` with an empty result and RECV the next call, in one kernel entry.
@@ -118,21 +106,7 @@ pub fn ret_and_recv(t: &Transport, cap: u32, call_id: u32) -> Result<Incoming, E
 
 /// RETURN `call_id` as a CapException.
 pub fn ret_exception(t: &Transport, cap: u32, call_id: u32, kind: exception::ExceptionKind, why: &str) -> Result<(), Error> {
-    let data = exception::encode(kind, why);
-    let sqe = Sqe {
-        opcode: OP_RETURN,
-        flags: SQE_RETURN_EXCEPTION,
-        cap_id: cap,
-        call_id,
-        params_addr: data.as_ptr() as u64,
-        params_len: data.len() as u32,
-        ..Sqe::default()
-    };
-    let cqe = t.submit_and_wait(sqe)?;
-    if cqe.result < 0 {
-        return Err(Error::Transport(cqe.result));
-    }
-    Ok(())
+    t.ret(cap, call_id, &exception::encode(kind, why), &[], true)
 }
 
 /// Submits `n` CALLs without waiting for them (they stay queued at an endpoint nobody serves).

@@ -12,13 +12,6 @@ pub unsafe fn wrmsr(msr: u32, value: u64) {
     unsafe { asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack)) }
 }
 
-pub fn rdmsr(msr: u32) -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: reading the architectural MSRs used here has no side effects.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack)) }
-    ((hi as u64) << 32) | lo as u64
-}
-
 pub fn cr2() -> u64 {
     let v: u64;
     // SAFETY: reading CR2 has no side effects.

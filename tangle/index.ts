@@ -1,6 +1,6 @@
 // The tangler's public API: what the CLI, the build/smoke runner and the site import.
 export type * from './parse/model.js';
-export { loadBook, type LoadOptions } from './parse/load-book.js';
+export { loadBook } from './parse/load-book.js';
 export { chapterProcessor, parseChapter } from './parse/processor.js';
 export { default as remarkChapterMeta, type ChapterMetaOptions, STATUSES, PHASE } from './parse/remark-chapter-meta.js';
 export { default as remarkCodeBlocks } from './parse/remark-code-blocks.js';

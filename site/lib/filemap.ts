@@ -3,12 +3,12 @@
 // of each hand-written file an include block shows.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Element, ElementContent } from 'hast';
+import type { Element } from 'hast';
 import { toHtml } from 'hast-util-to-html';
 import { h } from 'hastscript';
+import { regionLines } from '../../tangle/parse/includes.js';
 import type { Book, MapRange, TangledFile } from '../../tangle/parse/model.js';
-import { highlight, tokenStyleSheet } from './highlight.js';
-import { regionLines } from './regions.js';
+import { highlight, joinLines, tokenStyleSheet } from './highlight.js';
 import { chapterHref } from './slugs.js';
 
 export interface Writer {
@@ -104,15 +104,6 @@ export async function renderTangledFile(file: TangledFile): Promise<string> {
   });
   const view = h('div.tangled-file', { dataPath: file.path }, sections);
   return toHtml([tokenStyleSheet(view), view].filter((n) => n !== undefined));
-}
-
-function joinLines(lines: Element[]): ElementContent[] {
-  const out: ElementContent[] = [];
-  lines.forEach((l, i) => {
-    if (i > 0) out.push({ type: 'text', value: '\n' });
-    out.push(l);
-  });
-  return out;
 }
 
 export interface SourceRegion { name: string; start: number; end: number; href: string; by: string }

@@ -150,6 +150,12 @@ export function tokenStyleSheet(tree: Nodes): Element | undefined {
   return { type: 'element', tagName: 'style', properties: {}, children: [{ type: 'text', value: rules }] };
 }
 
-export function text(value: string): ElementContent {
-  return { type: 'text', value };
+/** Line elements joined with newlines, as inside a `<pre><code>`. */
+export function joinLines(lines: Element[]): ElementContent[] {
+  const out: ElementContent[] = [];
+  lines.forEach((l, i) => {
+    if (i > 0) out.push({ type: 'text', value: '\n' });
+    out.push(l);
+  });
+  return out;
 }

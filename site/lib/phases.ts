@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { Book, Chapter, ChapterMeta, Stamp, Status } from '../../tangle/parse/model.js';
-import type { SmokeState, SmokeView } from './results.js';
+import { STATE_LABEL, type SmokeState, type SmokeView } from './results.js';
 import { chapterHref, smokeHref } from './slugs.js';
 
 export interface Phase { id: string; name: string; demos: string[]; smokes: string[] }
@@ -36,7 +36,13 @@ export async function loadPhases(bookRoot: string): Promise<Phase[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const data = parse(text) as { phases?: unknown };
+  let data: { phases?: unknown };
+  try {
+    data = parse(text) as { phases?: unknown };
+  } catch (e) {
+    // yaml's message carries the line and column but not the file
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
   if (!data || !Array.isArray(data.phases)) throw new Error(`${file}: expected a top-level "phases" list`);
   return data.phases.map((p: Record<string, unknown>, i: number) => {
     const where = `${file}: phases[${i}]`;
@@ -61,10 +67,13 @@ export function phaseBoard(phases: Phase[], book: Book, views: Map<string, Smoke
   return rows;
 }
 
+/** The phase list's smokes for a phase, then any more its chapter defines, each once. */
+function smokeNames(phaseSmokes: readonly string[], chapterSmokes: readonly string[]): string[] {
+  return [...new Set([...phaseSmokes, ...chapterSmokes])];
+}
+
 function boardRow(phase: Phase, chapter: Chapter | undefined, views: Map<string, SmokeView>): BoardRow {
-  const names = [...phase.smokes];
-  for (const s of chapter?.meta.smokes ?? []) if (!names.includes(s)) names.push(s);
-  const smokes: BoardSmoke[] = names.map((name) => {
+  const smokes: BoardSmoke[] = smokeNames(phase.smokes, chapter?.meta.smokes ?? []).map((name) => {
     const v = views.get(name);
     const spec = v?.spec;
     return {
@@ -89,8 +98,7 @@ export interface Standing { status: Status; claimed?: Status; note?: string }
  * that claims done without both is shown in progress, with the reason.
  */
 export function standing(meta: ChapterMeta, smokes: BoardSmoke[]): Standing {
-  const said = { pass: 'passing', fail: 'failing', stale: 'stale', missing: 'missing' } as const;
-  const notGreen = smokes.filter((s) => s.state !== 'pass').map((s) => `${s.name} is ${said[s.state]}`);
+  const notGreen = smokes.filter((s) => s.state !== 'pass').map((s) => `${s.name} is ${STATE_LABEL[s.state]}`);
   if (meta.stamp && notGreen.length === 0) return { status: 'done' };
   if (meta.status === 'done') {
     const why = [...(meta.stamp ? [] : ['no closeout stamp']), ...notGreen];
@@ -103,7 +111,6 @@ export function standing(meta: ChapterMeta, smokes: BoardSmoke[]): Standing {
 
 /** A chapter's standing from its own smokes (and its phase's, when the phase list names more). */
 export function chapterStanding(meta: ChapterMeta, phases: Phase[], views: Map<string, SmokeView>): Standing {
-  const names = [...(phases.find((p) => p.id === meta.phase)?.smokes ?? [])];
-  for (const s of meta.smokes) if (!names.includes(s)) names.push(s);
+  const names = smokeNames(phases.find((p) => p.id === meta.phase)?.smokes ?? [], meta.smokes);
   return standing(meta, names.map((name) => ({ name, state: views.get(name)?.state ?? 'missing', reason: '' })));
 }

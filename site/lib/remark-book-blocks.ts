@@ -11,7 +11,7 @@ import type { Code, Root } from 'mdast';
 import { visit } from 'unist-util-visit';
 import type { Block, Book, Chapter } from '../../tangle/parse/model.js';
 import { highlight } from './highlight.js';
-import { regionLines } from './regions.js';
+import { regionLines } from '../../tangle/parse/includes.js';
 import { sourceHref, tangledHref } from './slugs.js';
 import { laterBlocks, referenceIn, type BlockRef, type Xref } from './xref.js';
 

@@ -7,21 +7,15 @@ import type { Root } from 'mdast';
 import { visit } from 'unist-util-visit';
 import type { Chapter } from '../../tangle/parse/model.js';
 import type { AssertionResult } from '../../tangle/smoke/result.js';
+import { joinLines } from './highlight.js';
 import { hastNode } from './remark-book-blocks.js';
-import type { SmokeView } from './results.js';
+import { STATE_LABEL, type SmokeView } from './results.js';
 import { chapterHref, smokeAnchor, tangledHref } from './slugs.js';
 
 export interface SmokePanelsOptions {
   chapter: Chapter;
   views: Map<string, SmokeView>;
 }
-
-export const STATE_LABEL: Record<SmokeView['state'], string> = {
-  pass: 'passing',
-  fail: 'failing',
-  stale: 'stale',
-  missing: 'missing',
-};
 
 export default function remarkSmokePanels(options: SmokePanelsOptions) {
   if (!options?.chapter || !options.views) throw new Error('remark-smoke-panels: expected { chapter, views }');
@@ -55,7 +49,7 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
     const cls = ok === undefined ? 'line' : ok ? 'line assert-ok' : 'line assert-fail';
     return h('span', { className: cls, id: `L${n}`, dataLine: String(n) }, [text, ok === undefined ? '' : h('span.assert-mark', ok ? ' ✓' : ' ✗')]);
   });
-  const spec = h('pre.smoke-spec', h('code', interleave(lines)));
+  const spec = h('pre.smoke-spec', h('code', joinLines(lines)));
 
   const facts: ElementContent[] = [];
   if (r) {
@@ -90,7 +84,7 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
   const transcript = (label: string, boot: number, lines: string[]) =>
     h('details.smoke-transcript', [
       h('summary', `${label} (${lines.length} lines)`),
-      h('pre', h('code', interleave(lines.map((l, i) => h('span.tline', { id: transcriptId(view.name, boot, i + 1), dataN: String(i + 1) }, l))))),
+      h('pre', h('code', joinLines(lines.map((l, i) => h('span.tline', { id: transcriptId(view.name, boot, i + 1), dataN: String(i + 1) }, l))))),
     ]);
 
   const header = h('header', [
@@ -114,13 +108,4 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
  * collapsed transcript when a link targets a line inside it. */
 function transcriptId(smoke: string, boot: number, line: number): string {
   return `T-${smoke}-${boot === 1 ? '' : `${boot}-`}${line}`;
-}
-
-function interleave(lines: Element[]): ElementContent[] {
-  const out: ElementContent[] = [];
-  lines.forEach((l, i) => {
-    if (i > 0) out.push({ type: 'text', value: '\n' });
-    out.push(l);
-  });
-  return out;
 }

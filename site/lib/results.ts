@@ -3,9 +3,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Book, SmokeSpec, TangledFile } from '../../tangle/parse/model.js';
-import { computeInputs, validateSmokeResult, type SmokeResult } from '../../tangle/smoke/result.js';
+import { changedInputs, computeInputs, validateSmokeResult, type SmokeResult } from '../../tangle/smoke/result.js';
 
 export type SmokeState = 'pass' | 'fail' | 'stale' | 'missing';
+
+/** How a state reads on the page (badges, the phase board, a chapter's standing). */
+export const STATE_LABEL: Record<SmokeState, string> = { pass: 'passing', fail: 'failing', stale: 'stale', missing: 'missing' };
 
 export interface SmokeView {
   name: string;
@@ -57,7 +60,7 @@ export function smokeViews(
 ): Map<string, SmokeView> {
   const views = new Map<string, SmokeView>();
   for (const chapter of book.chapters) {
-    for (const spec of chapter.smokes) views.set(spec.name, viewOf(spec, results.get(spec.name), book, tangled));
+    for (const spec of chapter.smokes) views.set(spec.name, viewOf(spec, results.get(spec.name), tangled));
   }
   for (const name of extra) {
     if (!views.has(name)) views.set(name, { name, state: 'missing', reason: 'no chapter defines this smoke yet' });
@@ -65,13 +68,10 @@ export function smokeViews(
   return views;
 }
 
-function viewOf(spec: SmokeSpec, result: SmokeResult | undefined, book: Book, tangled: TangledFile[]): SmokeView {
+function viewOf(spec: SmokeSpec, result: SmokeResult | undefined, tangled: TangledFile[]): SmokeView {
   const name = spec.name;
   if (!result) return { name, spec, state: 'missing', reason: 'no result: this smoke has not been run' };
-  const now = computeInputs(book, tangled, spec);
-  const changed: string[] = [];
-  if (result.inputs.smoke !== now.smoke) changed.push('the smoke block');
-  if (result.inputs.tangled !== now.tangled) changed.push('the tangled files');
+  const changed = changedInputs(result.inputs, computeInputs(tangled, spec));
   if (changed.length > 0) {
     return { name, spec, result, state: 'stale', reason: `${changed.join(' and ')} changed since this run` };
   }

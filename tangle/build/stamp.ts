@@ -1,7 +1,7 @@
 // Input hashing and stamp files: a step is up to date when the hash of its inputs equals the one stored under
 // build/.stamps/<step>.json and every output it recorded still exists.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
 export interface Stamp { hash: string; outputs: string[]; at: string }
@@ -74,10 +74,15 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** temp file + rename, so a reader never sees half a file */
+/** temp file + rename, so a reader never sees half a file; a failed write leaves no temp file behind */
 export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }

@@ -24,6 +24,10 @@ const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
 const names = args.filter((a, i) => !a.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
 
 async function main(): Promise<number> {
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error(`bench: --runs needs a whole number of boots of at least 1, got ${JSON.stringify(args[runsAt + 1] ?? '')}`);
+    return 2;
+  }
   await tangle(root, console.log);
   if (names.includes('compare')) return runComparisons(root, { build: true }); // chapter A.4's comparisons only
   if (names.includes('site')) return siteBudget();

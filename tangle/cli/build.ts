@@ -1,5 +1,5 @@
 // npm run build [-- --force] [-- --no-tangle]: tangle the book, then build every step that is out of date.
-import { tangle, describeError } from '../build/book.js';
+import { allSmokes, describeError, tangle } from '../build/book.js';
 import { buildAll } from '../build/plan.js';
 import { fmtMs } from '../build/step.js';
 import { repoRoot } from './root.js';
@@ -10,7 +10,7 @@ const t0 = performance.now();
 try {
   console.log('build:');
   const t = args.includes('--no-tangle') ? null : await tangle(root, console.log);
-  const manifests = t ? t.book.chapters.flatMap((c) => c.smokes.map((s) => s.manifest)) : [];
+  const manifests = t ? allSmokes(t.book).map((s) => s.manifest) : [];
   await buildAll(root, { force: args.includes('--force'), manifests });
   console.log(`build: done in ${fmtMs(performance.now() - t0)}`);
 } catch (e) {

@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   const limit = availableParallelism();
   console.log(`smoke: booting ${selected.length} smoke${selected.length === 1 ? '' : 's'}, ${limit} at a time`);
   const results: SmokeResult[] = await pool(selected, limit, async (spec) => {
-    const r = await runSmoke(spec, { root, book: t.book, tangled: t.files, accel: accel.accel, git });
+    const r = await runSmoke(spec, { root, tangled: t.files, accel: accel.accel, git });
     const file = await writeResult(root, r);
     console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${spec.name} (${r.bootMs} ms) → ${file}`);
     return r;

@@ -1,10 +1,9 @@
 // `npm run stamp -- <phase>`: close a phase by writing `status: done` and `stamp: { commit, time }`
 // into its chapter, only when every smoke it lists is green at HEAD on a clean tree.
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stamp } from '../stamp/stamp.js';
+import { repoRoot } from './root.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = repoRoot();
 
 async function main(): Promise<number> {
   const phase = process.argv.slice(2).find((arg) => !arg.startsWith('-'));

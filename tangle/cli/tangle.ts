@@ -1,10 +1,9 @@
 // `npm run tangle [-- --check]`: parse the book, tangle it and write what changed
 // (with --check: report drift and exit 1 without writing).
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runTangle } from '../tangle/run.js';
+import { repoRoot } from './root.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = repoRoot();
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== '--check');
 if (unknown.length > 0) {

@@ -29,7 +29,7 @@ export async function resolveIncludes(book: Book, diag: Diagnostics): Promise<vo
         diag.error({ chapter: block.chapter, line: block.line }, { reason: `Unexpected include of \`${block.target}\`, which does not exist or cannot be read`, ruleId: 'missing-include', hint: 'check the path; it is relative to the repository root' });
         continue;
       }
-      const region = block.region === undefined ? text.replace(/\n$/, '') : cutRegion(text, block.region);
+      const region = cutRegion(text, block.region);
       if (region === undefined) {
         diag.error({ chapter: block.chapter, line: block.line }, { reason: `Unexpected region \`${block.region}\`, which \`${block.target}\` does not mark with \`region: ${block.region}\` … \`endregion: ${block.region}\``, ruleId: 'missing-region', hint: `add the two marker comments to ${block.target} or correct the region name` });
         continue;
@@ -39,15 +39,27 @@ export async function resolveIncludes(book: Book, diag: Diagnostics): Promise<vo
   }
 }
 
-/** The lines strictly between the region's markers, or undefined when either marker is missing. */
-export function cutRegion(text: string, name: string): string | undefined {
-  const lines = text.split('\n');
-  let start = -1;
-  for (let i = 0; i < lines.length; i++) {
-    const marker = MARKER.exec(lines[i]!);
-    if (!marker || marker[2] !== name) continue;
-    if (marker[1] === 'region' && start < 0) start = i;
-    else if (marker[1] === 'endregion' && start >= 0) return lines.slice(start + 1, i).join('\n');
+export interface RegionLines { start: number; end: number }
+
+/**
+ * First and last line (1-based) of the region's body (the lines strictly between its markers), the whole file when
+ * `region` is undefined, or undefined when either marker is missing. The site numbers include blocks with these.
+ */
+export function regionLines(text: string, region: string | undefined): RegionLines | undefined {
+  const lines = text.replace(/\n$/, '').split('\n');
+  if (region === undefined) return { start: 1, end: lines.length };
+  let start: number | undefined;
+  for (const [i, line] of lines.entries()) {
+    const marker = MARKER.exec(line);
+    if (!marker || marker[2] !== region) continue;
+    if (marker[1] === 'region' && start === undefined) start = i + 2;
+    else if (marker[1] === 'endregion' && start !== undefined) return { start, end: i };
   }
   return undefined;
+}
+
+/** The text of the region's body (or of the whole file), or undefined when either marker is missing. */
+export function cutRegion(text: string, region: string | undefined): string | undefined {
+  const at = regionLines(text, region);
+  return at && text.replace(/\n$/, '').split('\n').slice(at.start - 1, at.end).join('\n');
 }

@@ -9,12 +9,7 @@ import { checkSmokes } from './check-smokes.js';
 import { resolveIncludes } from './includes.js';
 import { parseChapter } from './processor.js';
 
-export interface LoadOptions {
-  /** Also run the tangle checks (chunks, files), so loadBook reports everything. Default true. */
-  checkTangle?: boolean;
-}
-
-export async function loadBook(root: string, options: LoadOptions = {}): Promise<Book> {
+export async function loadBook(root: string): Promise<Book> {
   const names = (await readdir(join(root, 'chapters'))).filter((name) => name.endsWith('.md')).sort();
   const diag = new Diagnostics();
   const valid = new Set<Chapter>();
@@ -30,7 +25,7 @@ export async function loadBook(root: string, options: LoadOptions = {}): Promise
   const book: Book = { root, chapters };
   await resolveIncludes(book, diag);
   checkSmokes(book, diag, (chapter) => valid.has(chapter));
-  if (options.checkTangle ?? true) analyzeBook(book, diag);
+  analyzeBook(book, diag);
   const messages = diag.messages;
   if (messages.length > 0) throw new BookError(messages);
   return book;

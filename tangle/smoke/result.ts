@@ -1,7 +1,7 @@
 // The smoke result file format (results/smoke/<name>.json): written by the smoke runner, read by the site
 // and by `npm run stamp`. The validator is strict so a stale or hand-edited file fails loudly, naming the field.
 import { createHash } from 'node:crypto';
-import type { Book, SmokeSpec, TangledFile } from '../parse/model.js';
+import type { SmokeSpec, TangledFile } from '../parse/model.js';
 
 export interface AssertionResult {
   kind: 'line' | 'unordered' | 'forbid' | 'exit' | 'differs' | 'timeout';
@@ -144,6 +144,11 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
     inputsHash: r.str(json, 'inputsHash', ''),
   };
   if (json.transcript2 !== undefined) result.transcript2 = r.strList(json, 'transcript2', '');
+  // ok and inputsHash are derived from other fields; a file where they disagree was edited by hand or truncated,
+  // and trusting `ok` alone would let it show as passing.
+  const allOk = assertions.every((a) => a.ok);
+  if (result.ok !== allOk) r.fail('ok', `is ${result.ok}, but ${allOk ? 'every assertion passed' : 'an assertion failed'}`);
+  if (result.inputsHash !== hashInputs(result.inputs)) r.fail('inputsHash', 'does not match the hash of `inputs`');
   return result;
 }
 
@@ -157,9 +162,9 @@ export function sha256(...parts: (string | Uint8Array)[]): string {
  * The inputs a result was produced from. smoke = the smoke block's raw text; tangled = every tangled file sorted by
  * path (path and content, NUL-separated so concatenations cannot collide); image = kernel bytes + manifest.bin bytes
  * (empty string when not known, e.g. on the site which never sees build/). Front matter is not part of any of them,
- * so writing a stamp never makes a result stale. `book` is accepted for callers that have it; the hashes do not need it.
+ * so writing a stamp never makes a result stale.
  */
-export function computeInputs(_book: Book | null, tangled: TangledFile[], smoke: SmokeSpec, imageBytes?: Uint8Array): SmokeInputs {
+export function computeInputs(tangled: TangledFile[], smoke: SmokeSpec, imageBytes?: Uint8Array): SmokeInputs {
   const h = createHash('sha256');
   for (const f of [...tangled].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     h.update(f.path).update('\0').update(f.content).update('\0');
@@ -169,6 +174,18 @@ export function computeInputs(_book: Book | null, tangled: TangledFile[], smoke:
     tangled: h.digest('hex'),
     image: imageBytes ? sha256(imageBytes) : '',
   };
+}
+
+/**
+ * Which of a result's recorded inputs differ from the chapters as they are now, in words ("the smoke block",
+ * "the tangled files"); empty when the result is current. The image is not compared because only the smoke runner
+ * sees build/. The site and `npm run stamp` both decide staleness here.
+ */
+export function changedInputs(recorded: SmokeInputs, now: SmokeInputs): string[] {
+  const changed: string[] = [];
+  if (recorded.smoke !== now.smoke) changed.push('the smoke block');
+  if (recorded.tangled !== now.tangled) changed.push('the tangled files');
+  return changed;
 }
 
 /** One hash over all three inputs (what a result is keyed by). */

@@ -2,7 +2,7 @@
 // SmokeResult; then writes results/smoke/<name>.json atomically.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Book, SmokeSpec, TangledFile } from '../parse/model.js';
+import type { SmokeSpec, TangledFile } from '../parse/model.js';
 import { imagePath } from '../build/images.js';
 import { writeAtomic } from '../build/stamp.js';
 import { checkSmoke } from './check.js';
@@ -18,7 +18,6 @@ export function imageFor(spec: SmokeSpec): BootImage {
 
 export interface RunContext {
   root: string;
-  book: Book | null;
   tangled: TangledFile[];
   accel: Accelerator;
   git: GitState;
@@ -36,8 +35,8 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
     transcript: first.transcript, exitStatus: first.exitStatus, timedOut: first.timedOut,
     ...(second ? { second: { transcript: second.transcript, exitStatus: second.exitStatus, timedOut: second.timedOut } } : {}),
   });
-  const inputs = computeInputs(ctx.book, ctx.tangled, spec, Buffer.concat([kernel, initrd]));
-  const result: SmokeResult = {
+  const inputs = computeInputs(ctx.tangled, spec, Buffer.concat([kernel, initrd]));
+  return {
     schemaVersion: 1,
     name: spec.name,
     chapter: spec.chapter,
@@ -59,7 +58,6 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
     inputs,
     inputsHash: hashInputs(inputs),
   };
-  return result;
 }
 
 export function resultPath(name: string): string {

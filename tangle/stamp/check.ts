@@ -8,7 +8,7 @@ import type { Book, Chapter } from '../parse/model.js';
 import { loadBook } from '../parse/load-book.js';
 import { tangleBook } from '../tangle/tangle-book.js';
 import { BookError, formatMessage } from '../diag/diagnostics.js';
-import { computeInputs, validateSmokeResult } from '../smoke/result.js';
+import { changedInputs, computeInputs, validateSmokeResult } from '../smoke/result.js';
 
 export type StampCheck =
   | { ok: true; chapter: Chapter; commit: string; smokes: string[] }
@@ -62,9 +62,9 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
     }
     if (result.commit !== commit) reasons.push(`${name}: the result is from commit ${result.commit}, HEAD is ${commit}; rerun npm run smoke -- ${name}`);
     if (result.dirty) reasons.push(`${name}: the result was recorded on a dirty tree; commit, then rerun npm run smoke -- ${name}`);
-    const inputs = computeInputs(book, tangled, spec);
-    if (result.inputs.smoke !== inputs.smoke) reasons.push(`${name}: the smoke block changed since the result was recorded; rerun npm run smoke -- ${name}`);
-    if (result.inputs.tangled !== inputs.tangled) reasons.push(`${name}: the tangled files changed since the result was recorded; rerun npm run smoke -- ${name}`);
+    for (const what of changedInputs(result.inputs, computeInputs(tangled, spec))) {
+      reasons.push(`${name}: ${what} changed since the result was recorded; rerun npm run smoke -- ${name}`);
+    }
   }
   if (reasons.length > 0) return { ok: false, reasons };
   return { ok: true, chapter, commit, smokes: chapter.meta.smokes };

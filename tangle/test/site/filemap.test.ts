@@ -52,7 +52,7 @@ describe('includedSources', () => {
 
 describe('regionLines', () => {
   test('finds a region body by its markers, with any of the tangler comment leaders', async () => {
-    const { regionLines } = await import('../../../site/lib/regions.js');
+    const { regionLines } = await import('../../parse/includes.js');
     const src = 'a\n# region: r\nb\nc\n# endregion: r\n;; region: w\nx\n;; endregion: w\n';
     expect(regionLines(src, 'r')).toEqual({ start: 3, end: 4 });
     expect(regionLines(src, 'w')).toEqual({ start: 7, end: 7 });

@@ -19,7 +19,7 @@ export async function writeFixtureResults(dir: string): Promise<void> {
     for (const spec of chapter.smokes) {
       const want = FIXTURE_STATES[spec.name as keyof typeof FIXTURE_STATES];
       if (want === 'missing' || want === undefined) continue;
-      const inputs = computeInputs(book, tangled, spec);
+      const inputs = computeInputs(tangled, spec);
       if (want === 'stale') inputs.smoke = sha256('an older version of the smoke block');
       const ok = want !== 'fail';
       const assertions: AssertionResult[] = spec.steps.map((s, i) => {

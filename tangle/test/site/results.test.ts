@@ -1,5 +1,5 @@
 // Smoke results as the site reads them: malformed files fail naming the file; the phase board's honesty rules.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -23,6 +23,15 @@ describe('loadResults', () => {
 
   test('a missing results directory means no results', async () => {
     expect((await loadResults(path.join(tmpdir(), 'no-such-results-dir'))).size).toBe(0);
+  });
+});
+
+describe('loadPhases', () => {
+  test('a phase list that is not YAML fails naming the file and the line', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'site-phases-'));
+    await mkdir(path.join(root, 'chapters'));
+    await writeFile(path.join(root, 'chapters', 'phases.yaml'), 'phases:\n  - id: [\n');
+    await expect(loadPhases(root)).rejects.toThrow(new RegExp(`^${path.join(root, 'chapters', 'phases.yaml')}: .*at line 3`));
   });
 });
 

@@ -59,7 +59,7 @@ async function expectedState(book: Book, resultsDir: string, name: string): Prom
     return 'missing';
   }
   if (!spec) return 'missing';
-  const now = computeInputs(book, tangleBook(book), spec);
+  const now = computeInputs(tangleBook(book), spec);
   if (json.inputs.smoke !== now.smoke || json.inputs.tangled !== now.tangled) return 'stale';
   return json.ok ? 'pass' : 'fail';
 }

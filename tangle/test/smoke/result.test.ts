@@ -3,6 +3,7 @@ import type { SmokeSpec, TangledFile } from '../../parse/model.js';
 import { computeInputs, hashInputs, validateSmokeResult, type SmokeResult } from '../../smoke/result.js';
 import { summaryTable, failures } from '../../smoke/report.js';
 
+const inputs = { smoke: 'a', tangled: 'b', image: 'c' };
 const good: SmokeResult = {
   schemaVersion: 1, name: 'run-capos-hello', chapter: 'chapters/90-a1-kernel.md', chapterLine: 40,
   manifest: 'manifests/system-capos-hello.cue', ok: false,
@@ -12,7 +13,7 @@ const good: SmokeResult = {
   ],
   exitStatus: 1, qemuStatus: 3, timedOut: false, accelerator: 'tcg', bootMs: 120, totalMs: 150,
   transcript: ['[kernel] boot', '[init] x', '[hello] hi'], commit: 'abcd1234', dirty: false,
-  startedAt: '2026-11-26T06:00:00.000Z', inputs: { smoke: 'a', tangled: 'b', image: 'c' }, inputsHash: 'd',
+  startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
 };
 
 describe('validateSmokeResult', () => {
@@ -31,18 +32,25 @@ describe('validateSmokeResult', () => {
     expect(() => validateSmokeResult({ ...good, inputs: { smoke: 'a', tangled: 'b' } }, 'f.json')).toThrow('f.json: inputs.image');
     expect(() => validateSmokeResult([], 'f.json')).toThrow('f.json: (root)');
   });
+  it('refuses a result whose derived fields disagree with the rest, so it cannot show as passing', () => {
+    expect(() => validateSmokeResult({ ...good, ok: true }, 'f.json')).toThrow('f.json: ok: is true, but an assertion failed');
+    const allOk = { ...good, assertions: good.assertions.map((a) => ({ ...a, ok: true })) };
+    expect(() => validateSmokeResult(allOk, 'f.json')).toThrow('f.json: ok: is false, but every assertion passed');
+    expect(() => validateSmokeResult({ ...good, inputsHash: 'd' }, 'f.json')).toThrow('f.json: inputsHash: does not match');
+    expect(() => validateSmokeResult({ ...good, inputs: { ...inputs, smoke: 'z' } }, 'f.json')).toThrow('f.json: inputsHash: does not match');
+  });
 });
 
 describe('computeInputs', () => {
   const spec = { name: 's', manifest: 'm', timeout: 1, exit: 0, steps: [], forbid: [], chapter: 'c', line: 1, source: '> a\n' } as SmokeSpec;
   const files: TangledFile[] = [{ path: 'b.rs', content: 'B', ranges: [] }, { path: 'a.rs', content: 'A', ranges: [] }];
   it('hashes the smoke source, the tangled files independent of order, and the image', () => {
-    const x = computeInputs(null, files, spec, Buffer.from('img'));
-    expect(computeInputs(null, [...files].reverse(), spec, Buffer.from('img'))).toEqual(x);
+    const x = computeInputs(files, spec, Buffer.from('img'));
+    expect(computeInputs([...files].reverse(), spec, Buffer.from('img'))).toEqual(x);
     expect(x.smoke).toMatch(/^[0-9a-f]{64}$/);
-    expect(computeInputs(null, files, { ...spec, source: '> b\n' }).smoke).not.toBe(x.smoke);
-    expect(computeInputs(null, [{ path: 'a.rsB', content: '', ranges: [] }, { path: 'b.rs', content: '', ranges: [] }], spec).tangled).not.toBe(x.tangled);
-    expect(computeInputs(null, files, spec).image).toBe('');
+    expect(computeInputs(files, { ...spec, source: '> b\n' }).smoke).not.toBe(x.smoke);
+    expect(computeInputs([{ path: 'a.rsB', content: '', ranges: [] }, { path: 'b.rs', content: '', ranges: [] }], spec).tangled).not.toBe(x.tangled);
+    expect(computeInputs(files, spec).image).toBe('');
     expect(hashInputs(x)).not.toBe(hashInputs({ ...x, image: '' }));
   });
 });

@@ -30,7 +30,7 @@ const git = { commit: 'abcd1234', dirty: true };
 describe('runSmoke', () => {
   it('boots, checks, and writes a result that validates', async () => {
     const root = scratch('[kernel] up\n[kernel] init exited with 0\n', 0);
-    const r = await runSmoke(spec, { root, book: null, tangled: [], accel: 'tcg', git });
+    const r = await runSmoke(spec, { root, tangled: [], accel: 'tcg', git });
     expect(r.ok).toBe(true);
     expect(r).toMatchObject({ exitStatus: 0, qemuStatus: 1, timedOut: false, accelerator: 'tcg', commit: 'abcd1234', dirty: true });
     expect(r.transcript).toEqual(['[kernel] up', '[kernel] init exited with 0']);
@@ -42,7 +42,7 @@ describe('runSmoke', () => {
 
   it('fails with chapter lines when the guest panics with status 127', async () => {
     const root = scratch('[kernel] up\n[kernel] panic: oops\n', 127);
-    const r = await runSmoke(spec, { root, book: null, tangled: [], accel: 'tcg', git });
+    const r = await runSmoke(spec, { root, tangled: [], accel: 'tcg', git });
     expect(r.ok).toBe(false);
     expect(r.exitStatus).toBe(127);
     expect(r.assertions.filter((a) => !a.ok).map((a) => [a.kind, a.chapterLine])).toEqual([['line', 13], ['forbid', 14], ['exit', 10]]);
@@ -51,7 +51,7 @@ describe('runSmoke', () => {
   it('boots twice for differs and records the second transcript', async () => {
     const root = scratch('[kernel] seed 1\n', 0);
     const r = await runSmoke({ ...spec, steps: [], forbid: [], differs: { kind: 'regex', text: 'seed (\\d+)', line: 15 } },
-      { root, book: null, tangled: [], accel: 'tcg', git });
+      { root, tangled: [], accel: 'tcg', git });
     expect(r.transcript2).toEqual(['[kernel] seed 1']);
     // the fixture prints the same seed both times, so differs must fail
     expect(r.assertions.find((a) => a.kind === 'differs')).toMatchObject({ ok: false, chapterLine: 15 });

@@ -57,10 +57,12 @@ export function smokeViews(
   tangled: TangledFile[],
   results: Map<string, SmokeResult>,
   extra: string[] = [],
+  /** The bytes a smoke boots (kernel + manifest.bin), when they exist; a result made from other bytes is stale. */
+  imageOf: (spec: SmokeSpec) => Uint8Array | undefined = () => undefined,
 ): Map<string, SmokeView> {
   const views = new Map<string, SmokeView>();
   for (const chapter of book.chapters) {
-    for (const spec of chapter.smokes) views.set(spec.name, viewOf(spec, results.get(spec.name), tangled));
+    for (const spec of chapter.smokes) views.set(spec.name, viewOf(spec, results.get(spec.name), tangled, imageOf(spec)));
   }
   for (const name of extra) {
     if (!views.has(name)) views.set(name, { name, state: 'missing', reason: 'no chapter defines this smoke yet' });
@@ -68,10 +70,10 @@ export function smokeViews(
   return views;
 }
 
-function viewOf(spec: SmokeSpec, result: SmokeResult | undefined, tangled: TangledFile[]): SmokeView {
+function viewOf(spec: SmokeSpec, result: SmokeResult | undefined, tangled: TangledFile[], image?: Uint8Array): SmokeView {
   const name = spec.name;
   if (!result) return { name, spec, state: 'missing', reason: 'no result: this smoke has not been run' };
-  const changed = changedInputs(result.inputs, computeInputs(tangled, spec));
+  const changed = changedInputs(result.inputs, computeInputs(tangled, spec, image));
   if (changed.length > 0) {
     return { name, spec, result, state: 'stale', reason: `${changed.join(' and ')} changed since this run` };
   }

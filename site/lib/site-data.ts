@@ -4,6 +4,7 @@
 import { loadBook, tangleBook } from '../../tangle/index.js';
 import type { Book, TangledFile } from '../../tangle/parse/model.js';
 import type { SmokeResult } from '../../tangle/smoke/result.js';
+import { builtImageBytes } from '../../tangle/smoke/runner.js';
 import { siteInputs, type SiteInputs } from './config.js';
 import { loadPhases, phaseBoard, type BoardRow, type Phase } from './phases.js';
 import { loadResults, smokeViews, type SmokeView } from './results.js';
@@ -32,6 +33,6 @@ async function compute(inputs: SiteInputs): Promise<SiteData> {
   const book = await loadBook(inputs.bookRoot);
   const tangled = tangleBook(book);
   const [results, phases] = await Promise.all([loadResults(inputs.resultsDir), loadPhases(inputs.bookRoot)]);
-  const views = smokeViews(book, tangled, results, phases.flatMap((p) => p.smokes));
+  const views = smokeViews(book, tangled, results, phases.flatMap((p) => p.smokes), (spec) => builtImageBytes(inputs.bookRoot, spec));
   return { inputs, book, tangled, xref: buildXref(book), results, views, phases, board: phaseBoard(phases, book, views) };
 }

@@ -65,10 +65,26 @@ function findFrom(test: (l: string) => boolean, lines: string[], from: number, s
 }
 
 /**
- * Checks one boot (and the second boot for `differs`) against the spec. Ordered expectations are matched left to
- * right with a cursor; an unmatched expectation does not move the cursor, so one missing line yields one failure.
+ * Checks a smoke's boots against its spec. A `differs` smoke boots twice, and the second boot must pass every
+ * assertion too (reported with a `(boot 2)` prefix): otherwise a panic in it would hide behind a differing value.
  */
 export function checkSmoke(spec: SmokeSpec, run: CheckInput): AssertionResult[] {
+  const results = checkBoot(spec, run);
+  if (run.second) {
+    for (const a of checkBoot(spec, run.second)) {
+      const { transcriptLine: _lineOfTranscript2, ...rest } = a; // transcriptLine always means the first transcript
+      results.push({ ...rest, text: `(boot 2) ${a.text}`, ...(a.detail ? { detail: `in the second boot: ${a.detail}` } : {}) });
+    }
+  }
+  if (spec.differs) results.push(checkDiffers(spec.differs, run));
+  return results;
+}
+
+/**
+ * Checks one boot against the spec's lines, forbidden lines, exit status and timeout. Ordered expectations are matched
+ * left to right with a cursor; an unmatched expectation does not move the cursor, so one missing line yields one failure.
+ */
+function checkBoot(spec: SmokeSpec, run: Boot): AssertionResult[] {
   const t = run.transcript;
   const results: AssertionResult[] = [];
   let cursor = 0; // index of the first transcript line not yet consumed by an ordered expectation
@@ -137,8 +153,6 @@ export function checkSmoke(spec: SmokeSpec, run: CheckInput): AssertionResult[] 
 
   results.push({ kind: 'timeout', text: `timeout: ${spec.timeout}`, chapterLine: spec.line, ok: !run.timedOut,
     ...(run.timedOut ? { detail: `no exit within ${spec.timeout} s; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}` } : {}) });
-
-  if (spec.differs) results.push(checkDiffers(spec.differs, run));
   return results;
 }
 

@@ -177,14 +177,17 @@ export function computeInputs(tangled: TangledFile[], smoke: SmokeSpec, imageByt
 }
 
 /**
- * Which of a result's recorded inputs differ from the chapters as they are now, in words ("the smoke block",
- * "the tangled files"); empty when the result is current. The image is not compared because only the smoke runner
- * sees build/. The site and `npm run stamp` both decide staleness here.
+ * Which of a result's recorded inputs differ from the book as it is now, in words ("the smoke block", "the tangled
+ * files", "the booted image"); empty when the result is current. The image is compared only when the caller could
+ * read it (`now.image` non-empty): a site built without build/ still judges by the chapters, and a rebuilt kernel
+ * (hand-written capos/, not tangled) makes results stale wherever the image is there to see. The site and
+ * `npm run stamp` both decide staleness here.
  */
 export function changedInputs(recorded: SmokeInputs, now: SmokeInputs): string[] {
   const changed: string[] = [];
   if (recorded.smoke !== now.smoke) changed.push('the smoke block');
   if (recorded.tangled !== now.tangled) changed.push('the tangled files');
+  if (now.image !== '' && recorded.image !== now.image) changed.push('the booted image (kernel or manifest.bin)');
   return changed;
 }
 

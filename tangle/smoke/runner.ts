@@ -1,5 +1,6 @@
 // Runs one smoke end to end: boot its image (twice for `differs`), check the transcript, and build the
 // SmokeResult; then writes results/smoke/<name>.json atomically.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SmokeSpec, TangledFile } from '../parse/model.js';
@@ -11,6 +12,20 @@ import { boot, type Accelerator, type BootImage } from './qemu.js';
 import { computeInputs, hashInputs, type SmokeResult } from './result.js';
 
 export const KERNEL = 'build/capos/kernel';
+
+/**
+ * The bytes a smoke boots (kernel, then manifest.bin), as hashed into `inputs.image`; undefined when either is not
+ * built, so a reader without build/ (a fixture site, a fresh clone) falls back to judging by the chapters.
+ */
+export function builtImageBytes(root: string, spec: SmokeSpec): Buffer | undefined {
+  const image = imageFor(spec);
+  try {
+    return Buffer.concat([readFileSync(join(root, image.kernel)), readFileSync(join(root, image.initrd))]);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
 
 export function imageFor(spec: SmokeSpec): BootImage {
   return { kernel: KERNEL, initrd: imagePath(spec.manifest), ...(spec.cpu ? { cpu: spec.cpu } : {}) };

@@ -107,6 +107,22 @@ describe('checkSmoke on recorded transcripts', () => {
     expect(absent.find((a) => a.kind === 'differs')!.detail).toContain('second boot');
   });
 
+  it('differs: the second boot must pass every assertion too', () => {
+    const d = regex('entropy sample ([0-9a-f]+)');
+    const first = fixture('parallel.txt');
+    const second = fixture('parallel-2.txt');
+    const s = spec([], { differs: d, forbid: [regex('panic')] });
+    const clean = checkSmoke(s, { ...ok(first), second: ok(second) });
+    expect(clean.every((a) => a.ok)).toBe(true);
+    expect(clean.filter((a) => a.text.startsWith('(boot 2) ')).map((a) => a.kind)).toEqual(['forbid', 'exit', 'timeout']);
+    const panicked = checkSmoke(s, { ...ok(first), second: { transcript: [...second, '[kernel] panic: boom'], exitStatus: 127, timedOut: false } });
+    const bad = panicked.filter((a) => !a.ok);
+    expect(bad.map((a) => a.text)).toEqual(['(boot 2) !~ panic', '(boot 2) exit: 0']);
+    expect(bad[0]!.detail).toMatch(/^in the second boot: forbidden line found/);
+    expect(bad[0]!.transcriptLine).toBeUndefined(); // a transcript line number always refers to the first boot
+    expect(panicked.find((a) => a.kind === 'differs')!.ok).toBe(true);
+  });
+
   it('reports an invalid regex as a failing assertion', () => {
     const r = checkSmoke(spec([line(regex('(['))]), ok(fixture('hello.txt')));
     expect(r[0]).toMatchObject({ ok: false });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SmokeSpec, TangledFile } from '../../parse/model.js';
-import { computeInputs, hashInputs, validateSmokeResult, type SmokeResult } from '../../smoke/result.js';
+import { changedInputs, computeInputs, hashInputs, validateSmokeResult, type SmokeResult } from '../../smoke/result.js';
 import { summaryTable, failures } from '../../smoke/report.js';
 
 const inputs = { smoke: 'a', tangled: 'b', image: 'c' };
@@ -52,6 +52,18 @@ describe('computeInputs', () => {
     expect(computeInputs([{ path: 'a.rsB', content: '', ranges: [] }, { path: 'b.rs', content: '', ranges: [] }], spec).tangled).not.toBe(x.tangled);
     expect(computeInputs(files, spec).image).toBe('');
     expect(hashInputs(x)).not.toBe(hashInputs({ ...x, image: '' }));
+  });
+});
+
+describe('changedInputs', () => {
+  const recorded = { smoke: 's', tangled: 't', image: 'i' };
+  it('names each input that changed', () => {
+    expect(changedInputs(recorded, recorded)).toEqual([]);
+    expect(changedInputs(recorded, { smoke: 'S', tangled: 'T', image: 'I' }))
+      .toEqual(['the smoke block', 'the tangled files', 'the booted image (kernel or manifest.bin)']);
+  });
+  it('compares the image only when the reader could hash it', () => {
+    expect(changedInputs(recorded, { ...recorded, image: '' })).toEqual([]);
   });
 });
 

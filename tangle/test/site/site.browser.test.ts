@@ -83,7 +83,8 @@ function uniqueWord(book: Book, phasesText: string): { word: string; chapter: st
     const prose = chapter.source.split('\n').filter((l) => !/^\s*(```|[-*] |\|)/.test(l));
     const others = book.chapters.filter((c) => c !== chapter).map((c) => everywhere(c.source));
     for (const word of new Set(prose.join(' ').match(/\b[a-z]{9,}\b/g) ?? [])) {
-      const stem = word.slice(0, word.length - 3);
+      // Pagefind stems words (interpretation ~ interpreter), so "unique" must hold for a generous prefix, not the word.
+      const stem = word.slice(0, Math.max(6, Math.ceil(word.length * 0.6)));
       if (others.some((o) => o.includes(stem)) || titles.includes(stem)) continue;
       candidates.push({ word, chapter: chapter.path });
     }

@@ -70,12 +70,16 @@ struct ExitStatus {
   union {
     exited @0 :Int32;
     faulted @1 :Text;  # fault kind, e.g. "page fault at 0x0"
+    killed @2 :Text;   # ended by ProcessHandle.kill; the reason its killer gave
   }
 }
 
 # The parent's view of one child. wait returns at once when the child already ended.
 interface ProcessHandle {
   wait @0 () -> (status :ExitStatus);
+  # Ends the child now, releasing everything it held (caps, endpoints, memory); calls it had
+  # received are disconnected and its waiters see `killed`. `killed` is false when it had ended.
+  kill @1 (reason :Text) -> (killed :Bool);
 }
 
 # Read-only bytes: a binary or text from the manifest.
@@ -112,6 +116,20 @@ struct Service {
   name @0 :Text;
   binary @1 :Text;
   grants @2 :List(ManifestGrant);
+  # region: supervision
+  # How init supervises the service (chapter A.5). Services start together unless ordered.
+  after @3 :List(Text);          # start only once every named service has ended
+  mustSucceed @4 :Bool = true;   # a failure counts in init's verdict (false: reported only)
+  restart @5 :Restart;
+  restartLimit @6 :UInt32;       # on-failure: restarts before init gives up (1..16)
+  restartBackoffMs @7 :UInt32;   # on-failure: wait before the first restart, doubled each time
+  deadlineMs @8 :UInt32;         # 0: none; else init kills the run after this many ms
+
+  enum Restart {
+    never @0;
+    onFailure @1;
+  }
+  # endregion: supervision
 }
 
 # A grant as written in the manifest: the source is a kernel cap by name, a binaries entry, text,

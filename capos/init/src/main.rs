@@ -8,11 +8,14 @@
 //!    as a copy of its endpoint's owner facet, an import as a copy of a client facet. A grant init
 //!    cannot satisfy (e.g. `entropy` on a machine without a hardware source) fails that service
 //!    with a clear line instead of starting it with less.
-//! 4. A service with no export or import is waited for before the next one starts, as before
-//!    endpoints existed. A wired service keeps running while the rest start (a server and its
-//!    clients must overlap); once all are started init drops its facets and waits for those.
-//!    Each wait prints `service <name> exited with <code>` or `... faulted: <kind>`.
-//! 5. Exits 0 when every service exited 0, else 1.
+//! 4. Starts every service at once, except that a service with `after: [...]` starts only when
+//!    each service it names has ended. It waits for all of them together ([`supervise`]): each
+//!    end prints `service <name> exited with <code>`, `... faulted: <kind>` or `... killed:
+//!    <why>`. A run past its `deadlineMs` is killed; a service with `restart: "on-failure"` is
+//!    started again after its backoff, up to its limit. When an exporting service has ended for
+//!    good, init drops its owner facet, so the endpoint closes and waiting clients are
+//!    disconnected.
+//! 5. Exits 0 when every service that must succeed ended with exit code 0, else 1.
 #![no_std]
 #![no_main]
 extern crate alloc;
@@ -22,9 +25,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use capos_rt::schema::manifest::{self, GrantSource, Service};
 use capos_rt::{
-    BootPackage, Client, Console, Endpoint, EndpointOwner, ExitStatus, ProcessHandle, ProcessSpawner, Runtime, SpawnGrant,
-    SpawnSource,
+    BootPackage, Client, Console, Endpoint, EndpointOwner, ProcessHandle, ProcessSpawner, Runtime, SpawnGrant, SpawnSource,
+    Timer,
 };
+use supervise::{Slot, Supervisor};
+
+mod supervise;
 
 capos_rt::entry!(main);
 // The whole manifest (every binary and blob in it) is read into the heap.
@@ -57,42 +63,39 @@ fn run(rt: &mut Runtime, console: &Console) -> Result<bool, String> {
     let mut endpoints = Vec::new();
     for (service, export) in m.exports() {
         let (owner, client) = spawner.new_endpoint().map_err(|e| format!("endpoint {service}.{export}: {e}"))?;
-        endpoints.push(Export { service, export, owner, client });
+        endpoints.push(Export { service, export, owner: Some(owner), client });
     }
-    let mut failed = 0;
-    let mut running: Vec<(&str, ProcessHandle)> = Vec::new();
-    for service in children {
-        match start_service(rt, console, &spawner, &endpoints, service) {
-            None => failed += 1,
-            Some(handle) if is_wired(service) => running.push((service.name, handle)),
-            Some(handle) => failed += usize::from(!wait_service(console, service.name, handle)),
-        }
-    }
-    // From here the servers hold the only owner facets: a server that exits disconnects its clients.
+    let timer: Option<Timer> = rt.take("timer").ok();
+    let mut slots: Vec<Slot<'_>> = children.into_iter().map(Slot::new).collect();
+    Supervisor { rt, console, spawner: &spawner, timer: timer.as_ref(), endpoints: &mut endpoints }.run(&mut slots);
+    // Every service has ended: init's client facets go too.
     drop(endpoints);
-    for (name, handle) in running {
-        failed += usize::from(!wait_service(console, name, handle));
+    let failed = slots.iter().filter(|s| !s.ok && s.service.supervision.must_succeed).count();
+    let excused: Vec<String> = slots
+        .iter()
+        .filter(|s| !s.ok && !s.service.supervision.must_succeed)
+        .map(|s| format!("{} {}", s.service.name, s.ending))
+        .collect();
+    let mut summary = format!("all services done, {failed} failed");
+    if !excused.is_empty() {
+        summary.push_str(&format!("; need not succeed: {}", excused.join(", ")));
     }
-    let _ = console.write_line(&format!("all services done, {failed} failed"));
+    let _ = console.write_line(&summary);
     Ok(failed == 0)
 }
 
 // region: run-service
-/// The endpoint init made for one export, until every service is started.
-struct Export<'a> {
-    service: &'a str,
+/// The endpoint init made for one export. init keeps the owner facet until the exporting
+/// service has ended for good (restarts reuse the endpoint), the client facet until the end.
+pub struct Export<'a> {
+    pub service: &'a str,
     export: &'a str,
-    owner: EndpointOwner,
+    pub owner: Option<EndpointOwner>,
     client: Endpoint,
 }
 
-/// True when the service serves or uses an export, so it must run alongside the others.
-fn is_wired(service: &Service<'_>) -> bool {
-    service.grants.iter().any(|g| matches!(g.source, GrantSource::Export(_) | GrantSource::Import(_)))
-}
-
 /// Spawns one service; None (after printing why) when it could not be started.
-fn start_service(
+pub fn start_service(
     rt: &Runtime,
     console: &Console,
     spawner: &ProcessSpawner,
@@ -115,17 +118,6 @@ fn start_service(
     }
 }
 
-/// Waits for one service and prints how it ended; true when it exited 0.
-fn wait_service(console: &Console, name: &str, handle: ProcessHandle) -> bool {
-    let line = match handle.wait() {
-        Ok(ExitStatus::Exited(code)) => (format!("service {name} exited with {code}"), code == 0),
-        Ok(ExitStatus::Faulted(kind)) => (format!("service {name} faulted: {kind}"), false),
-        Err(e) => (format!("service {name} lost: {e}"), false),
-    };
-    let _ = console.write_line(&line.0);
-    line.1
-}
-
 /// The spawn grants for `service`, in manifest order.
 fn resolve_grants<'a>(rt: &Runtime, endpoints: &[Export<'_>], service: &Service<'a>) -> Result<Vec<SpawnGrant<'a>>, String> {
     // The validator guarantees every export and import names an endpoint made above.
@@ -143,8 +135,8 @@ fn resolve_grants<'a>(rt: &Runtime, endpoints: &[Export<'_>], service: &Service<
                 },
                 GrantSource::Blob(name) => SpawnSource::Blob(name),
                 GrantSource::Text(text) => SpawnSource::Text(text),
-                GrantSource::Export(export) => match endpoint(service.name, export) {
-                    Some(e) => SpawnSource::Cap(e.owner.cap().id()),
+                GrantSource::Export(export) => match endpoint(service.name, export).and_then(|e| e.owner.as_ref()) {
+                    Some(owner) => SpawnSource::Cap(owner.cap().id()),
                     None => return Err(format!("grant \"{}\": no endpoint for export \"{export}\"", g.name)),
                 },
                 GrantSource::Import(import) => match manifest::split_import(import).and_then(|(s, x)| endpoint(s, x)) {

@@ -27,6 +27,8 @@ pub type Pid = u32;
 pub enum ExitStatus {
     Exited(i32),
     Faulted(String),
+    /// Ended by `ProcessHandle.kill`, with the reason its killer gave.
+    Killed(String),
 }
 
 /// Shared between a process and every ProcessHandle for it.

@@ -32,6 +32,8 @@ pub struct Kernel {
     init_pid: Pid,
     /// Timer ticks the current process has run since it was last picked.
     slice_ticks: u64,
+    /// Processes a `ProcessHandle.kill` asked to end, applied after the ring pass that asked.
+    kills: Vec<(Pid, alloc::string::String)>,
 }
 
 pub static KERNEL: KCell<Kernel> = KCell::new(Kernel {
@@ -42,6 +44,7 @@ pub static KERNEL: KCell<Kernel> = KCell::new(Kernel {
     kernel_pml4: 0,
     init_pid: 0,
     slice_ticks: 0,
+    kills: Vec::new(),
 });
 
 /// Adopts init and runs it. Never returns.
@@ -195,6 +198,7 @@ fn ring_pass(k: &mut Kernel, pid: Pid) {
         exit(k, pid, ExitStatus::Faulted("ring page unusable".into()));
     }
     drain_ipc(k);
+    end_killed(k);
 }
 // endregion: cap-enter
 
@@ -205,7 +209,7 @@ fn with_ring<R>(
     pid: Pid,
     f: impl FnOnce(&mut UserMem, &mut RingState, &mut CapTable<Cap>, &mut KernelDispatch) -> R,
 ) -> Option<R> {
-    let Kernel { procs, next_pid, kernel_pml4, run_queue, .. } = k;
+    let Kernel { procs, next_pid, kernel_pml4, run_queue, kills, .. } = k;
     let p = procs.get_mut(&pid)?;
     let mut spawned = Vec::new();
     let Process { name, space, ring: state, caps, console, .. } = p;
@@ -216,6 +220,7 @@ fn with_ring<R>(
         spawned: &mut spawned,
         next_pid,
         kernel_pml4: *kernel_pml4,
+        kills,
     };
     let r = f(&mut UserMem(space), state, caps, &mut d);
     for child in spawned {
@@ -292,6 +297,9 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
             klog!("{} (pid {}) killed: {}", p.name, pid, why);
         }
     }
+    if let ExitStatus::Killed(why) = &status {
+        klog!("{} (pid {}) killed by its parent: {}", p.name, pid, why);
+    }
     // SAFETY: the kernel template maps the kernel half; the dying space may be the loaded one.
     unsafe { cpu::set_cr3(k.kernel_pml4) };
     p.caps.clear();
@@ -311,7 +319,7 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
                 klog!("init exited with {}", code);
                 debug_exit((code & 0x7f) as u8)
             }
-            ExitStatus::Faulted(why) => {
+            ExitStatus::Faulted(why) | ExitStatus::Killed(why) => {
                 klog!("init faulted: {}", why);
                 debug_exit(0x7f)
             }
@@ -323,3 +331,18 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
     }
 }
 // endregion: exit
+
+// region: kill
+/// Ends the processes `ProcessHandle.kill` named during the last ring pass. A kill is an exit
+/// the process did not choose: [`exit`] releases its caps (a last owner facet closes its
+/// endpoint, so queued callers see `disconnected`), disconnects the calls it had received,
+/// frees its address space and completes its waiters with `killed`. Nothing of it runs again:
+/// it leaves the process table, so the run queue and timers skip it.
+fn end_killed(k: &mut Kernel) {
+    while !k.kills.is_empty() {
+        for (pid, why) in core::mem::take(&mut k.kills) {
+            exit(k, pid, ExitStatus::Killed(why));
+        }
+    }
+}
+// endregion: kill

@@ -13,7 +13,9 @@ pub const ROOT_FIELDS: &[&str] = &["schemaVersion", "binaries", "initConfig", "k
 const BINARY_FIELDS: &[&str] = &["path", "kind"];
 const INIT_CONFIG_FIELDS: &[&str] = &["services"];
 // `wasm`: a wasm host's instances, lowered to grants by [`crate::wasm`].
-const SERVICE_FIELDS: &[&str] = &["name", "binary", "grants", "wasm"];
+// `after` … `deadlineMs`: how init supervises it, read by [`crate::supervision`].
+const SERVICE_FIELDS: &[&str] =
+    &["name", "binary", "grants", "wasm", "after", "mustSucceed", "restart", "restartLimit", "restartBackoffMs", "deadlineMs"];
 const GRANT_FIELDS: &[&str] = &["kernel", "blob", "text", "export", "import"];
 const KERNEL_PARAMS_FIELDS: &[&str] = &["traceErrors"];
 
@@ -48,6 +50,7 @@ pub struct ServiceSource {
     pub name: String,
     pub binary: String,
     pub grants: Vec<GrantSource>,
+    pub supervision: crate::supervision::SupervisionSource,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -152,7 +155,8 @@ fn parse_services(v: &Value, binaries: &[BinarySource]) -> Result<Vec<ServiceSou
             Some(wasm) => crate::wasm::lower(&path, wasm, &grants, binaries)?,
             None => grants,
         };
-        services.push(ServiceSource { name, binary, grants });
+        let supervision = crate::supervision::parse(&path, fields)?;
+        services.push(ServiceSource { name, binary, grants, supervision });
     }
     Ok(services)
 }

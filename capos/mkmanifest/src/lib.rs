@@ -10,6 +10,7 @@ pub mod cue;
 pub mod error;
 pub mod json;
 pub mod pack;
+pub mod supervision;
 pub mod wasm;
 
 pub use error::{Error, Problem};

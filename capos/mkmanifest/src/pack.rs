@@ -54,6 +54,7 @@ pub fn assemble<'a>(src: &'a ManifestSource, data: &'a [Vec<u8>]) -> Manifest<'a
                         },
                     })
                     .collect(),
+                supervision: crate::supervision::view(&s.supervision),
             })
             .collect(),
         kernel_params: KernelParams { trace_errors: src.trace_errors },

@@ -40,13 +40,13 @@ mod start;
 pub use capos_abi as abi;
 pub use capos_schema as schema;
 pub use client::{
-    Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, ProcessHandle,
+    Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
     ProcessSpawner, SpawnGrant, SpawnSource, Timer,
 };
 pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use error::Error;
 pub use runtime::Runtime;
-pub use transport::{Cap, Incoming, Reply, Transport};
+pub use transport::{Cap, Incoming, Reply, StartedCall, Transport};
 
 /// The heap allocator. Its memory is the static the binary declares with [`heap!`].
 #[cfg(all(feature = "runtime", not(test)))]

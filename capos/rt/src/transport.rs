@@ -176,6 +176,68 @@ impl Transport {
     }
 }
 
+// region: started-call
+/// A CALL submitted without waiting ([`Transport::start_call`]): the params and result buffers
+/// live here until [`Transport::poll_call`] sees the completion, because the kernel reads the
+/// params when it processes the entry and writes the result when the call completes, which for
+/// `ProcessHandle.wait` is whenever the child ends.
+pub struct StartedCall {
+    user_data: u64,
+    params: Vec<u8>,
+    result: AlignedBuf,
+    done: bool,
+}
+
+impl Drop for StartedCall {
+    fn drop(&mut self) {
+        if !self.done {
+            // The kernel may still write the result: leak the buffers rather than free them
+            // under it (a leak, never a write into freed memory).
+            core::mem::forget(core::mem::take(&mut self.params));
+            core::mem::forget(core::mem::replace(&mut self.result, AlignedBuf::zeroed(0)));
+        }
+    }
+}
+
+impl Transport {
+    /// Submits CALL `method` on `cap_id` and returns at once; the kernel sees it on the next
+    /// `cap_enter`. Several started calls may be outstanding at a time.
+    pub fn start_call(&self, cap_id: u32, method: u16, params: Vec<u8>, capacity: usize) -> Result<StartedCall, Error> {
+        let result = AlignedBuf::zeroed(capacity + RESULT_CAP_ROOM);
+        let sqe = Sqe {
+            opcode: OP_CALL,
+            method_id: method,
+            cap_id,
+            params_addr: params.as_ptr() as u64,
+            params_len: params.len() as u32,
+            result_addr: result.as_ptr() as u64,
+            result_len: result.len() as u32,
+            user_data: self.next_user_data(),
+            ..Sqe::default()
+        };
+        let call = StartedCall { user_data: sqe.user_data, params, result, done: false };
+        self.submit(&sqe)?;
+        Ok(call)
+    }
+
+    /// The outcome of a started call once its completion has arrived (None before); each
+    /// started call yields its outcome once.
+    pub fn poll_call(&self, call: &mut StartedCall) -> Option<Result<Reply, Error>> {
+        if call.done {
+            return None;
+        }
+        let cqe = self.take_completion(call.user_data)?;
+        call.done = true;
+        let mut result = core::mem::replace(&mut call.result, AlignedBuf::zeroed(0));
+        Some(decode_completion(&cqe, &mut result).and_then(|()| {
+            let caps = result_caps(&cqe, &result)?;
+            result.truncate(cqe.result as usize);
+            Ok(Reply { payload: result, caps })
+        }))
+    }
+}
+// endregion: started-call
+
 /// A call delivered to a server by RECV.
 #[derive(Debug)]
 pub struct Incoming {

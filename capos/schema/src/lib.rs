@@ -6,7 +6,8 @@
 //! - [`exception`]: the `CapException` a call fails with at a valid cap;
 //! - [`manifest`]: decoding and validating a `SystemManifest`, used by mkmanifest (after it packs
 //!   one), by the kernel (before it starts init) and by init (before it spawns anything), so all
-//!   three apply exactly the same rules.
+//!   three apply exactly the same rules;
+//! - [`supervision`]: a service's ordering, restart policy and deadline, as init applies them.
 //!
 //! no_std + alloc: the same code runs in the kernel, in capOS processes and on the host.
 #![cfg_attr(not(test), no_std)]
@@ -23,4 +24,5 @@ pub mod capos_capnp {
 pub mod exception;
 pub mod ids;
 pub mod manifest;
+pub mod supervision;
 pub mod wire;

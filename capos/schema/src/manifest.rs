@@ -10,6 +10,7 @@
 use crate::capos_capnp::{binary, manifest_grant, system_manifest};
 use crate::ids::{KernelCap, KERNEL_CAP_NAMES};
 use crate::wire;
+pub use crate::supervision::{Restart, Supervision};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -51,6 +52,8 @@ pub struct Service<'a> {
     pub binary: &'a str,
     /// In manifest order; the child's CapSet lists them in this order.
     pub grants: Vec<Grant<'a>>,
+    /// Ordering, restarts and deadline (see [`crate::supervision`]).
+    pub supervision: Supervision<'a>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,6 +157,18 @@ pub enum ManifestErrorKind {
     ImportUnknownExport { import: String, service: String },
     /// init is started by the kernel, which makes no endpoints, so it can neither export nor import.
     InitEndpoint,
+    /// init is started by the kernel, not supervised: it can have no after, restart or deadline.
+    InitSupervised,
+    /// An `after` naming no other service (or the service itself, or init).
+    BadAfter(String),
+    /// Services that come after each other, as `a -> b -> a`.
+    AfterCycle(String),
+    /// A restart limit outside 1..=MAX_RESTARTS.
+    RestartLimit { limit: u32 },
+    /// A backoff or deadline over MAX_MS.
+    TooManyMs { ms: u32 },
+    /// A deadline or restart, but init holds no timer to keep time with.
+    InitNeedsTimer,
 }
 
 impl fmt::Display for ManifestErrorKind {
@@ -194,6 +209,16 @@ impl fmt::Display for ManifestErrorKind {
             Self::InitEndpoint => {
                 write!(f, "init cannot export or import (the kernel starts init and makes no endpoints)")
             }
+            Self::InitSupervised => {
+                write!(f, "init cannot have after, mustSucceed, restart or deadlineMs (the kernel starts it, nothing supervises it)")
+            }
+            Self::BadAfter(name) => write!(f, "after \"{name}\" names no other service (init and the service itself cannot be named)"),
+            Self::AfterCycle(cycle) => write!(f, "services come after each other in a cycle ({cycle}), so none of them could start"),
+            Self::RestartLimit { limit } => {
+                write!(f, "restart limit {limit} is outside 1 to {}", crate::supervision::MAX_RESTARTS)
+            }
+            Self::TooManyMs { ms } => write!(f, "{ms} ms is over the limit of {} ms", crate::supervision::MAX_MS),
+            Self::InitNeedsTimer => write!(f, "init keeps deadlines and backoffs with its timer, but init has no timer grant"),
         }
     }
 }
@@ -246,7 +271,8 @@ fn decode_root<'a>(root: system_manifest::Reader<'a>) -> Result<Manifest<'a>, Ma
         for (j, g) in grant_list.iter().enumerate() {
             grants.push(decode_grant(&format!("{path}.grants"), j, g)?);
         }
-        services.push(Service { name, binary, grants });
+        let supervision = crate::supervision::decode(&path, s)?;
+        services.push(Service { name, binary, grants, supervision });
     }
     let params = root.get_kernel_params().map_err(|e| malformed("kernelParams", e))?;
     Ok(Manifest {
@@ -341,7 +367,7 @@ pub fn validate(m: &Manifest<'_>) -> Result<(), ManifestError> {
     if m.service(INIT).is_none() {
         return Err(error("initConfig.services", ManifestErrorKind::NoInit));
     }
-    Ok(())
+    crate::supervision::validate_order(m)
 }
 
 fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(), ManifestError> {
@@ -386,7 +412,7 @@ fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(),
             GrantSource::Text(_) => {}
         }
     }
-    Ok(())
+    crate::supervision::validate(m, path, s)
 }
 
 /// An import must name `<service>.<export>` of a service that has that export grant.
@@ -424,7 +450,7 @@ pub fn encode(m: &Manifest<'_>) -> Vec<u8> {
         let mut out = services.reborrow().get(i as u32);
         out.set_name(s.name);
         out.set_binary(s.binary);
-        let mut grants = out.init_grants(s.grants.len() as u32);
+        let mut grants = out.reborrow().init_grants(s.grants.len() as u32);
         for (j, g) in s.grants.iter().enumerate() {
             let mut grant = grants.reborrow().get(j as u32);
             grant.set_name(g.name);
@@ -437,6 +463,7 @@ pub fn encode(m: &Manifest<'_>) -> Vec<u8> {
                 GrantSource::Import(import) => source.set_import(import),
             }
         }
+        crate::supervision::encode(&s.supervision, out);
     }
     root.init_kernel_params().set_trace_errors(m.kernel_params.trace_errors);
     wire::to_bytes(&message)
@@ -465,6 +492,7 @@ mod tests {
                         Grant { name: "console", source: GrantSource::Kernel(KernelCap::Console) },
                         Grant { name: "spawner", source: GrantSource::Kernel(KernelCap::Spawner) },
                     ],
+                    supervision: Supervision::default(),
                 },
                 Service {
                     name: "hello",
@@ -474,6 +502,7 @@ mod tests {
                         Grant { name: "data", source: GrantSource::Blob("words") },
                         Grant { name: "args", source: GrantSource::Text("a b c") },
                     ],
+                    supervision: Supervision::default(),
                 },
             ],
             kernel_params: KernelParams { trace_errors: true },
@@ -611,11 +640,13 @@ mod tests {
             name: "echo.server",
             binary: "hello",
             grants: alloc::vec![console, Grant { name: "serve", source: GrantSource::Export("echo") }],
+            supervision: Supervision::default(),
         });
         m.services.push(Service {
             name: "client",
             binary: "hello",
             grants: alloc::vec![console, Grant { name: "echo", source: GrantSource::Import("echo.server.echo") }],
+            supervision: Supervision::default(),
         });
         m
     }

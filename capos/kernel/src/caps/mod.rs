@@ -67,6 +67,9 @@ pub struct CallCtx<'a> {
     pub spawned: &'a mut Vec<Process>,
     pub next_pid: &'a mut Pid,
     pub kernel_pml4: u64,
+    /// Processes this call kills (`ProcessHandle.kill`), with the reason; the scheduler ends
+    /// them after the ring pass, as it adopts spawned ones.
+    pub kills: &'a mut Vec<(Pid, String)>,
 }
 // endregion: trait
 
@@ -113,6 +116,7 @@ pub struct KernelDispatch<'a> {
     pub spawned: &'a mut Vec<Process>,
     pub next_pid: &'a mut Pid,
     pub kernel_pml4: u64,
+    pub kills: &'a mut Vec<(Pid, String)>,
 }
 
 impl Dispatch<Cap> for KernelDispatch<'_> {
@@ -135,6 +139,7 @@ impl Dispatch<Cap> for KernelDispatch<'_> {
             spawned: &mut *self.spawned,
             next_pid: &mut *self.next_pid,
             kernel_pml4: self.kernel_pml4,
+            kills: &mut *self.kills,
         };
         match cap.call(method, &params, &mut ctx) {
             Ok(Reply::Done { data, caps }) => Outcome::Reply {

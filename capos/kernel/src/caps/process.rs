@@ -84,7 +84,7 @@ fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
     let child = Process::load(pid, name, binary.data, grants, ctx.kernel_pml4)
         .map_err(|e| CapError::failed(format!("spawn {name}: {e}")))?;
     *ctx.next_pid += 1;
-    let handle: Cap = Rc::new(ProcessHandle { exit: child.exit.clone() });
+    let handle: Cap = Rc::new(ProcessHandle { exit: child.exit.clone(), pid });
     ctx.spawned.push(child);
     let mut out = Builder::new_default();
     out.init_root::<process_spawner::spawn_results::Builder>();
@@ -126,10 +126,15 @@ impl From<capos_schema::capnp::NotInSchema> for CapError {
 }
 
 // region: handle
-/// The parent's view of one child: the child's exit cell, which outlives the child.
+/// The parent's view of one child: the child's exit cell, which outlives the child, and its pid
+/// (never reused: pids only count up), which `kill` names.
 pub struct ProcessHandle {
     pub exit: Rc<RefCell<ExitCell>>,
+    pub pid: crate::process::Pid,
 }
+
+/// The longest reason `kill` takes: it ends up in one console line of the killer.
+pub const KILL_REASON_MAX: usize = 120;
 
 /// The `wait` result message for an exit status.
 pub fn encode_status(status: &ExitStatus) -> Vec<u8> {
@@ -138,6 +143,7 @@ pub fn encode_status(status: &ExitStatus) -> Vec<u8> {
     match status {
         ExitStatus::Exited(code) => s.set_exited(*code),
         ExitStatus::Faulted(kind) => s.set_faulted(kind.as_str()),
+        ExitStatus::Killed(reason) => s.set_killed(reason.as_str()),
     }
     encode(&out)
 }
@@ -152,10 +158,17 @@ impl KernelCap for ProcessHandle {
         false
     }
 
-    fn call(&self, method: u16, _params: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
-        if method != 0 {
-            return Err(CapError::no_method("ProcessHandle", method));
+    fn call(&self, method: u16, params: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
+        match method {
+            0 => self.wait(ctx),
+            1 => self.kill(params, ctx),
+            _ => Err(CapError::no_method("ProcessHandle", method)),
         }
+    }
+}
+
+impl ProcessHandle {
+    fn wait(&self, ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
         let mut exit = self.exit.borrow_mut();
         if let Some(status) = &exit.status {
             return done(encode_status(status));
@@ -165,3 +178,26 @@ impl KernelCap for ProcessHandle {
     }
 }
 // endregion: handle
+
+// region: kill
+impl ProcessHandle {
+    /// `kill @1 (reason) -> (killed)`: queues the child's end for right after this ring pass
+    /// (`sched::end_killed`), which releases what it held through the same path as an exit.
+    /// A child that already ended is left alone and `killed` is false.
+    fn kill(&self, bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
+        let msg = params(bytes)?;
+        let reason = msg.get_root::<process_handle::kill_params::Reader>()?.get_reason()?.to_str()?;
+        if reason.len() > KILL_REASON_MAX {
+            return Err(CapError::invalid(format!("kill reason over {KILL_REASON_MAX} bytes")));
+        }
+        let queued = ctx.kills.iter().any(|(pid, _)| *pid == self.pid);
+        let killed = self.exit.borrow().status.is_none() && !queued;
+        if killed {
+            ctx.kills.push((self.pid, String::from(reason)));
+        }
+        let mut out = Builder::new_default();
+        out.init_root::<process_handle::kill_results::Builder>().set_killed(killed);
+        done(encode(&out))
+    }
+}
+// endregion: kill

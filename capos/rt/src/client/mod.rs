@@ -13,7 +13,7 @@ pub use boot_package::BootPackage;
 pub use console::Console;
 pub use endpoint::{Endpoint, EndpointOwner};
 pub use entropy::EntropySource;
-pub use process::{ExitStatus, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnSource};
+pub use process::{ExitStatus, PendingWait, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnSource};
 pub use timer::Timer;
 
 use crate::transport::Cap;

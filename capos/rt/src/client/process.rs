@@ -1,6 +1,6 @@
 use super::{client, empty_params, params, Client, SMALL_RESULT};
 use crate::error::Error;
-use crate::transport::Cap;
+use crate::transport::{Cap, StartedCall};
 use alloc::string::String;
 use capos_schema::capos_capnp::{exit_status, process_handle, process_spawner};
 use capos_schema::ids::{ENDPOINT, ENDPOINT_OWNER, PROCESS_HANDLE};
@@ -9,6 +9,7 @@ use super::{Endpoint, EndpointOwner};
 const SPAWN: u16 = 0;
 const NEW_ENDPOINT: u16 = capos_abi::endpoint::SPAWNER_NEW_ENDPOINT;
 const WAIT: u16 = 0;
+const KILL: u16 = 1;
 
 /// Starts processes from the boot package's ELF binaries.
 pub struct ProcessSpawner {
@@ -89,6 +90,8 @@ pub enum ExitStatus {
     Exited(i32),
     /// Killed by the kernel; the text says what fault.
     Faulted(String),
+    /// Ended by `ProcessHandle::kill`; the text is the reason the killer gave.
+    Killed(String),
 }
 
 /// A parent's handle on one child.
@@ -101,16 +104,49 @@ impl ProcessHandle {
     /// Waits until the child ends (returns at once if it already has).
     pub fn wait(&self) -> Result<ExitStatus, Error> {
         let p = empty_params::<process_handle::wait_params::Owned>();
-        let reply = self.cap.call(WAIT, &p, SMALL_RESULT)?;
-        let message = reply.payload.read()?;
-        let status = message.get_root::<process_handle::wait_results::Reader>()?.get_status()?;
-        match status.which() {
-            Ok(exit_status::Exited(code)) => Ok(ExitStatus::Exited(code)),
-            Ok(exit_status::Faulted(kind)) => {
-                let kind = kind?.to_str().map_err(|_| Error::Decode(String::from("fault kind is not utf-8")))?;
-                Ok(ExitStatus::Faulted(String::from(kind)))
-            }
-            Err(_) => Err(Error::BadReply("unknown exit status variant")),
-        }
+        decode_status(self.cap.call(WAIT, &p, SMALL_RESULT)?)
+    }
+
+    /// Starts a wait without blocking: poll the result with [`PendingWait::poll`], so that one
+    /// process can wait for many children (and for a deadline) at once.
+    pub fn start_wait(&self) -> Result<PendingWait, Error> {
+        let p = empty_params::<process_handle::wait_params::Owned>();
+        Ok(PendingWait { call: self.cap.transport().start_call(self.cap.id(), WAIT, p, SMALL_RESULT)? })
+    }
+
+    /// Ends the child now; its waiters see `ExitStatus::Killed(reason)`. False when it had
+    /// already ended.
+    pub fn kill(&self, reason: &str) -> Result<bool, Error> {
+        let p = params(|m| m.init_root::<process_handle::kill_params::Builder>().set_reason(reason));
+        let reply = self.cap.call(KILL, &p, SMALL_RESULT)?;
+        Ok(reply.payload.read()?.get_root::<process_handle::kill_results::Reader>()?.get_killed())
+    }
+}
+
+/// A `wait` in flight (see [`ProcessHandle::start_wait`]).
+pub struct PendingWait {
+    call: StartedCall,
+}
+
+impl PendingWait {
+    /// The exit status once the child has ended (None before; the status comes once). `handle`
+    /// is the handle the wait was started on.
+    pub fn poll(&mut self, handle: &ProcessHandle) -> Option<Result<ExitStatus, Error>> {
+        let reply = handle.cap.transport().poll_call(&mut self.call)?;
+        Some(reply.and_then(decode_status))
+    }
+}
+
+fn decode_status(reply: crate::transport::Reply) -> Result<ExitStatus, Error> {
+    let message = reply.payload.read()?;
+    let status = message.get_root::<process_handle::wait_results::Reader>()?.get_status()?;
+    let text = |t: capnp::Result<capnp::text::Reader<'_>>| -> Result<String, Error> {
+        Ok(String::from(t?.to_str().map_err(|_| Error::Decode(String::from("exit status text is not utf-8")))?))
+    };
+    match status.which() {
+        Ok(exit_status::Exited(code)) => Ok(ExitStatus::Exited(code)),
+        Ok(exit_status::Faulted(kind)) => Ok(ExitStatus::Faulted(text(kind)?)),
+        Ok(exit_status::Killed(reason)) => Ok(ExitStatus::Killed(text(reason)?)),
+        Err(_) => Err(Error::BadReply("unknown exit status variant")),
     }
 }

@@ -101,6 +101,7 @@ fn parent(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
         match handle.wait()? {
             ExitStatus::Exited(code) => console.write_line(&format!("{name} exited with {code}"))?,
             ExitStatus::Faulted(kind) => console.write_line(&format!("{name} faulted: {kind}"))?,
+            ExitStatus::Killed(why) => console.write_line(&format!("{name} killed: {why}"))?,
         }
     }
     drop(sink_owner);

@@ -57,6 +57,7 @@ fn parent(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     match worker.wait()? {
         ExitStatus::Exited(code) => console.write_line(&format!("worker exited with {code} while looper spins"))?,
         ExitStatus::Faulted(kind) => console.write_line(&format!("worker faulted: {kind}"))?,
+        ExitStatus::Killed(why) => console.write_line(&format!("worker killed: {why}"))?,
     }
     Ok(0)
 }

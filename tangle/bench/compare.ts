@@ -17,7 +17,7 @@ export const LATEST = 'results/bench/latest.json';
 
 /** The wasm bench manifests belong to this comparison, not to the generic `bench <metric>` collector. */
 export function isComparisonManifest(manifest: string): boolean {
-  return PROGRAMS.some((p) => imageStem(benchManifest(p)) === imageStem(manifest));
+  return PROGRAMS.some((p) => [false, true].some((unmetered) => imageStem(benchManifest(p, unmetered)) === imageStem(manifest)));
 }
 
 export interface CompareOptions { build?: boolean; runs?: number; log?: (l: string) => void }

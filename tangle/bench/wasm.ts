@@ -9,7 +9,7 @@ import { bootTimed, fmtRatio, fmtUs, median, runTimed, table, timerScale, tscMHz
 import { NATIVE } from './native.js';
 
 export type Program = 'c' | 'rust';
-export type Runner = 'native' | 'node' | 'host' | 'host-qemu-user' | 'capos';
+export type Runner = 'native' | 'node' | 'host' | 'host-qemu-user' | 'capos' | 'capos-unmetered';
 
 export const PROGRAMS: Program[] = ['c', 'rust'];
 export const RUNNERS: { id: Runner; label: string }[] = [
@@ -18,10 +18,12 @@ export const RUNNERS: { id: Runner; label: string }[] = [
   { id: 'host', label: 'capos-wasm run, native' },
   { id: 'host-qemu-user', label: 'capos-wasm run, qemu-x86_64' },
   { id: 'capos', label: 'capOS + wasmi' },
+  // The same boot with the guest's `limits` grant at fuel=unmetered (appendix A.5): the cost of fuel metering.
+  { id: 'capos-unmetered', label: 'capOS + wasmi, fuel off' },
 ];
 const HOST_RUNNER = 'build/host/capos-wasm';
 export const wasmFile = (p: Program) => `build/demos/wasi-bench-${p}.wasm`;
-export const benchManifest = (p: Program) => `manifests/system-bench-wasi-${p}.cue`;
+export const benchManifest = (p: Program, unmetered = false) => `manifests/system-bench-wasi-${p}${unmetered ? '-unmetered' : ''}.cue`;
 
 // Node's own WASI, preview1; argv[1] is the module (node -e puts the first extra argument there).
 const NODE_WASI = `import { readFileSync } from 'node:fs'; import { WASI } from 'node:wasi';
@@ -52,7 +54,7 @@ export function parseGuest(program: Program, lines: string[]): { checksum?: stri
   return out;
 }
 
-function command(program: Program, runner: Exclude<Runner, 'capos'>): [string, string[]] {
+function command(program: Program, runner: Exclude<Runner, 'capos' | 'capos-unmetered'>): [string, string[]] {
   switch (runner) {
     case 'native': return [NATIVE[program], []];
     case 'node': return ['node', ['--no-warnings', '--input-type=module', '-e', NODE_WASI, wasmFile(program)]];
@@ -71,11 +73,12 @@ function interval(program: Program, lines: TimedLine[]): { cpuUs?: number; wallU
 }
 
 async function runOnce(root: string, program: Program, runner: Runner, accel: Accelerator): Promise<WasmRun> {
-  if (runner === 'capos') {
-    const { outcome, lines } = await bootTimed({ kernel: KERNEL, initrd: imagePath(benchManifest(program)) }, accel, root, 300_000);
+  if (runner === 'capos' || runner === 'capos-unmetered') {
+    const manifest = benchManifest(program, runner === 'capos-unmetered');
+    const { outcome, lines } = await bootTimed({ kernel: KERNEL, initrd: imagePath(manifest) }, accel, root, 300_000);
     const g = parseGuest(program, outcome.transcript);
     if (outcome.timedOut || outcome.exitStatus !== 0 || g.checksum === undefined || g.computeUs === undefined) {
-      throw new Error(`capOS boot of ${benchManifest(program)} failed (${outcome.timedOut ? 'timeout' : `exit ${outcome.exitStatus}`}):\n` +
+      throw new Error(`capOS boot of ${manifest} failed (${outcome.timedOut ? 'timeout' : `exit ${outcome.exitStatus}`}):\n` +
         outcome.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));
     }
     const { cpuUs, wallUs } = interval(program, lines);
@@ -145,7 +148,7 @@ export function formatWasm(b: WasmBench, accel: Accelerator, referenceMHz: numbe
     const native = by('native');
     const user = by('host-qemu-user');
     const body = rows.map((r) => [
-      r.runner === 'capos' ? `${r.label} (${accel})` : r.label,
+      r.runner === 'capos' || r.runner === 'capos-unmetered' ? `${r.label} (${accel})` : r.label,
       fmtUs(r.timeUs) + (r.clock === 'cpu' ? '' : ' (wall)'),
       fmtUs(r.computeUs),
       r.serialUs !== undefined ? fmtUs(r.serialUs) : '',
@@ -160,6 +163,13 @@ export function formatWasm(b: WasmBench, accel: Accelerator, referenceMHz: numbe
       const corrected = median(capos.runs.map((x) => x.computeUs * timerScale(x.tscMHz ?? null, referenceMHz)));
       out.push(`  capOS guest Timer said ${fmtUs(capos.computeUs)} (median), ${fmtUs(corrected)} rescaled to ${referenceMHz ?? '?'} MHz; ` +
         `kernel TSC calibrations ${capos.runs.map((x) => x.tscMHz ?? '?').join(', ')} MHz`);
+    }
+    const unmetered = by('capos-unmetered');
+    if (capos && unmetered) {
+      // Both from the same run of this command, so the ratio is fair on a busy machine.
+      const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)}%`;
+      out.push(`  fuel metering (appendix A.5): CPU time ${fmtUs(capos.timeUs)} metered vs ${fmtUs(unmetered.timeUs)} unmetered, ` +
+        `${pct(capos.timeUs, unmetered.timeUs)}; guest clock ${pct(capos.computeUs, unmetered.computeUs)} (medians)`);
     }
     out.push('');
   }

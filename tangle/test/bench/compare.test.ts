@@ -47,6 +47,7 @@ describe('isComparisonManifest', () => {
   it('claims only the wasm bench manifests', () => {
     expect(isComparisonManifest('manifests/system-bench-wasi-c.cue')).toBe(true);
     expect(isComparisonManifest('manifests/system-bench-wasi-rust.cue')).toBe(true);
+    expect(isComparisonManifest('manifests/system-bench-wasi-c-unmetered.cue')).toBe(true);
     expect(isComparisonManifest('manifests/system-bench-capos.cue')).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // npm run bench [-- name …] [--runs N]: boot each benchmark manifest (manifests/system-bench-*.cue) N times under the
 // chosen accelerator, collect the `bench <metric> <value> <unit>` lines its services print, and report medians.
-// Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `site` only the site budget.
+// Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `site` only the site budget,
+// `files` only chapter 16's file throughput.
 // Not part of `npm test`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { parseFigures, summarize, type Figure } from '../bench/figures.js';
 import { chooseAccelerator } from '../smoke/accel.js';
 import { isComparisonManifest, runComparisons } from '../bench/compare.js';
 import { benchSite, formatSiteBench } from '../bench/site.js';
+import { benchFiles } from '../bench/files.js';
 import { gitState } from '../smoke/git.js';
 import { boot } from '../smoke/qemu.js';
 import { KERNEL } from '../smoke/runner.js';
@@ -31,6 +33,10 @@ async function main(): Promise<number> {
   await tangle(root, console.log);
   if (names.includes('compare')) return runComparisons(root, { build: true }); // chapter A.4's comparisons only
   if (names.includes('site')) return siteBudget();
+  if (names.includes('files')) { // chapter 16's file throughput only
+    await buildAll(root, {});
+    return benchFiles(root, runsAt >= 0 ? runs : 3, console.log);
+  }
   const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m));
   const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
   if (selected.length === 0) {
@@ -69,6 +75,7 @@ async function main(): Promise<number> {
     console.log(`  → ${file}`);
   }
   if (names.length === 0) failed += await runComparisons(root); // chapter A.4: wasm runners, kernel vs Linux
+  if (names.length === 0) failed += await benchFiles(root, 3, console.log); // chapter 16: file throughput
   if (names.length === 0) failed += await siteBudget();
   return failed ? 1 : 0;
 }

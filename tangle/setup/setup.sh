@@ -12,7 +12,7 @@ sha() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
 # 1. Debian packages (installed only when one is missing).
 APT_PACKAGES=(qemu-system-x86 qemu-user clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt capnproto
-  rustc libstd-rust-dev-wasm32 chromium)
+  rustc libstd-rust-dev-wasm32 chromium python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -82,5 +82,17 @@ TOML
   cargo_files=(capos/Cargo.lock $(find capos capos-wasm -name Cargo.toml -not -path '*/target/*' 2>/dev/null | sort))
   [ -f capos-wasm/Cargo.lock ] && cargo_files+=(capos-wasm/Cargo.lock)
   sha "${cargo_files[@]}" > "$STAMPS/vendor"
+fi
+# 6. A Python venv with wasmtime from PyPI: the reference runtime the conformance set is checked against
+#    (chapters/16-w5-host-runner.md), next to node:wasi.
+WASMTIME_PY=50.0.1
+VENV=build/venv/wasmtime
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('wasmtime') != '$WASMTIME_PY')" 2>/dev/null; then
+  say "wasmtime $WASMTIME_PY (PyPI) present in $VENV"
+else
+  say "creating $VENV with wasmtime $WASMTIME_PY from PyPI"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "wasmtime==$WASMTIME_PY"
 fi
 say "done"

@@ -95,6 +95,7 @@ struct SystemManifest {
   binaries @1 :List(Binary);
   initConfig @2 :InitConfig;
   kernelParams @3 :KernelParams;
+  devices @4 :List(DeviceSpec);   # PCI functions the kernel may hand out (appendix A.6)
 }
 
 struct Binary {
@@ -151,3 +152,55 @@ struct KernelParams {
   traceErrors @0 :Bool;
 }
 # endregion: manifest
+
+# --- Devices as capabilities (appendix A.6) ---
+
+# One manifest `devices` entry: the first PCI function matching vendor (and device id when not 0)
+# and class becomes device `name`, reachable only through DeviceManager.open(name).
+struct DeviceSpec {
+  name @0 :Text;
+  vendor @1 :UInt16;
+  device @2 :UInt16;      # 0 = any device id of that vendor
+  class @3 :UInt8;        # PCI base class (0x01 mass storage, 0x02 network)
+  interrupt @4 :Bool;     # whether the driver may wait on the device's interrupt
+  dmaBytes @5 :UInt64;    # DMA memory the driver may hold at once
+}
+
+# The kernel's device table, granted as kernel cap "devices".
+interface DeviceManager {
+  open @0 (name :Text) -> ();   # result cap 0: the Device; one holder at a time
+}
+
+struct Bar {
+  index @0 :UInt8;
+  kind @1 :Kind;
+  phys @2 :UInt64;
+  size @3 :UInt64;
+  enum Kind {
+    none @0;
+    memory @1;
+    io @2;
+  }
+}
+
+# One PCI function, held by one driver process. Everything is released, and the function's
+# decoding and bus mastering turned off, when that process ends.
+interface Device {
+  info @0 () -> (vendor :UInt16, device :UInt16, class :UInt8, bus :UInt8, slot :UInt8,
+                 function :UInt8, irqLine :UInt8, hasInterrupt :Bool, bars :List(Bar), dmaLimit :UInt64);
+  configRead @1 (offset :UInt8, width :UInt8) -> (value :UInt32);
+  configWrite @2 (offset :UInt8, width :UInt8, value :UInt32) -> ();
+  mapBar @3 (index :UInt8) -> (address :UInt64, size :UInt64, phys :UInt64);
+  allocDma @4 (bytes :UInt64) -> (address :UInt64, phys :UInt64, size :UInt64);
+  freeDma @5 (address :UInt64) -> ();
+  waitInterrupt @6 () -> (count :UInt64);
+}
+
+# A block device served by a driver process over an Endpoint (method ids are these ordinals).
+interface BlockDevice {
+  info @0 () -> (sectors :UInt64, sectorSize :UInt32, maxSectors :UInt32);
+  read @1 (sector :UInt64, count :UInt32) -> (data :Data);
+  write @2 (sector :UInt64, data :Data) -> ();
+  flush @3 () -> ();
+  done @4 () -> ();   # this client is finished (a smoke's driver exits when all its clients are)
+}

@@ -6,7 +6,7 @@ import { h } from 'hastscript';
 import type { Root } from 'mdast';
 import { visit } from 'unist-util-visit';
 import type { Chapter } from '../../tangle/parse/model.js';
-import type { AssertionResult } from '../../tangle/smoke/result.js';
+import type { AssertionResult, BootRecord } from '../../tangle/smoke/result.js';
 import { joinLines } from './highlight.js';
 import { hastNode } from './remark-book-blocks.js';
 import { STATE_LABEL, type SmokeView } from './results.js';
@@ -40,7 +40,8 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
   const r = view.result;
   const current = view.state === 'pass' || view.state === 'fail';
   const byLine = new Map<number, AssertionResult[]>();
-  for (const a of r?.assertions ?? []) byLine.set(a.chapterLine, [...(byLine.get(a.chapterLine) ?? []), a]);
+  const assertions = (r?.boots ?? []).flatMap((b, i) => b.assertions.map((a) => ({ a, boot: i + 1 })));
+  for (const { a } of assertions) byLine.set(a.chapterLine, [...(byLine.get(a.chapterLine) ?? []), a]);
 
   const lines = body.replace(/\n$/, '').split('\n').map((text, i) => {
     const n = bodyLine + i;
@@ -54,23 +55,26 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
   const facts: ElementContent[] = [];
   if (r) {
     const fact = (k: string, v: string) => facts.push(h('div', [h('dt', k), h('dd', v)]));
-    fact('exit status', r.exitStatus === null ? 'none' : String(r.exitStatus));
-    fact('QEMU status', r.qemuStatus === null ? 'none' : String(r.qemuStatus));
+    // One value per boot, joined, so a multi-boot smoke shows each boot's figure in boot order.
+    const perBoot = (f: (b: BootRecord) => string) => r.boots.map(f).join(', ');
+    fact('exit status', perBoot((b) => (b.exitStatus === null ? 'none' : String(b.exitStatus))));
+    fact('QEMU status', perBoot((b) => (b.qemuStatus === null ? 'none' : String(b.qemuStatus))));
     fact('accelerator', r.accelerator.toUpperCase());
-    fact('boot', `${r.bootMs} ms`);
+    fact(r.boots.length > 1 ? `boots (${r.boots.length})` : 'boot', perBoot((b) => `${b.bootMs} ms`));
+    if (r.diskBytes !== undefined) fact('disk', `${r.diskBytes / (1 << 20)} MiB, fresh for this smoke, kept across its boots`);
     fact('total', `${r.totalMs} ms`);
     fact('commit', `${r.commit.slice(0, 8)}${r.dirty ? ' (dirty tree)' : ''}`);
     fact('started', r.startedAt);
-    if (r.timedOut) fact('timed out', 'yes');
+    if (r.boots.some((b) => b.timedOut)) fact('timed out', perBoot((b) => (b.timedOut ? 'yes' : 'no')));
   }
 
-  const rows = (r?.assertions ?? []).map((a) =>
+  const rows = assertions.map(({ a, boot }) =>
     h('tr', { className: current ? (a.ok ? 'assert-ok' : 'assert-fail') : 'assert-old' }, [
       h('td', current ? (a.ok ? '✓ pass' : '✗ fail') : a.ok ? 'was ok' : 'was failing'),
       h('td', a.kind),
       h('td', h('code', a.text)),
       h('td', h('a', { href: chapterHref(chapterPath, a.chapterLine) }, `line ${a.chapterLine}`)),
-      h('td', a.transcriptLine === undefined ? '' : h('a', { href: `#${transcriptId(view.name, 1, a.transcriptLine)}` }, `#${a.transcriptLine}`)),
+      h('td', a.transcriptLine === undefined ? '' : h('a', { href: `#${transcriptId(view.name, boot, a.transcriptLine)}` }, boot === 1 ? `#${a.transcriptLine}` : `boot ${boot} #${a.transcriptLine}`)),
       h('td', a.detail ?? ''),
     ]),
   );
@@ -98,8 +102,10 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
     const old = current ? [] : [h('p.smoke-old', 'The figures below are from the last run, made from different inputs; they prove nothing about the chapter as it is now.')];
     children.push(...old, h('dl.smoke-facts', facts));
     if (table) children.push(table);
-    children.push(transcript('Serial transcript', 1, r.transcript));
-    if (r.transcript2) children.push(transcript('Second boot transcript', 2, r.transcript2));
+    r.boots.forEach((b, i) => {
+      const label = r.boots.length === 1 ? 'Serial transcript' : `Boot ${i + 1} transcript (${b.manifest})`;
+      children.push(transcript(label, i + 1, b.transcript));
+    });
   }
   return h('section', { className: `smoke-panel state-${view.state}`, id: smokeAnchor(view.name), dataSmoke: view.name, dataState: view.state, dataFence: String(fenceLine) }, children);
 }

@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Book, SmokeSpec, TangledFile } from '../../tangle/parse/model.js';
-import { changedInputs, computeInputs, validateSmokeResult, type SmokeResult } from '../../tangle/smoke/result.js';
+import { allAssertions, changedInputs, computeInputs, validateSmokeResult, type SmokeResult } from '../../tangle/smoke/result.js';
 
 export type SmokeState = 'pass' | 'fail' | 'stale' | 'missing';
 
@@ -78,8 +78,8 @@ function viewOf(spec: SmokeSpec, result: SmokeResult | undefined, tangled: Tangl
     return { name, spec, result, state: 'stale', reason: `${changed.join(' and ')} changed since this run` };
   }
   if (!result.ok) {
-    const failed = result.assertions.filter((a) => !a.ok).length;
-    return { name, spec, result, state: 'fail', reason: `${failed} of ${result.assertions.length} assertions failed` };
+    const failed = allAssertions(result).filter((a) => !a.ok).length;
+    return { name, spec, result, state: 'fail', reason: `${failed} of ${allAssertions(result).length} assertions failed` };
   }
-  return { name, spec, result, state: 'pass', reason: `all ${result.assertions.length} assertions passed` };
+  return { name, spec, result, state: 'pass', reason: `all ${allAssertions(result).length} assertions passed` };
 }

@@ -23,7 +23,7 @@ const SKIP = new Set(['target', '.git', 'node_modules']);
 
 /** Which capos/ packages are capOS programs (everything else with a bin target is a host tool). */
 export function isCaposPackageDir(rel: string): boolean {
-  return rel === 'capos/kernel' || rel === 'capos/init' || rel.startsWith('capos/services/');
+  return rel === 'capos/kernel' || rel === 'capos/init' || rel.startsWith('capos/services/') || rel.startsWith('capos/drivers/');
 }
 
 interface CargoBin { pkg: string; bin: string; dir: string; features: string[] }

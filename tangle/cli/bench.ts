@@ -3,7 +3,7 @@
 // Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `site` only the site budget,
 // `files` only chapter 16's file throughput.
 // Not part of `npm test`.
-import { readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, tangle } from '../build/book.js';
 import { imagePath, imageStem, listManifests } from '../build/images.js';
@@ -25,6 +25,16 @@ const runsAt = args.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
 const names = args.filter((a, i) => !a.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
 
+/** The scratch disk a device benchmark gets: 64 MiB of zeros, sparse, new for every boot. */
+const BENCH_DISK_BYTES = 64 << 20;
+
+async function scratchDisk(path: string, bytes: number): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await rm(path, { force: true });
+  const f = await open(path, 'w');
+  try { await f.truncate(bytes); } finally { await f.close(); }
+}
+
 async function main(): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) {
     console.error(`bench: --runs needs a whole number of boots of at least 1, got ${JSON.stringify(args[runsAt + 1] ?? '')}`);
@@ -44,7 +54,9 @@ async function main(): Promise<number> {
     return names.length ? 2 : 0;
   }
   await buildAll(root, {});
-  const images = selected.map((m) => ({ kernel: KERNEL, initrd: imagePath(m) }));
+  // A benchmark manifest that lists `devices` gets a fresh scratch disk for each boot (appendix A.6).
+  const disks = await Promise.all(selected.map(async (m) => (/^\s*devices\s*:/m.test(await readFile(join(root, m), 'utf8')) ? `build/disks/${imageStem(m)}.img` : undefined)));
+  const images = selected.map((m, i) => ({ kernel: KERNEL, initrd: imagePath(m), ...(disks[i] ? { disk: disks[i] } : {}) }));
   const accel = await chooseAccelerator(images[0]!, root);
   console.log(`bench: accelerator ${accel.accel} (${accel.reason}); ${runs} boots each`);
   const git = await gitState(root);
@@ -53,7 +65,8 @@ async function main(): Promise<number> {
     const figures: Figure[] = [];
     const bootMs: number[] = [];
     for (let r = 0; r < runs; r++) {
-      const out = await boot(images[i]!, { accel: accel.accel, timeoutMs: 120_000, cwd: root });
+      if (disks[i]) await scratchDisk(join(root, disks[i]), BENCH_DISK_BYTES);
+      const out = await boot(images[i]!, { accel: accel.accel, timeoutMs: 300_000, cwd: root });
       if (out.timedOut || out.exitStatus !== 0) {
         console.log(`  ${imageStem(m)}: boot ${r + 1} failed (${out.timedOut ? 'timeout' : `exit ${out.exitStatus ?? `qemu ${out.qemuStatus}`}`}); last lines:\n` +
           out.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));

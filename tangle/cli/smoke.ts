@@ -7,7 +7,7 @@ import { fmtMs } from '../build/step.js';
 import { chooseAccelerator } from '../smoke/accel.js';
 import { gitState } from '../smoke/git.js';
 import { failures, summaryTable } from '../smoke/report.js';
-import { imageFor, pool, runSmoke, writeResult } from '../smoke/runner.js';
+import { imageFor, imageManifests, pool, runSmoke, writeResult } from '../smoke/runner.js';
 import { repoRoot } from './root.js';
 import type { SmokeResult } from '../smoke/result.js';
 import { smallestImage } from '../smoke/probe-image.js';
@@ -30,8 +30,8 @@ async function main(): Promise<number> {
     console.log('smoke: the book defines no smokes yet');
     return 0;
   }
-  await buildAll(root, { manifests: selected.map((s) => s.manifest) });
-  const accel = await chooseAccelerator(await smallestImage(root, selected.map(imageFor)), root);
+  await buildAll(root, { manifests: [...new Set(selected.flatMap(imageManifests))] });
+  const accel = await chooseAccelerator(await smallestImage(root, selected.map((s) => imageFor(s))), root);
   console.log(`smoke: accelerator ${accel.accel} (${accel.reason})`);
   const git = await gitState(root);
   const limit = availableParallelism();
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   const results: SmokeResult[] = await pool(selected, limit, async (spec) => {
     const r = await runSmoke(spec, { root, tangled: t.files, accel: accel.accel, git });
     const file = await writeResult(root, r);
-    console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${spec.name} (${r.bootMs} ms) → ${file}`);
+    console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${spec.name} (${r.boots.map((b) => `${b.bootMs} ms`).join(' + ')}) → ${file}`);
     return r;
   });
   console.log('\n' + summaryTable(results));

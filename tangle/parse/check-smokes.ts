@@ -17,10 +17,11 @@ export function checkSmokes(book: Book, diag: Diagnostics, metaValid: (chapter: 
           ruleId: 'duplicate-smoke', hint: 'give each smoke its own name', cause: { ...earlier, reason: 'first defined here' },
         });
       } else first.set(smoke.name, { chapter: chapter.path, line: smoke.line });
-      if (!produced.has(smoke.manifest)) {
-        diag.error({ chapter: chapter.path, line: smoke.line }, {
-          reason: `Unexpected manifest \`${smoke.manifest}\`, which no file block produces`,
-          ruleId: 'missing-manifest', hint: 'add a block with `file=' + smoke.manifest + '` or correct `manifest=`',
+      for (const [manifest, line] of [[smoke.manifest, smoke.line] as const, ...(smoke.boots ?? []).map((b) => [b.manifest, b.line] as const)]) {
+        if (produced.has(manifest)) continue;
+        diag.error({ chapter: chapter.path, line }, {
+          reason: `Unexpected manifest \`${manifest}\`, which no file block produces`,
+          ruleId: 'missing-manifest', hint: 'add a block with `file=' + manifest + '` or correct the manifest name',
         });
       }
     }

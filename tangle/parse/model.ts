@@ -38,6 +38,20 @@ export type Step =
   | { kind: 'line'; matcher: Matcher }
   | { kind: 'unordered'; line: number; matchers: Matcher[] };
 
+/** What one boot of a smoke must show: the first boot's comes from the top of the block, each later one from a
+ * `boot:` directive and the lines after it. */
+export interface BootSpec {
+  manifest: string;
+  exit: number;
+  steps: Step[];
+  forbid: Matcher[];
+  /** chapter line of the block (first boot) or of its `boot:` directive */
+  line: number;
+}
+
+/** A disk image the runner creates fresh (sparse, zero-filled) for one smoke and keeps across its boots. */
+export interface DiskSpec { bytes: number; text: string }
+
 export interface SmokeSpec {
   name: string;
   manifest: string;
@@ -46,6 +60,10 @@ export interface SmokeSpec {
   steps: Step[];
   forbid: Matcher[];
   differs?: Matcher;
+  /** boots after the first, in order (`boot:` directives; appendix A.6) */
+  boots?: BootSpec[];
+  /** attribute `disk=16M`: one virtio-blk disk attached to every boot of this smoke */
+  disk?: DiskSpec;
   /** QEMU CPU model for this boot (attribute `cpu=`); absent means the default `qemu64,+rdrand`. */
   cpu?: string;
   chapter: string;

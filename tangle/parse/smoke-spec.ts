@@ -6,8 +6,10 @@
 //   unordered:             then indented `>` / `~` lines: all must occur, in any order
 //   ! exact  /  !~ regex   forbidden anywhere in the transcript
 //   differs: ~ regex       one capture group whose value must differ between two boots
+//   boot:  /  boot: manifests/x.cue   ends this boot's lines; the lines after it check one more boot of the same
+//                          (or the named) manifest, with the same disk; `exit:` and `!` lines apply per boot
 // Blank lines are ignored. Anything else is a malformed directive.
-import type { Block, Matcher, SmokeSpec, Step } from './model.js';
+import type { Block, BootSpec, DiskSpec, Matcher, SmokeSpec, Step } from './model.js';
 
 export interface SmokeProblem { line: number; column: number; reason: string; ruleId: string; hint: string }
 
@@ -15,6 +17,10 @@ const NAME = /^[a-z0-9][a-z0-9-]*$/;
 /** A QEMU CPU model with optional feature flags, e.g. `qemu64` or `qemu64,+rdrand`; nothing that could add arguments. */
 const CPU = /^[a-z0-9][a-z0-9_.-]*(,[+-]?[a-z0-9_.-]+)*$/i;
 const DEFAULT_TIMEOUT = 60;
+/** `disk=` sizes: a number and K, M or G (binary units), at most 1 GiB (the runner writes it under build/). */
+const DISK = /^(\d+)([KMG])$/;
+const DISK_MAX = 1 << 30;
+const MANIFEST_PATH = /^manifests\/[A-Za-z0-9._-]+\.cue$/;
 const DEFAULT_EXIT = 0;
 
 export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; problems: SmokeProblem[] } {
@@ -30,12 +36,23 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
   if (cpu !== undefined && (typeof cpu !== 'string' || !CPU.test(cpu))) {
     problems.push({ line: block.line, column: 1, reason: `Unexpected cpu \`${cpu === true ? '' : cpu}\`, expected a QEMU CPU model such as \`qemu64\` or \`qemu64,+rdrand\``, ruleId: 'bad-smoke-cpu', hint: 'write e.g. `cpu=qemu64`; leave it out for the default `qemu64,+rdrand`' });
   }
+  let disk: DiskSpec | undefined;
+  const diskAttr = block.attrs.disk;
+  if (diskAttr !== undefined) {
+    const m = typeof diskAttr === 'string' ? DISK.exec(diskAttr) : null;
+    const bytes = m ? Number(m[1]) * { K: 1024, M: 1 << 20, G: 1 << 30 }[m[2] as 'K' | 'M' | 'G'] : 0;
+    if (!m || bytes === 0 || bytes > DISK_MAX || bytes % 512 !== 0) {
+      problems.push({ line: block.line, column: 1, reason: `Unexpected disk size \`${diskAttr === true ? '' : diskAttr}\`, expected a size such as \`16M\` (K, M or G; whole sectors; at most 1G)`, ruleId: 'bad-smoke-disk', hint: 'write e.g. `disk=16M`' });
+    } else disk = { bytes, text: diskAttr as string };
+  }
   let timeout: number | undefined;
   let exit: number | undefined;
   let differs: Matcher | undefined;
-  const steps: Step[] = [];
-  const forbid: Matcher[] = [];
+  let steps: Step[] = [];
+  let forbid: Matcher[] = [];
+  const boots: BootSpec[] = [];
   let group: { kind: 'unordered'; line: number; matchers: Matcher[] } | undefined;
+  let first: { steps: Step[]; forbid: Matcher[]; exit: number | undefined } | undefined;
 
   const closeGroup = () => {
     if (group && group.matchers.length === 0) malformed(group.line, 'Unexpected empty `unordered:` group, expected indented `>` or `~` lines after it', 'indent the lines of the group by two spaces');
@@ -54,6 +71,19 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       return;
     }
     closeGroup();
+    const bootLine = /^boot:\s*(.*)$/.exec(text);
+    if (bootLine) {
+      const named = bootLine[1] ?? '';
+      if (named !== '' && !MANIFEST_PATH.test(named)) {
+        malformed(line, `Unexpected \`boot: ${named}\`, expected \`boot:\` alone or \`boot: manifests/<name>.cue\``, 'name a manifest file under manifests/, or leave it out to boot the same one again');
+        return;
+      }
+      if (boots.length === 0) first = { steps, forbid, exit };
+      else { const b = boots[boots.length - 1]!; b.steps = steps; b.forbid = forbid; b.exit = exit ?? DEFAULT_EXIT; }
+      boots.push({ manifest: named || manifest, exit: DEFAULT_EXIT, steps: [], forbid: [], line });
+      steps = []; forbid = []; exit = undefined;
+      return;
+    }
     const setting = /^(timeout|exit|differs):\s*(.*)$/.exec(text);
     if (setting) {
       const [, key, value = ''] = setting;
@@ -62,7 +92,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
         else if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) malformed(line, `Unexpected timeout \`${value}\`, expected a positive number of seconds`, 'write e.g. `timeout: 60`');
         else timeout = Number(value);
       } else if (key === 'exit') {
-        if (exit !== undefined) malformed(line, 'Unexpected second `exit:`, expected one per smoke', 'keep one `exit:` line');
+        if (exit !== undefined) malformed(line, 'Unexpected second `exit:`, expected one per boot', 'keep one `exit:` line per boot');
         else if (!/^\d+$/.test(value) || Number(value) > 255) malformed(line, `Unexpected exit status \`${value}\`, expected an integer 0–255`, 'write e.g. `exit: 0`');
         else exit = Number(value);
       } else {
@@ -78,11 +108,19 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     if (matcher) steps.push({ kind: 'line', matcher });
   });
   closeGroup();
+  if (boots.length > 0) {
+    const b = boots[boots.length - 1]!;
+    b.steps = steps; b.forbid = forbid; b.exit = exit ?? DEFAULT_EXIT;
+    ({ steps, forbid, exit } = first!);
+  }
+  if (differs && boots.length > 0) malformed(differs.line, 'Unexpected `differs:` in a smoke with `boot:` lines, expected one or the other', '`differs:` boots the same image twice by itself; drop the `boot:` lines or the `differs:`');
   if (problems.length > 0) return { problems };
   const spec: SmokeSpec = {
     name, manifest, timeout: timeout ?? DEFAULT_TIMEOUT, exit: exit ?? DEFAULT_EXIT, steps, forbid,
     chapter: block.chapter, line: block.line, source,
   };
+  if (boots.length > 0) spec.boots = boots;
+  if (disk) spec.disk = disk;
   if (differs) spec.differs = differs;
   if (typeof cpu === 'string') spec.cpu = cpu;
   return { spec, problems };
@@ -94,7 +132,7 @@ type Malformed = (line: number, reason: string, hint: string) => void;
 function expectation(text: string, line: number, malformed: Malformed): Matcher | undefined {
   if (text.startsWith('>')) return { kind: 'exact', text: exactText(text.slice(1)), line };
   if (text.startsWith('~')) return regexMatcher(text.slice(1), line, malformed);
-  malformed(line, `Unexpected smoke directive \`${text}\`, expected \`> line\`, \`~ regex\`, \`unordered:\`, \`! line\`, \`!~ regex\`, \`timeout:\`, \`exit:\` or \`differs:\``, 'see chapter A.2 for the smoke directives');
+  malformed(line, `Unexpected smoke directive \`${text}\`, expected \`> line\`, \`~ regex\`, \`unordered:\`, \`! line\`, \`!~ regex\`, \`timeout:\`, \`exit:\`, \`differs:\` or \`boot:\``, 'see chapter A.2 for the smoke directives');
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 // The assertion checker: a pure function from (smoke spec, captured boot) to one AssertionResult per assertion.
 // No I/O here, so it is tested on recorded transcripts.
-import type { Matcher, SmokeSpec } from '../parse/model.js';
+import type { BootSpec, Matcher, SmokeSpec } from '../parse/model.js';
 import type { AssertionResult } from './result.js';
 
 export interface Boot {
@@ -10,9 +10,12 @@ export interface Boot {
   timedOut: boolean;
 }
 
-export interface CheckInput extends Boot {
-  /** the second boot, present only when the spec has `differs:` */
-  second?: Boot;
+/** The boot specs of a smoke in boot order: the first from the block's top, then one per `boot:` directive; a
+ * `differs` smoke boots its one spec twice. */
+export function bootSpecs(spec: SmokeSpec): BootSpec[] {
+  const first: BootSpec = { manifest: spec.manifest, exit: spec.exit, steps: spec.steps, forbid: spec.forbid, line: spec.line };
+  if (spec.differs) return [first, first];
+  return [first, ...(spec.boots ?? [])];
 }
 
 /** Serial lines carry \r\n and sometimes trailing blanks; neither is part of what a chapter promises. */
@@ -65,18 +68,20 @@ function findFrom(test: (l: string) => boolean, lines: string[], from: number, s
 }
 
 /**
- * Checks a smoke's boots against its spec. A `differs` smoke boots twice, and the second boot must pass every
- * assertion too (reported with a `(boot 2)` prefix): otherwise a panic in it would hide behind a differing value.
+ * Checks a smoke's boots against its spec: one list of assertion results per boot, in boot order (`boots[i]` is
+ * checked against `bootSpecs(spec)[i]`). Assertions of a later boot say so in their text (`(boot 2) …`) and their
+ * `transcriptLine` counts that boot's transcript. A `differs` smoke boots twice; its second boot must pass every
+ * assertion too (otherwise a panic in it would hide behind a differing value), and carries the `differs` result.
  */
-export function checkSmoke(spec: SmokeSpec, run: CheckInput): AssertionResult[] {
-  const results = checkBoot(spec, run);
-  if (run.second) {
-    for (const a of checkBoot(spec, run.second)) {
-      const { transcriptLine: _lineOfTranscript2, ...rest } = a; // transcriptLine always means the first transcript
-      results.push({ ...rest, text: `(boot 2) ${a.text}`, ...(a.detail ? { detail: `in the second boot: ${a.detail}` } : {}) });
-    }
-  }
-  if (spec.differs) results.push(checkDiffers(spec.differs, run));
+export function checkSmoke(spec: SmokeSpec, boots: Boot[]): AssertionResult[][] {
+  const specs = bootSpecs(spec);
+  const results = specs.map((b, i) => {
+    const run = boots[i];
+    const got = run ? checkBoot(b, spec.timeout, run) : [{ kind: 'exit' as const, text: `exit: ${b.exit}`, chapterLine: b.line, ok: false, detail: 'this boot was not run' }];
+    if (i === 0) return got;
+    return got.map((a) => ({ ...a, text: `(boot ${i + 1}) ${a.text}`, ...(a.detail ? { detail: `in boot ${i + 1}: ${a.detail}` } : {}) }));
+  });
+  if (spec.differs) results[results.length - 1]!.push(checkDiffers(spec.differs, boots));
   return results;
 }
 
@@ -84,7 +89,7 @@ export function checkSmoke(spec: SmokeSpec, run: CheckInput): AssertionResult[] 
  * Checks one boot against the spec's lines, forbidden lines, exit status and timeout. Ordered expectations are matched
  * left to right with a cursor; an unmatched expectation does not move the cursor, so one missing line yields one failure.
  */
-function checkBoot(spec: SmokeSpec, run: Boot): AssertionResult[] {
+function checkBoot(spec: BootSpec, timeout: number, run: Boot): AssertionResult[] {
   const t = run.transcript;
   const results: AssertionResult[] = [];
   let cursor = 0; // index of the first transcript line not yet consumed by an ordered expectation
@@ -151,12 +156,12 @@ function checkBoot(spec: SmokeSpec, run: Boot): AssertionResult[] {
         ? `expected exit status ${spec.exit}, but QEMU did not exit through isa-debug-exit; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}`
         : `expected exit status ${spec.exit}, got ${run.exitStatus}` }) });
 
-  results.push({ kind: 'timeout', text: `timeout: ${spec.timeout}`, chapterLine: spec.line, ok: !run.timedOut,
-    ...(run.timedOut ? { detail: `no exit within ${spec.timeout} s; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}` } : {}) });
+  results.push({ kind: 'timeout', text: `timeout: ${timeout}`, chapterLine: spec.line, ok: !run.timedOut,
+    ...(run.timedOut ? { detail: `no exit within ${timeout} s; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}` } : {}) });
   return results;
 }
 
-function checkDiffers(m: Matcher, run: CheckInput): AssertionResult {
+function checkDiffers(m: Matcher, boots: Boot[]): AssertionResult {
   const base = { kind: 'differs' as const, text: `differs: ~ ${m.text}`, chapterLine: m.line };
   let re: RegExp;
   try { re = new RegExp(m.text); } catch (e) { return { ...base, ok: false, detail: `invalid regular expression: ${(e as Error).message}` }; }
@@ -167,19 +172,20 @@ function checkDiffers(m: Matcher, run: CheckInput): AssertionResult {
     }
     return null;
   };
-  if (!run.second) return { ...base, ok: false, detail: 'only one boot was run; `differs` needs two' };
-  const a = capture(run.transcript);
-  const b = capture(run.second.transcript);
+  const [first, second] = boots;
+  if (!first || !second) return { ...base, ok: false, detail: 'only one boot was run; `differs` needs two' };
+  const a = capture(first.transcript);
+  const b = capture(second.transcript);
   if (!a || !b) {
     const which = !a ? 'first' : 'second';
-    const lines = !a ? run.transcript : run.second.transcript;
+    const lines = !a ? first.transcript : second.transcript;
     return { ...base, ok: false, detail: `no line matched in the ${which} boot; its last lines:\n${context(lines, lines.length - 1, lines.length - 1, 5, 0)}` };
   }
   if (a.value === b.value) {
-    return { ...base, ok: false, transcriptLine: a.i + 1,
+    return { ...base, ok: false, transcriptLine: b.i + 1,
       detail: `captured ${JSON.stringify(a.value)} in both boots (transcript lines ${a.i + 1} and ${b.i + 1})` };
   }
-  return { ...base, ok: true, transcriptLine: a.i + 1 };
+  return { ...base, ok: true, transcriptLine: b.i + 1 };
 }
 
 /** The first line of a failure message: `chapters/x.md:LINE: expected …`. */

@@ -7,7 +7,7 @@ import { splitTranscript } from './check.js';
 export type Accelerator = 'tcg' | 'kvm';
 
 /** `cpu` is QEMU's CPU model; a smoke may pick another one (e.g. `qemu64` without RDRAND, to boot with no entropy). */
-export interface BootImage { kernel: string; initrd: string; cpu?: string }
+export interface BootImage { kernel: string; initrd: string; cpu?: string; disk?: string }
 
 /** The contract's CPU model: QEMU's default plus RDRAND, the kernel's entropy source under TCG. */
 export const DEFAULT_CPU = 'qemu64,+rdrand';
@@ -34,11 +34,18 @@ export interface BootOutcome {
 
 export const QEMU = 'qemu-system-x86_64';
 
-/** The contract's QEMU line; only -accel and, when a smoke asks, -cpu vary. */
+/** The contract's QEMU line; only -accel and, when a smoke asks, -cpu and a disk vary. */
 export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
   return ['-accel', accel, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
     '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk)];
+}
+
+/** A raw image file as a virtio-blk PCI disk (appendix A.6); QEMU's default `pc` machine makes it a transitional
+ * device with both the legacy I/O BAR and the modern memory BARs. */
+export function diskArgs(disk: string | undefined): string[] {
+  if (disk === undefined) return [];
+  return ['-drive', `file=${disk},if=none,id=disk0,format=raw,cache=writeback`, '-device', 'virtio-blk-pci,drive=disk0'];
 }
 
 /** isa-debug-exit makes QEMU exit with (v << 1) | 1; any even status is QEMU's own (0 = guest powered off). */

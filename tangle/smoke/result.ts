@@ -14,22 +14,31 @@ export interface AssertionResult {
 
 export interface SmokeInputs { smoke: string; tangled: string; image: string }
 
+/** One boot of a smoke: what it booted, what it printed, how it ended, and its own assertions (whose
+ * `transcriptLine`s count this boot's transcript). */
+export interface BootRecord {
+  manifest: string;
+  exitStatus: number | null;
+  qemuStatus: number | null;
+  timedOut: boolean;
+  bootMs: number;
+  transcript: string[];
+  assertions: AssertionResult[];
+}
+
 export interface SmokeResult {
-  schemaVersion: 1;
+  schemaVersion: 2;
   name: string;
   chapter: string;
   chapterLine: number;
   manifest: string;
   ok: boolean;
-  assertions: AssertionResult[];
-  exitStatus: number | null;
-  qemuStatus: number | null;
-  timedOut: boolean;
   accelerator: 'tcg' | 'kvm';
-  bootMs: number;
   totalMs: number;
-  transcript: string[];
-  transcript2?: string[];
+  /** one record per boot, in boot order (one for most smokes; two for `differs`; one per `boot:` section) */
+  boots: BootRecord[];
+  /** bytes of the disk the runner attached, when the smoke has `disk=` */
+  diskBytes?: number;
   commit: string;
   dirty: boolean;
   startedAt: string;
@@ -45,6 +54,11 @@ export class SmokeResultError extends Error {
 }
 
 const ASSERTION_KINDS = new Set(['line', 'unordered', 'forbid', 'exit', 'differs', 'timeout']);
+
+/** Every assertion of every boot, in boot order. */
+export function allAssertions(r: SmokeResult): AssertionResult[] {
+  return r.boots.flatMap((b) => b.assertions);
+}
 
 type Obj = Record<string, unknown>;
 
@@ -96,14 +110,14 @@ function describe(v: unknown): string {
 export function validateSmokeResult(json: unknown, file: string): SmokeResult {
   const r = fieldReader(file);
   if (!isObj(json)) return r.fail('(root)', `expected an object, got ${describe(json)}`);
-  if (json.schemaVersion !== 1) r.fail('schemaVersion', `expected 1, got ${describe(json.schemaVersion)}`);
+  if (json.schemaVersion !== 2) r.fail('schemaVersion', `expected 2, got ${describe(json.schemaVersion)} (results from before the \`boots\` array: run the smoke again)`);
   const accelerator = r.str(json, 'accelerator', '');
   if (accelerator !== 'tcg' && accelerator !== 'kvm') r.fail('accelerator', `expected "tcg" or "kvm", got ${JSON.stringify(accelerator)}`);
-  const rawAssertions = json.assertions;
-  if (!Array.isArray(rawAssertions)) return r.fail('assertions', `expected a list, got ${describe(rawAssertions)}`);
-  const assertions: AssertionResult[] = rawAssertions.map((a, i) => {
-    const at = `assertions[${i}].`;
-    if (!isObj(a)) return r.fail(`assertions[${i}]`, `expected an object, got ${describe(a)}`);
+  const assertionList = (raw: unknown, where: string): AssertionResult[] => {
+    if (!Array.isArray(raw)) return r.fail(where, `expected a list, got ${describe(raw)}`);
+    return raw.map((a, i) => {
+    const at = `${where}[${i}].`;
+    if (!isObj(a)) return r.fail(`${where}[${i}]`, `expected an object, got ${describe(a)}`);
     const kind = r.str(a, 'kind', at);
     if (!ASSERTION_KINDS.has(kind)) r.fail(at + 'kind', `unknown kind ${JSON.stringify(kind)}`);
     const out: AssertionResult = {
@@ -115,24 +129,35 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
     if (a.transcriptLine !== undefined) out.transcriptLine = r.num(a, 'transcriptLine', at);
     if (a.detail !== undefined) out.detail = r.str(a, 'detail', at);
     return out;
+    });
+  };
+  const rawBoots = json.boots;
+  if (!Array.isArray(rawBoots) || rawBoots.length === 0) return r.fail('boots', `expected a non-empty list, got ${describe(rawBoots)}`);
+  const boots: BootRecord[] = rawBoots.map((b, i) => {
+    const at = `boots[${i}].`;
+    if (!isObj(b)) return r.fail(`boots[${i}]`, `expected an object, got ${describe(b)}`);
+    return {
+      manifest: r.str(b, 'manifest', at),
+      exitStatus: r.numOrNull(b, 'exitStatus', at),
+      qemuStatus: r.numOrNull(b, 'qemuStatus', at),
+      timedOut: r.bool(b, 'timedOut', at),
+      bootMs: r.num(b, 'bootMs', at),
+      transcript: r.strList(b, 'transcript', at),
+      assertions: assertionList(b.assertions, `boots[${i}].assertions`),
+    };
   });
   const inputsRaw = json.inputs;
   if (!isObj(inputsRaw)) return r.fail('inputs', `expected an object, got ${describe(inputsRaw)}`);
   const result: SmokeResult = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     name: r.str(json, 'name', ''),
     chapter: r.str(json, 'chapter', ''),
     chapterLine: r.num(json, 'chapterLine', ''),
     manifest: r.str(json, 'manifest', ''),
     ok: r.bool(json, 'ok', ''),
-    assertions,
-    exitStatus: r.numOrNull(json, 'exitStatus', ''),
-    qemuStatus: r.numOrNull(json, 'qemuStatus', ''),
-    timedOut: r.bool(json, 'timedOut', ''),
     accelerator: accelerator as 'tcg' | 'kvm',
-    bootMs: r.num(json, 'bootMs', ''),
     totalMs: r.num(json, 'totalMs', ''),
-    transcript: r.strList(json, 'transcript', ''),
+    boots,
     commit: r.str(json, 'commit', ''),
     dirty: r.bool(json, 'dirty', ''),
     startedAt: r.str(json, 'startedAt', ''),
@@ -143,7 +168,8 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
     },
     inputsHash: r.str(json, 'inputsHash', ''),
   };
-  if (json.transcript2 !== undefined) result.transcript2 = r.strList(json, 'transcript2', '');
+  if (json.diskBytes !== undefined) result.diskBytes = r.num(json, 'diskBytes', '');
+  const assertions = allAssertions(result);
   // ok and inputsHash are derived from other fields; a file where they disagree was edited by hand or truncated,
   // and trusting `ok` alone would let it show as passing.
   const allOk = assertions.every((a) => a.ok);

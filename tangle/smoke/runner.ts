@@ -1,15 +1,15 @@
-// Runs one smoke end to end: boot its image (twice for `differs`), check the transcript, and build the
-// SmokeResult; then writes results/smoke/<name>.json atomically.
+// Runs one smoke end to end: create its disk (if it names one), boot each of its boots in order (twice for
+// `differs`), check each transcript, and build the SmokeResult; then writes results/smoke/<name>.json atomically.
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { SmokeSpec, TangledFile } from '../parse/model.js';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BootSpec, SmokeSpec, TangledFile } from '../parse/model.js';
 import { imagePath } from '../build/images.js';
 import { writeAtomic } from '../build/stamp.js';
-import { checkSmoke } from './check.js';
+import { bootSpecs, checkSmoke } from './check.js';
 import type { GitState } from './git.js';
 import { boot, type Accelerator, type BootImage } from './qemu.js';
-import { computeInputs, hashInputs, type SmokeResult } from './result.js';
+import { computeInputs, hashInputs, type BootRecord, type SmokeResult } from './result.js';
 
 export const KERNEL = 'build/capos/kernel';
 
@@ -18,17 +18,35 @@ export const KERNEL = 'build/capos/kernel';
  * built, so a reader without build/ (a fixture site, a fresh clone) falls back to judging by the chapters.
  */
 export function builtImageBytes(root: string, spec: SmokeSpec): Buffer | undefined {
-  const image = imageFor(spec);
   try {
-    return Buffer.concat([readFileSync(join(root, image.kernel)), readFileSync(join(root, image.initrd))]);
+    return Buffer.concat([readFileSync(join(root, KERNEL)), ...imageManifests(spec).map((m) => readFileSync(join(root, imagePath(m))))]);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
 }
 
-export function imageFor(spec: SmokeSpec): BootImage {
-  return { kernel: KERNEL, initrd: imagePath(spec.manifest), ...(spec.cpu ? { cpu: spec.cpu } : {}) };
+/** The first boot's image (what the accelerator probe and `npm run run` boot). */
+export function imageFor(spec: SmokeSpec, boot?: BootSpec, disk?: string): BootImage {
+  return { kernel: KERNEL, initrd: imagePath((boot ?? spec).manifest), ...(spec.cpu ? { cpu: spec.cpu } : {}), ...(disk ? { disk } : {}) };
+}
+
+/** Every manifest a smoke boots, first boot first, each once. */
+export function imageManifests(spec: SmokeSpec): string[] {
+  return [...new Set(bootSpecs(spec).map((b) => b.manifest))];
+}
+
+/** Where a smoke's disk lives while it runs (generated, under build/). */
+export function diskPath(name: string): string {
+  return `build/disks/${name}.img`;
+}
+
+/** A fresh sparse disk of `bytes` zero bytes, replacing any earlier one. */
+async function createDisk(path: string, bytes: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await rm(path, { force: true });
+  const f = await open(path, 'w');
+  try { await f.truncate(bytes); } finally { await f.close(); }
 }
 
 export interface RunContext {
@@ -41,32 +59,30 @@ export interface RunContext {
 export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeResult> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const image = imageFor(spec);
-  const [kernel, initrd] = await Promise.all([readFile(join(ctx.root, image.kernel)), readFile(join(ctx.root, image.initrd))]);
+  const images = await Promise.all([KERNEL, ...imageManifests(spec).map(imagePath)].map((p) => readFile(join(ctx.root, p))));
   const opts = { accel: ctx.accel, timeoutMs: spec.timeout * 1000, cwd: ctx.root };
-  const first = await boot(image, opts);
-  const second = spec.differs ? await boot(image, opts) : undefined;
-  const assertions = checkSmoke(spec, {
-    transcript: first.transcript, exitStatus: first.exitStatus, timedOut: first.timedOut,
-    ...(second ? { second: { transcript: second.transcript, exitStatus: second.exitStatus, timedOut: second.timedOut } } : {}),
-  });
-  const inputs = computeInputs(ctx.tangled, spec, Buffer.concat([kernel, initrd]));
+  const disk = spec.disk ? diskPath(spec.name) : undefined;
+  if (spec.disk && disk) await createDisk(join(ctx.root, disk), spec.disk.bytes);
+  const specs = bootSpecs(spec);
+  const outcomes = [];
+  for (const b of specs) outcomes.push(await boot(imageFor(spec, b, disk), opts));
+  const checked = checkSmoke(spec, outcomes);
+  const boots: BootRecord[] = outcomes.map((o, i) => ({
+    manifest: specs[i]!.manifest, exitStatus: o.exitStatus, qemuStatus: o.qemuStatus, timedOut: o.timedOut,
+    bootMs: o.bootMs, transcript: o.transcript, assertions: checked[i]!,
+  }));
+  const inputs = computeInputs(ctx.tangled, spec, Buffer.concat(images));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     name: spec.name,
     chapter: spec.chapter,
     chapterLine: spec.line,
     manifest: spec.manifest,
-    ok: assertions.every((a) => a.ok),
-    assertions,
-    exitStatus: first.exitStatus,
-    qemuStatus: first.qemuStatus,
-    timedOut: first.timedOut,
+    ok: checked.every((list) => list.every((a) => a.ok)),
     accelerator: ctx.accel,
-    bootMs: first.bootMs,
     totalMs: Math.round(performance.now() - t0),
-    transcript: first.transcript,
-    ...(second ? { transcript2: second.transcript } : {}),
+    boots,
+    ...(spec.disk ? { diskBytes: spec.disk.bytes } : {}),
     commit: ctx.git.commit,
     dirty: ctx.git.dirty,
     startedAt,

@@ -8,7 +8,7 @@ import type { Book, Chapter } from '../parse/model.js';
 import { loadBook } from '../parse/load-book.js';
 import { tangleBook } from '../tangle/tangle-book.js';
 import { BookError, formatMessage } from '../diag/diagnostics.js';
-import { changedInputs, computeInputs, validateSmokeResult } from '../smoke/result.js';
+import { allAssertions, changedInputs, computeInputs, validateSmokeResult } from '../smoke/result.js';
 
 export type StampCheck =
   | { ok: true; chapter: Chapter; commit: string; smokes: string[] }
@@ -57,7 +57,7 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
       continue;
     }
     if (!result.ok) {
-      const failed = result.assertions.filter((a) => !a.ok).slice(0, 3).map((a) => `${chapter.path}:${a.chapterLine} ${a.kind} ${a.text}${a.detail ? ` (${a.detail})` : ''}`);
+      const failed = allAssertions(result).filter((a) => !a.ok).slice(0, 3).map((a) => `${chapter.path}:${a.chapterLine} ${a.kind} ${a.text}${a.detail ? ` (${a.detail})` : ''}`);
       reasons.push(`${name}: the smoke failed (${failed.join('; ') || 'see the result file'})`);
     }
     if (result.commit !== commit) reasons.push(`${name}: the result is from commit ${result.commit}, HEAD is ${commit}; rerun npm run smoke -- ${name}`);

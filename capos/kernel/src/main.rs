@@ -16,6 +16,7 @@ extern crate alloc;
 mod arch;
 mod boot;
 mod caps;
+mod devices;
 mod entropy;
 mod kcell;
 mod manifest;
@@ -90,6 +91,7 @@ extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
         boot_failed(format_args!("manifest: {e}"));
     }
     let m = manifest::get();
+    devices::init(&m.devices);
     let init_service =
         m.service(capos_schema::manifest::INIT).unwrap_or_else(|| boot_failed(format_args!("no init service")));
     let image = m.binary(init_service.binary).unwrap_or_else(|| boot_failed(format_args!("no init binary")));
@@ -110,6 +112,10 @@ fn init_grants(entropy: entropy::Source, manifest: &'static [u8]) -> Vec<NewGran
     }
     grants.push(("bootPackage", Rc::new(caps::boot_package::BootPackage { manifest })));
     grants.push(("spawner", Rc::new(caps::process::ProcessSpawner)));
+    // Only a system whose manifest lists devices has a device table to hand out.
+    if !manifest::get().devices.is_empty() {
+        grants.push(("devices", Rc::new(caps::device::DeviceManager)));
+    }
     grants.into_iter().map(|(name, cap)| NewGrant { name: String::from(name), cap }).collect()
 }
 // endregion: init-grants

@@ -71,6 +71,7 @@ pub fn schedule() -> ! {
     loop {
         let mut k = KERNEL.borrow_mut();
         k.wake_expired(time::now_ns());
+        crate::devices::deliver(&mut k);
         let keep = k.current.filter(|p| k.procs.get(p).is_some_and(|p| p.state == State::Runnable));
         let next = keep.or_else(|| {
             while let Some(pid) = k.run_queue.pop_front() {
@@ -108,6 +109,7 @@ pub fn schedule() -> ! {
         drop(k);
         match deadline {
             Some(_) => cpu::wait_for_interrupt(),
+            None if crate::devices::interrupt_awaited() => cpu::wait_for_interrupt(),
             // Processes can wait on each other through endpoints, so this is reachable from
             // userspace: a deadlock, reported as one rather than as a kernel panic.
             None => {
@@ -213,6 +215,7 @@ fn with_ring<R>(
     let p = procs.get_mut(&pid)?;
     let mut spawned = Vec::new();
     let Process { name, space, ring: state, caps, console, .. } = p;
+    let space: &crate::mem::paging::AddressSpace = space;
     let mut d = KernelDispatch {
         caller: pid,
         caller_name: name,
@@ -221,6 +224,7 @@ fn with_ring<R>(
         next_pid,
         kernel_pml4: *kernel_pml4,
         kills,
+        space,
     };
     let r = f(&mut UserMem(space), state, caps, &mut d);
     for child in spawned {
@@ -245,6 +249,11 @@ fn post_to<R>(
         }
     }
     Some(r)
+}
+
+/// [`complete`] for kernel objects outside this module (a device's interrupt).
+pub fn complete_call(k: &mut Kernel, pid: Pid, pending: PendingCall, outcome: Outcome<Cap>) {
+    complete(k, pid, pending, outcome);
 }
 
 /// Completes a pending call of `pid` and wakes it if its `cap_enter` is now satisfied.
@@ -303,6 +312,7 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
     // SAFETY: the kernel template maps the kernel half; the dying space may be the loaded one.
     unsafe { cpu::set_cr3(k.kernel_pml4) };
     p.caps.clear();
+    crate::devices::process_exiting(pid, &p.space);
     let waiters = {
         let mut cell = p.exit.borrow_mut();
         cell.status = Some(status.clone());

@@ -51,6 +51,9 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
         match frame.vector {
             pic::TIMER_VECTOR => return pic::eoi(),
             v if pic::SPURIOUS_VECTORS.contains(&v) => return,
+            v if v < 48 && crate::devices::line_of_vector(v).is_some() => {
+                return crate::devices::irq(crate::devices::line_of_vector(v).unwrap_or(0));
+            }
             _ => {}
         }
         // A stack overflow ends in a double fault (the page-fault frame cannot be pushed onto
@@ -77,6 +80,10 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             pic::TIMER_VECTOR => {
                 pic::eoi();
                 k.tick(pid);
+            }
+            // A device line (appendix A.6): recorded here, delivered by the scheduler.
+            v if !pic::SPURIOUS_VECTORS.contains(&v) && crate::devices::line_of_vector(v).is_some() => {
+                crate::devices::irq(crate::devices::line_of_vector(v).unwrap_or(0));
             }
             // Every other line is masked; a spurious IRQ 7/15 needs no acknowledgement.
             _ => {}

@@ -9,7 +9,7 @@ use capos_schema::ids::KernelCap;
 use capos_schema::manifest::BinaryKind;
 use serde_json::{Map, Value};
 
-pub const ROOT_FIELDS: &[&str] = &["schemaVersion", "binaries", "initConfig", "kernelParams"];
+pub const ROOT_FIELDS: &[&str] = &["schemaVersion", "binaries", "initConfig", "kernelParams", "devices"];
 const BINARY_FIELDS: &[&str] = &["path", "kind"];
 const INIT_CONFIG_FIELDS: &[&str] = &["services"];
 // `wasm`: a wasm host's instances, lowered to grants by [`crate::wasm`].
@@ -35,6 +35,8 @@ pub struct ManifestSource {
     pub binaries: Vec<BinarySource>,
     pub services: Vec<ServiceSource>,
     pub trace_errors: bool,
+    /// The `devices` table (appendix A.6); empty when the field is absent.
+    pub devices: Vec<crate::devices::DeviceSource>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -116,7 +118,11 @@ pub fn parse(v: &Value) -> Result<ManifestSource, FieldError> {
             Some(_) => return fail("kernelParams.traceErrors", Problem::WrongType { expected: "a bool" }),
         },
     };
-    Ok(ManifestSource { schema_version, binaries, services, trace_errors })
+    let devices = match root.get("devices") {
+        None => Vec::new(),
+        Some(d) => crate::devices::parse(d)?,
+    };
+    Ok(ManifestSource { schema_version, binaries, services, trace_errors, devices })
 }
 
 fn parse_binaries(v: &Value) -> Result<Vec<BinarySource>, FieldError> {
@@ -235,7 +241,7 @@ mod tests {
         v["extra"] = json!(1);
         let e = error_of(v);
         assert_eq!(e.path, "extra");
-        assert_eq!(e.problem.to_string(), "unknown field (allowed: schemaVersion, binaries, initConfig, kernelParams)");
+        assert_eq!(e.problem.to_string(), "unknown field (allowed: schemaVersion, binaries, initConfig, kernelParams, devices)");
     }
 
     #[test]

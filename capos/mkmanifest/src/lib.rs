@@ -7,6 +7,7 @@
 //!
 //! Every error names the CUE file and the field path.
 pub mod cue;
+pub mod devices;
 pub mod error;
 pub mod json;
 pub mod pack;

@@ -2,7 +2,7 @@
 //! the encoded bytes decode to the same manifest, write atomically.
 use crate::error::{Error, Problem};
 use crate::json::{GrantFrom, ManifestSource};
-use capos_schema::manifest::{self, Binary, Grant, GrantSource, KernelParams, Manifest, Service};
+use capos_schema::manifest::{self, Binary, DeviceSpec, Grant, GrantSource, KernelParams, Manifest, Service};
 use capos_schema::wire::AlignedBuf;
 use std::fs;
 use std::io::Write;
@@ -58,6 +58,18 @@ pub fn assemble<'a>(src: &'a ManifestSource, data: &'a [Vec<u8>]) -> Manifest<'a
             })
             .collect(),
         kernel_params: KernelParams { trace_errors: src.trace_errors },
+        devices: src
+            .devices
+            .iter()
+            .map(|d| DeviceSpec {
+                name: &d.name,
+                vendor: d.vendor,
+                device: d.device,
+                class: d.class,
+                interrupt: d.interrupt,
+                dma_bytes: d.dma_bytes,
+            })
+            .collect(),
     }
 }
 

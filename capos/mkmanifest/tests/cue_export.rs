@@ -64,7 +64,7 @@ fn good_manifest_is_packed_and_decodes() {
 #[test]
 fn extra_root_field_is_named_with_the_allowed_ones() {
     let text = error_text("extra-root", &format!("{GOOD}\nnetwork: true"));
-    assert!(text.ends_with("system-test.cue: network: unknown field (allowed: schemaVersion, binaries, initConfig, kernelParams)"), "{text}");
+    assert!(text.ends_with("system-test.cue: network: unknown field (allowed: schemaVersion, binaries, initConfig, kernelParams, devices)"), "{text}");
 }
 
 #[test]

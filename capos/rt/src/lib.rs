@@ -39,6 +39,7 @@ mod start;
 
 pub use capos_abi as abi;
 pub use capos_schema as schema;
+pub use client::{block, BlockDevice, Device, DeviceManager, DmaRegion};
 pub use client::{
     Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
     ProcessSpawner, SpawnGrant, SpawnSource, Timer,

@@ -17,6 +17,12 @@ pub const BLOB: u64 = <c::blob::Client as HasTypeId>::TYPE_ID;
 pub const ENDPOINT: u64 = <c::endpoint::Client as HasTypeId>::TYPE_ID;
 /// An Endpoint's owner facet (RECV, RETURN). Equal to `capos_abi::endpoint::ENDPOINT_OWNER_ID`.
 pub const ENDPOINT_OWNER: u64 = <c::endpoint_owner::Client as HasTypeId>::TYPE_ID;
+/// The kernel's device table (kernel cap `devices`, appendix A.6).
+pub const DEVICE_MANAGER: u64 = <c::device_manager::Client as HasTypeId>::TYPE_ID;
+/// One PCI function held by one driver.
+pub const DEVICE: u64 = <c::device::Client as HasTypeId>::TYPE_ID;
+/// The protocol a block driver serves on its Endpoint (the cap itself is an Endpoint client facet).
+pub const BLOCK_DEVICE: u64 = <c::block_device::Client as HasTypeId>::TYPE_ID;
 
 /// A capability the kernel itself serves, named in manifests by [`KernelCap::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +32,19 @@ pub enum KernelCap {
     Entropy,
     BootPackage,
     Spawner,
+    Devices,
 }
 
 impl KernelCap {
     /// Every kernel cap, in the order error messages list them.
-    pub const ALL: [KernelCap; 5] =
-        [KernelCap::Console, KernelCap::Timer, KernelCap::Entropy, KernelCap::BootPackage, KernelCap::Spawner];
+    pub const ALL: [KernelCap; 6] = [
+        KernelCap::Console,
+        KernelCap::Timer,
+        KernelCap::Entropy,
+        KernelCap::BootPackage,
+        KernelCap::Spawner,
+        KernelCap::Devices,
+    ];
 
     /// The manifest name (`ManifestGrant.source.kernel`).
     pub const fn name(self) -> &'static str {
@@ -41,6 +54,7 @@ impl KernelCap {
             KernelCap::Entropy => "entropy",
             KernelCap::BootPackage => "bootPackage",
             KernelCap::Spawner => "spawner",
+            KernelCap::Devices => "devices",
         }
     }
 
@@ -52,6 +66,7 @@ impl KernelCap {
             KernelCap::Entropy => ENTROPY_SOURCE,
             KernelCap::BootPackage => BOOT_PACKAGE,
             KernelCap::Spawner => PROCESS_SPAWNER,
+            KernelCap::Devices => DEVICE_MANAGER,
         }
     }
 
@@ -61,7 +76,7 @@ impl KernelCap {
 }
 
 /// The allowed kernel cap names joined for error messages: `console, timer, …`.
-pub const KERNEL_CAP_NAMES: &str = "console, timer, entropy, bootPackage, spawner";
+pub const KERNEL_CAP_NAMES: &str = "console, timer, entropy, bootPackage, spawner, devices";
 
 /// A human name for an interface id, for diagnostics.
 pub fn interface_name(id: u64) -> &'static str {
@@ -75,6 +90,9 @@ pub fn interface_name(id: u64) -> &'static str {
         BLOB => "Blob",
         ENDPOINT => "Endpoint",
         ENDPOINT_OWNER => "EndpointOwner",
+        DEVICE_MANAGER => "DeviceManager",
+        DEVICE => "Device",
+        BLOCK_DEVICE => "BlockDevice",
         _ => "unknown interface",
     }
 }
@@ -85,7 +103,20 @@ mod tests {
 
     #[test]
     fn ids_are_distinct_and_match_the_schema_file() {
-        let all = [CONSOLE, TIMER, ENTROPY_SOURCE, BOOT_PACKAGE, PROCESS_SPAWNER, PROCESS_HANDLE, BLOB, ENDPOINT, ENDPOINT_OWNER];
+        let all = [
+            CONSOLE,
+            TIMER,
+            ENTROPY_SOURCE,
+            BOOT_PACKAGE,
+            PROCESS_SPAWNER,
+            PROCESS_HANDLE,
+            BLOB,
+            ENDPOINT,
+            ENDPOINT_OWNER,
+            DEVICE_MANAGER,
+            DEVICE,
+            BLOCK_DEVICE,
+        ];
         for (i, a) in all.iter().enumerate() {
             assert_ne!(interface_name(*a), "unknown interface");
             for b in &all[i + 1..] {

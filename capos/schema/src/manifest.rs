@@ -7,7 +7,7 @@
 //!
 //! The decoded [`Manifest`] borrows names and data from the message: a kernel can validate a
 //! manifest of many MiB without copying its binaries.
-use crate::capos_capnp::{binary, manifest_grant, system_manifest};
+use crate::capos_capnp::{binary, device_spec, manifest_grant, system_manifest};
 use crate::ids::{KernelCap, KERNEL_CAP_NAMES};
 use crate::wire;
 pub use crate::supervision::{Restart, Supervision};
@@ -28,7 +28,27 @@ pub struct Manifest<'a> {
     /// In manifest order, init included.
     pub services: Vec<Service<'a>>,
     pub kernel_params: KernelParams,
+    /// PCI functions the kernel may hand out through DeviceManager (appendix A.6).
+    pub devices: Vec<DeviceSpec<'a>>,
 }
+
+/// One `devices` entry: the first PCI function of that vendor (and device id, when not 0) and
+/// base class becomes device `name`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceSpec<'a> {
+    pub name: &'a str,
+    pub vendor: u16,
+    /// 0 matches any device id of the vendor.
+    pub device: u16,
+    pub class: u8,
+    /// Whether the driver may wait on the function's interrupt.
+    pub interrupt: bool,
+    /// DMA memory the driver may hold at once, in bytes.
+    pub dma_bytes: u64,
+}
+
+/// The most DMA memory one device entry may allow (a quota, not a reservation).
+pub const DMA_BYTES_MAX: u64 = 64 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Binary<'a> {
@@ -169,6 +189,10 @@ pub enum ManifestErrorKind {
     TooManyMs { ms: u32 },
     /// A deadline or restart, but init holds no timer to keep time with.
     InitNeedsTimer,
+    /// A device entry's vendor id is 0 or 0xffff (no such PCI vendor).
+    BadVendor(u16),
+    /// A device entry allows more DMA memory than [`DMA_BYTES_MAX`].
+    DmaTooLarge(u64),
 }
 
 impl fmt::Display for ManifestErrorKind {
@@ -219,6 +243,8 @@ impl fmt::Display for ManifestErrorKind {
             }
             Self::TooManyMs { ms } => write!(f, "{ms} ms is over the limit of {} ms", crate::supervision::MAX_MS),
             Self::InitNeedsTimer => write!(f, "init keeps deadlines and backoffs with its timer, but init has no timer grant"),
+            Self::BadVendor(v) => write!(f, "vendor {v:#06x} is not a PCI vendor id"),
+            Self::DmaTooLarge(n) => write!(f, "dmaBytes {n} is over the limit of {DMA_BYTES_MAX}"),
         }
     }
 }
@@ -275,11 +301,27 @@ fn decode_root<'a>(root: system_manifest::Reader<'a>) -> Result<Manifest<'a>, Ma
         services.push(Service { name, binary, grants, supervision });
     }
     let params = root.get_kernel_params().map_err(|e| malformed("kernelParams", e))?;
+    let mut devices = Vec::new();
+    for (i, d) in root.get_devices().map_err(|e| malformed("devices", e))?.iter().enumerate() {
+        devices.push(decode_device(&format!("devices[{i}]"), d)?);
+    }
     Ok(Manifest {
         schema_version: root.get_schema_version(),
         binaries,
         services,
         kernel_params: KernelParams { trace_errors: params.get_trace_errors() },
+        devices,
+    })
+}
+
+fn decode_device<'a>(path: &str, d: device_spec::Reader<'a>) -> Result<DeviceSpec<'a>, ManifestError> {
+    Ok(DeviceSpec {
+        name: text(&format!("{path}.name"), d.get_name())?,
+        vendor: d.get_vendor(),
+        device: d.get_device(),
+        class: d.get_class(),
+        interrupt: d.get_interrupt(),
+        dma_bytes: d.get_dma_bytes(),
     })
 }
 
@@ -368,6 +410,20 @@ pub fn validate(m: &Manifest<'_>) -> Result<(), ManifestError> {
         return Err(error("initConfig.services", ManifestErrorKind::NoInit));
     }
     crate::supervision::validate_order(m)
+    for (i, d) in m.devices.iter().enumerate() {
+        let path = keyed_path("devices", i, d.name);
+        check_name(&path, d.name)?;
+        if m.devices[..i].iter().any(|other| other.name == d.name) {
+            return Err(error(path, ManifestErrorKind::Duplicate(d.name.into())));
+        }
+        if d.vendor == 0 || d.vendor == 0xffff {
+            return Err(error(format!("{path}.vendor"), ManifestErrorKind::BadVendor(d.vendor)));
+        }
+        if d.dma_bytes > DMA_BYTES_MAX {
+            return Err(error(format!("{path}.dmaBytes"), ManifestErrorKind::DmaTooLarge(d.dma_bytes)));
+        }
+    }
+    Ok(())
 }
 
 fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(), ManifestError> {
@@ -465,7 +521,17 @@ pub fn encode(m: &Manifest<'_>) -> Vec<u8> {
         }
         crate::supervision::encode(&s.supervision, out);
     }
-    root.init_kernel_params().set_trace_errors(m.kernel_params.trace_errors);
+    root.reborrow().init_kernel_params().set_trace_errors(m.kernel_params.trace_errors);
+    let mut devices = root.init_devices(m.devices.len() as u32);
+    for (i, d) in m.devices.iter().enumerate() {
+        let mut out = devices.reborrow().get(i as u32);
+        out.set_name(d.name);
+        out.set_vendor(d.vendor);
+        out.set_device(d.device);
+        out.set_class(d.class);
+        out.set_interrupt(d.interrupt);
+        out.set_dma_bytes(d.dma_bytes);
+    }
     wire::to_bytes(&message)
 }
 
@@ -506,6 +572,7 @@ mod tests {
                 },
             ],
             kernel_params: KernelParams { trace_errors: true },
+            devices: alloc::vec![DeviceSpec { name: "blk0", vendor: 0x1af4, device: 0, class: 1, interrupt: true, dma_bytes: 4096 }],
         }
     }
 
@@ -628,7 +695,7 @@ mod tests {
         assert_eq!(err.path, "initConfig.services[0].grants.net.kernel");
         assert_eq!(
             format!("{err}"),
-            "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner)"
+            "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner, devices)"
         );
     }
 

@@ -27,6 +27,26 @@ describe('parseSmoke', () => {
     });
   });
 
+  test('boot: sections and disk=: each later boot has its own lines, forbidden lines and exit status', () => {
+    const body = ['exit: 0', '> [writer] wrote', '!~ panic', 'boot:', '> [reader] same', 'exit: 1', 'boot: manifests/y.cue', '~ other'].join('\n');
+    const { spec, problems } = parseSmoke(smokeBlock(body, { disk: '16M' }), 'raw');
+    expect(problems).toEqual([]);
+    expect(spec?.disk).toEqual({ bytes: 16 << 20, text: '16M' });
+    expect(spec?.steps).toEqual([{ kind: 'line', matcher: { kind: 'exact', text: '[writer] wrote', line: 22 } }]);
+    expect(spec?.forbid).toEqual([{ kind: 'regex', text: 'panic', line: 23 }]);
+    expect(spec?.exit).toBe(0);
+    expect(spec?.boots).toEqual([
+      { manifest: 'manifests/x.cue', exit: 1, line: 24, forbid: [], steps: [{ kind: 'line', matcher: { kind: 'exact', text: '[reader] same', line: 25 } }] },
+      { manifest: 'manifests/y.cue', exit: 0, line: 27, forbid: [], steps: [{ kind: 'line', matcher: { kind: 'regex', text: 'other', line: 28 } }] },
+    ]);
+  });
+
+  test.each([['0M'], ['12'], ['2G'], ['1.5M'], ['100']])('refuses disk=%s', (size) => {
+    const { spec, problems } = parseSmoke(smokeBlock('> x', { disk: size }), 'raw');
+    expect(spec).toBeUndefined();
+    expect(problems.map((p) => p.ruleId)).toEqual(['bad-smoke-disk']);
+  });
+
   test('defaults: timeout 60 s, exit 0; exact lines keep inner spaces, not trailing ones', () => {
     const { spec } = parseSmoke(smokeBlock('>  two spaces '), 'raw');
     expect(spec?.timeout).toBe(60);
@@ -37,6 +57,7 @@ describe('parseSmoke', () => {
   test.each([
     ['exit: -1'], ['exit: 256'], ['timeout: 0'], ['~ [unclosed'], ['differs: ~ (a)(b)'], ['differs: plain'],
     ['unordered:'], ['  > stray'], ['nonsense'], ['timeout: 1\ntimeout: 2'], ['~ '],
+    ['boot: /etc/passwd'], ['boot: x.cue'], ['differs: ~ s (\\w+)\nboot:'], ['exit: 1\nboot:\nexit: 2\nexit: 3'],
   ])('refuses %j', (body) => {
     const { spec, problems } = parseSmoke(smokeBlock(body), 'raw');
     expect(spec).toBeUndefined();

@@ -28,9 +28,10 @@ export async function writeFixtureResults(dir: string): Promise<void> {
       });
       assertions.push({ kind: 'exit', text: `exit ${spec.exit}`, chapterLine: spec.line + 2, ok: true });
       const result: SmokeResult = {
-        schemaVersion: 1, name: spec.name, chapter: spec.chapter, chapterLine: spec.line, manifest: spec.manifest, ok,
-        assertions, exitStatus: 0, qemuStatus: 1, timedOut: false, accelerator: 'tcg', bootMs: 93, totalMs: 412,
-        transcript: ['[kernel] capos booting', '[kernel] starting init', '[init] hello', '[kernel] init exited with 0'],
+        schemaVersion: 2, name: spec.name, chapter: spec.chapter, chapterLine: spec.line, manifest: spec.manifest, ok,
+        accelerator: 'tcg', totalMs: 412,
+        boots: [{ manifest: spec.manifest, exitStatus: 0, qemuStatus: 1, timedOut: false, bootMs: 93, assertions,
+          transcript: ['[kernel] capos booting', '[kernel] starting init', '[init] hello', '[kernel] init exited with 0'] }],
         commit: 'fedcba98', dirty: false, startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
       };
       await writeFile(path.join(dir, `${spec.name}.json`), JSON.stringify(result, null, 2) + '\n');

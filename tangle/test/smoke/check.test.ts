@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Matcher, SmokeSpec, Step } from '../../parse/model.js';
-import { checkSmoke, formatFailure, splitTranscript } from '../../smoke/check.js';
+import { checkSmoke as checkBoots, formatFailure, splitTranscript, type Boot } from '../../smoke/check.js';
+
+/** All assertions of a smoke's boots, flattened (one boot unless a list is given). */
+const checkSmoke = (s: SmokeSpec, boots: Boot | Boot[]) => checkBoots(s, Array.isArray(boots) ? boots : [boots]).flat();
 
 const fixture = (name: string) => splitTranscript(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8'));
 
@@ -99,11 +102,11 @@ describe('checkSmoke on recorded transcripts', () => {
     const d = regex('entropy sample ([0-9a-f]+)');
     const first = fixture('parallel.txt');
     const second = fixture('parallel-2.txt');
-    const good = checkSmoke(spec([], { differs: d }), { ...ok(first), second: ok(second) });
+    const good = checkSmoke(spec([], { differs: d }), [ok(first), ok(second)]);
     expect(good.find((a) => a.kind === 'differs')).toMatchObject({ ok: true, chapterLine: d.line });
-    const same = checkSmoke(spec([], { differs: d }), { ...ok(first), second: ok(first) });
+    const same = checkSmoke(spec([], { differs: d }), [ok(first), ok(first)]);
     expect(same.find((a) => a.kind === 'differs')!.detail).toContain('"1f2e3d4c" in both boots');
-    const absent = checkSmoke(spec([], { differs: d }), { ...ok(first), second: ok(fixture('hello.txt')) });
+    const absent = checkSmoke(spec([], { differs: d }), [ok(first), ok(fixture('hello.txt'))]);
     expect(absent.find((a) => a.kind === 'differs')!.detail).toContain('second boot');
   });
 
@@ -112,15 +115,31 @@ describe('checkSmoke on recorded transcripts', () => {
     const first = fixture('parallel.txt');
     const second = fixture('parallel-2.txt');
     const s = spec([], { differs: d, forbid: [regex('panic')] });
-    const clean = checkSmoke(s, { ...ok(first), second: ok(second) });
+    const clean = checkSmoke(s, [ok(first), ok(second)]);
     expect(clean.every((a) => a.ok)).toBe(true);
     expect(clean.filter((a) => a.text.startsWith('(boot 2) ')).map((a) => a.kind)).toEqual(['forbid', 'exit', 'timeout']);
-    const panicked = checkSmoke(s, { ...ok(first), second: { transcript: [...second, '[kernel] panic: boom'], exitStatus: 127, timedOut: false } });
+    const panicked = checkSmoke(s, [ok(first), { transcript: [...second, '[kernel] panic: boom'], exitStatus: 127, timedOut: false }]);
     const bad = panicked.filter((a) => !a.ok);
     expect(bad.map((a) => a.text)).toEqual(['(boot 2) !~ panic', '(boot 2) exit: 0']);
-    expect(bad[0]!.detail).toMatch(/^in the second boot: forbidden line found/);
-    expect(bad[0]!.transcriptLine).toBeUndefined(); // a transcript line number always refers to the first boot
+    expect(bad[0]!.detail).toMatch(/^in boot 2: forbidden line found/);
+    // a transcript line number counts the transcript of the assertion's own boot
+    expect(bad[0]!.transcriptLine).toBe(second.length + 1);
     expect(panicked.find((a) => a.kind === 'differs')!.ok).toBe(true);
+  });
+
+  it('boot: sections are checked each against their own boot, with their own exit status', () => {
+    const first = fixture('hello.txt');
+    const s = spec([line(exact('[kernel] capOS booting'))], {
+      boots: [{ manifest: 'manifests/system-other.cue', exit: 3, steps: [line(exact('[reader] read back: ok'))], forbid: [regex('panic')], line: 120 }],
+    });
+    const per = checkBoots(s, [ok(first), { transcript: ['[reader] read back: ok'], exitStatus: 3, timedOut: false }]);
+    expect(per).toHaveLength(2);
+    expect(per.flat().every((a) => a.ok)).toBe(true);
+    expect(per[1]!.map((a) => a.text)).toEqual(['(boot 2) > [reader] read back: ok', '(boot 2) !~ panic', '(boot 2) exit: 3', '(boot 2) timeout: 10']);
+    const wrong = checkBoots(s, [ok(first), { transcript: ['[reader] read back: no'], exitStatus: 0, timedOut: false }]);
+    expect(wrong[1]!.filter((a) => !a.ok).map((a) => a.kind)).toEqual(['line', 'exit']);
+    const missing = checkBoots(s, [ok(first)]);
+    expect(missing[1]).toEqual([expect.objectContaining({ kind: 'exit', ok: false, detail: 'in boot 2: this boot was not run' })]);
   });
 
   it('reports an invalid regex as a failing assertion', () => {

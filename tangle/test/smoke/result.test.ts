@@ -5,14 +5,17 @@ import { summaryTable, failures } from '../../smoke/report.js';
 
 const inputs = { smoke: 'a', tangled: 'b', image: 'c' };
 const good: SmokeResult = {
-  schemaVersion: 1, name: 'run-capos-hello', chapter: 'chapters/90-a1-kernel.md', chapterLine: 40,
-  manifest: 'manifests/system-capos-hello.cue', ok: false,
-  assertions: [
-    { kind: 'line', text: '> [hello] hi', chapterLine: 42, ok: true, transcriptLine: 3 },
-    { kind: 'exit', text: 'exit: 0', chapterLine: 40, ok: false, detail: 'expected exit status 0, got 1' },
-  ],
-  exitStatus: 1, qemuStatus: 3, timedOut: false, accelerator: 'tcg', bootMs: 120, totalMs: 150,
-  transcript: ['[kernel] boot', '[init] x', '[hello] hi'], commit: 'abcd1234', dirty: false,
+  schemaVersion: 2, name: 'run-capos-hello', chapter: 'chapters/90-a1-kernel.md', chapterLine: 40,
+  manifest: 'manifests/system-capos-hello.cue', ok: false, accelerator: 'tcg', totalMs: 150,
+  boots: [{
+    manifest: 'manifests/system-capos-hello.cue', exitStatus: 1, qemuStatus: 3, timedOut: false, bootMs: 120,
+    transcript: ['[kernel] boot', '[init] x', '[hello] hi'],
+    assertions: [
+      { kind: 'line', text: '> [hello] hi', chapterLine: 42, ok: true, transcriptLine: 3 },
+      { kind: 'exit', text: 'exit: 0', chapterLine: 40, ok: false, detail: 'expected exit status 0, got 1' },
+    ],
+  }],
+  commit: 'abcd1234', dirty: false,
   startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
 };
 
@@ -22,19 +25,23 @@ describe('validateSmokeResult', () => {
   });
   it('names the file and the bad field', () => {
     const bad = JSON.parse(JSON.stringify(good));
-    bad.assertions[1].chapterLine = '40';
-    expect(() => validateSmokeResult(bad, 'results/smoke/x.json')).toThrow('results/smoke/x.json: assertions[1].chapterLine: expected a number');
+    bad.boots[0].assertions[1].chapterLine = '40';
+    expect(() => validateSmokeResult(bad, 'results/smoke/x.json')).toThrow('results/smoke/x.json: boots[0].assertions[1].chapterLine: expected a number');
+    expect(() => validateSmokeResult({ ...good, boots: [] }, 'f.json')).toThrow('f.json: boots: expected a non-empty list');
+    const noTranscript = JSON.parse(JSON.stringify(good));
+    delete noTranscript.boots[0].transcript;
+    expect(() => validateSmokeResult(noTranscript, 'f.json')).toThrow('f.json: boots[0].transcript: expected a list of strings');
     const noAccel = { ...good, accelerator: 'hvf' };
     expect(() => validateSmokeResult(noAccel, 'f.json')).toThrow('f.json: accelerator:');
     const { commit: _c, ...noCommit } = good;
     expect(() => validateSmokeResult(noCommit, 'f.json')).toThrow('f.json: commit: expected a string, got nothing (field missing)');
-    expect(() => validateSmokeResult({ ...good, schemaVersion: 2 }, 'f.json')).toThrow('f.json: schemaVersion');
+    expect(() => validateSmokeResult({ ...good, schemaVersion: 1 }, 'f.json')).toThrow('f.json: schemaVersion: expected 2');
     expect(() => validateSmokeResult({ ...good, inputs: { smoke: 'a', tangled: 'b' } }, 'f.json')).toThrow('f.json: inputs.image');
     expect(() => validateSmokeResult([], 'f.json')).toThrow('f.json: (root)');
   });
   it('refuses a result whose derived fields disagree with the rest, so it cannot show as passing', () => {
     expect(() => validateSmokeResult({ ...good, ok: true }, 'f.json')).toThrow('f.json: ok: is true, but an assertion failed');
-    const allOk = { ...good, assertions: good.assertions.map((a) => ({ ...a, ok: true })) };
+    const allOk = { ...good, boots: good.boots.map((b) => ({ ...b, assertions: b.assertions.map((a) => ({ ...a, ok: true })) })) };
     expect(() => validateSmokeResult(allOk, 'f.json')).toThrow('f.json: ok: is false, but every assertion passed');
     expect(() => validateSmokeResult({ ...good, inputsHash: 'd' }, 'f.json')).toThrow('f.json: inputsHash: does not match');
     expect(() => validateSmokeResult({ ...good, inputs: { ...inputs, smoke: 'z' } }, 'f.json')).toThrow('f.json: inputsHash: does not match');

@@ -34,10 +34,11 @@ async function writeResult(root: string, commit: string, change: Partial<SmokeRe
   const spec = book.chapters[0]!.smokes[0]!;
   const inputs = computeInputs(tangleBook(book), spec);
   const result: SmokeResult = {
-    schemaVersion: 1, name: spec.name, chapter: CHAPTER, chapterLine: spec.line, manifest: spec.manifest, ok: true,
-    assertions: [{ kind: 'line', text: '[init] stamp', chapterLine: 20, ok: true, transcriptLine: 3 }],
-    exitStatus: 0, qemuStatus: 1, timedOut: false, accelerator: 'tcg', bootMs: 100, totalMs: 150,
-    transcript: ['[kernel] boot', '[init] stamp'], commit, dirty: false, startedAt: '2026-11-26T07:00:00Z',
+    schemaVersion: 2, name: spec.name, chapter: CHAPTER, chapterLine: spec.line, manifest: spec.manifest, ok: true,
+    accelerator: 'tcg', totalMs: 150,
+    boots: [{ manifest: spec.manifest, exitStatus: 0, qemuStatus: 1, timedOut: false, bootMs: 100,
+      transcript: ['[kernel] boot', '[init] stamp'], assertions: [{ kind: 'line', text: '[init] stamp', chapterLine: 20, ok: true, transcriptLine: 3 }] }],
+    commit, dirty: false, startedAt: '2026-11-26T07:00:00Z',
     inputs, inputsHash: '', ...change,
   };
   result.inputsHash = hashInputs(result.inputs);
@@ -61,7 +62,7 @@ describe('stamp', () => {
   test.each<[string, (root: string, head: string) => Promise<unknown>, RegExp]>([
     ['a dirty tree', async (root, head) => { await writeResult(root, head); await writeFile(join(root, 'notes.txt'), 'x') }, /working tree is not clean .*notes\.txt/],
     ['a missing result', async () => undefined, /run-wasi-stamp: no result at results\/smoke\/run-wasi-stamp\.json/],
-    ['a failing smoke', (root, head) => writeResult(root, head, { ok: false, assertions: [{ kind: 'line', text: '[init] stamp', chapterLine: 20, ok: false, detail: 'not found' }] }), /the smoke failed \(chapters\/10-w1-stamp\.md:20 line \[init\] stamp \(not found\)\)/],
+    ['a failing smoke', (root, head) => writeResult(root, head, { ok: false, boots: [{ manifest: 'manifests/system-stamp.cue', exitStatus: 0, qemuStatus: 1, timedOut: false, bootMs: 100, transcript: [], assertions: [{ kind: 'line', text: '[init] stamp', chapterLine: 20, ok: false, detail: 'not found' }] }] }), /the smoke failed \(chapters\/10-w1-stamp\.md:20 line \[init\] stamp \(not found\)\)/],
     ['a result from another commit', (root) => writeResult(root, 'deadbeef'), /from commit deadbeef, HEAD is [0-9a-f]{8}/],
     ['a result recorded on a dirty tree', (root, head) => writeResult(root, head, { dirty: true }), /recorded on a dirty tree/],
     ['a changed smoke block', (root, head) => writeResult(root, head, { inputs: { smoke: 'old', tangled: 'old', image: '' } }), /smoke block changed[\s\S]*tangled files changed/],

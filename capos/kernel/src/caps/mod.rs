@@ -5,6 +5,7 @@
 pub mod blob;
 pub mod boot_package;
 pub mod console;
+pub mod device;
 pub mod endpoint;
 pub mod entropy;
 pub mod process;
@@ -70,6 +71,8 @@ pub struct CallCtx<'a> {
     /// Processes this call kills (`ProcessHandle.kill`), with the reason; the scheduler ends
     /// them after the ring pass, as it adopts spawned ones.
     pub kills: &'a mut Vec<(Pid, String)>,
+    /// The caller's address space (Device maps registers and DMA memory into it).
+    pub space: &'a crate::mem::paging::AddressSpace,
 }
 // endregion: trait
 
@@ -117,6 +120,7 @@ pub struct KernelDispatch<'a> {
     pub next_pid: &'a mut Pid,
     pub kernel_pml4: u64,
     pub kills: &'a mut Vec<(Pid, String)>,
+    pub space: &'a crate::mem::paging::AddressSpace,
 }
 
 impl Dispatch<Cap> for KernelDispatch<'_> {
@@ -140,6 +144,7 @@ impl Dispatch<Cap> for KernelDispatch<'_> {
             next_pid: &mut *self.next_pid,
             kernel_pml4: self.kernel_pml4,
             kills: &mut *self.kills,
+            space: self.space,
         };
         match cap.call(method, &params, &mut ctx) {
             Ok(Reply::Done { data, caps }) => Outcome::Reply {

@@ -91,7 +91,7 @@ pub fn alloc() -> Option<u64> {
 }
 
 /// Zeroes a frame 8 bytes per step (`rep stosq`; emulators run `rep stosb` byte by byte).
-fn zero(frame: u64) {
+pub fn zero(frame: u64) {
     // SAFETY: the frame is free RAM below the direct-map limit, owned by the caller.
     unsafe {
         core::arch::asm!("rep stosq", inout("rcx") FRAME / 8 => _, inout("rdi") phys_to_virt(frame) => _,

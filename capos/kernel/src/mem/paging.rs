@@ -8,6 +8,8 @@ pub const PRESENT: u64 = 1;
 pub const WRITABLE: u64 = 1 << 1;
 pub const USER: u64 = 1 << 2;
 pub const NO_EXECUTE: u64 = 1 << 63;
+/// Write-through and cache-disable: the leaf maps device registers, not RAM (appendix A.6).
+pub const UNCACHED: u64 = (1 << 3) | (1 << 4);
 pub(super) const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// Physical memory ran out while building an address space.
@@ -109,6 +111,46 @@ impl AddressSpace {
         }
         set_entry(t, index(va, 0), leaf);
         Ok(())
+    }
+
+    /// Maps device registers at `va`: uncached, never executable. The frame is not RAM from
+    /// the allocator, so the device release must [`AddressSpace::unmap`] it before `destroy`.
+    pub fn map_device(&self, va: u64, phys: u64) -> Result<(), OutOfMemory> {
+        self.map(va, phys, true, false)?;
+        let leaf = self.leaf(va).expect("just mapped");
+        set_entry(leaf.0, leaf.1, entry(leaf.0, leaf.1) | UNCACHED);
+        // SAFETY: invlpg only drops a translation.
+        unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack)) };
+        Ok(())
+    }
+
+    /// Removes the user mapping at `va` without freeing its frame; returns that frame.
+    pub fn unmap(&self, va: u64) -> Option<u64> {
+        let (t, i) = self.leaf(va)?;
+        let e = entry(t, i);
+        if e & PRESENT == 0 {
+            return None;
+        }
+        set_entry(t, i, 0);
+        // SAFETY: invlpg only drops a translation (a stale one for this space when it is loaded).
+        unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack)) };
+        Some(e & ADDR_MASK)
+    }
+
+    /// The page table and index holding the leaf entry for `va`, if its tables exist.
+    fn leaf(&self, va: u64) -> Option<(u64, u64)> {
+        if va >= capos_abi::addr::USER_END {
+            return None;
+        }
+        let mut t = self.pml4;
+        for level in (1..4).rev() {
+            let e = entry(t, index(va, level));
+            if e & PRESENT == 0 {
+                return None;
+            }
+            t = e & ADDR_MASK;
+        }
+        Some((t, index(va, 0)))
     }
 
     /// The physical address behind user address `va`, if mapped for the user (and writable

@@ -3,6 +3,7 @@
 mod blob;
 mod boot_package;
 mod console;
+mod device;
 mod endpoint;
 mod entropy;
 mod process;
@@ -11,6 +12,7 @@ mod timer;
 pub use blob::Blob;
 pub use boot_package::BootPackage;
 pub use console::Console;
+pub use device::{block, BarInfo, BlockDevice, BlockInfo, Device, DeviceInfo, DeviceManager, DmaRegion};
 pub use endpoint::{Endpoint, EndpointOwner};
 pub use entropy::EntropySource;
 pub use process::{ExitStatus, PendingWait, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnSource};

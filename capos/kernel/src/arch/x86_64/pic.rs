@@ -29,3 +29,36 @@ pub fn unmask_timer() {
 pub fn eoi() {
     outb(0x20, 0x20);
 }
+
+// region: irq-lines
+/// Masks IRQ `line` (0-15) at its PIC.
+pub fn mask_line(line: u8) {
+    let (port, bit) = if line < 8 { (0x21, line) } else { (0xa1, line - 8) };
+    outb(port, super::port::inb(port) | (1 << bit));
+}
+
+/// Unmasks IRQ `line`; a slave line also opens the cascade (master IRQ 2).
+pub fn unmask_line(line: u8) {
+    let (port, bit) = if line < 8 { (0x21, line) } else { (0xa1, line - 8) };
+    outb(port, super::port::inb(port) & !(1 << bit));
+    if line >= 8 {
+        outb(0x21, super::port::inb(0x21) & !(1 << 2));
+    }
+}
+
+/// Makes `line` level-triggered in the ELCR (ports 0x4d0/0x4d1), as PCI INTx lines are: a
+/// device keeps its line asserted until its driver clears the cause, so an interrupt that
+/// arrived while the line was masked is not lost.
+pub fn set_level_triggered(line: u8) {
+    let (port, bit) = if line < 8 { (0x4d0, line) } else { (0x4d1, line - 8) };
+    outb(port, super::port::inb(port) | (1 << bit));
+}
+
+/// Acknowledges IRQ `line`: the slave first when the line is on it, then the master.
+pub fn eoi_line(line: u8) {
+    if line >= 8 {
+        outb(0xa0, 0x20);
+    }
+    outb(0x20, 0x20);
+}
+// endregion: irq-lines

@@ -17,3 +17,10 @@ pub fn outl(port: u16, value: u32) {
     // SAFETY: as for outb.
     unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags)) }
 }
+
+pub fn inl(port: u16) -> u32 {
+    let v: u32;
+    // SAFETY: as for outb (PCI configuration ports 0xcf8/0xcfc, touched only by devices/pci.rs).
+    unsafe { asm!("in eax, dx", in("dx") port, out("eax") v, options(nomem, nostack, preserves_flags)) }
+    v
+}

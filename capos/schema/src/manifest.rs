@@ -409,7 +409,7 @@ pub fn validate(m: &Manifest<'_>) -> Result<(), ManifestError> {
     if m.service(INIT).is_none() {
         return Err(error("initConfig.services", ManifestErrorKind::NoInit));
     }
-    crate::supervision::validate_order(m)
+    crate::supervision::validate_order(m)?;
     for (i, d) in m.devices.iter().enumerate() {
         let path = keyed_path("devices", i, d.name);
         check_name(&path, d.name)?;

@@ -197,6 +197,7 @@ mod tests {
             binaries: alloc::vec![Binary { name: "init", kind: BinaryKind::Elf, data: ELF }],
             services,
             kernel_params: KernelParams::default(),
+            devices: Vec::new(),
         }
     }
 

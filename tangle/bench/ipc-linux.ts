@@ -21,12 +21,22 @@ export interface Pair { what: string; capos: string; linux: string; caposNs?: nu
   linuxNativeNs?: number; caposMedianNs?: number; linuxQemuMedianNs?: number; linuxNativeMedianNs?: number }
 /** capOS figures are rescaled per boot by timerScale (raw values kept in caposRawNs / bootToInitRawUs). */
 export interface IpcBench { runs: number; pairs: Pair[]; bootToInitUs: number[]; bootToInitRawUs: number[]; tscMHz: number[];
-  referenceMHz: number | null; errors: string[] }
+  referenceMHz: number | null; errors: string[];
+  /** host wall time (ms) from starting QEMU to the first serial line, and to init's first line, per boot */
+  firstLineMs: number[]; initLineMs: number[] }
 
-const ENDPOINT = /^\[bench-client\] endpoint round trips: (\d+) in (\d+) us, (\d+) per second$/;
+export const ENDPOINT = /^\[bench-client\] endpoint round trips: (\d+) in (\d+) us, (\d+) per second$/;
+
+/** Nanoseconds per Endpoint round trip from the client's summary line (one value per boot). */
+export function endpointNs(t: string[]): number[] {
+  return t.flatMap((l) => {
+    const m = ENDPOINT.exec(l);
+    return m ? [(Number(m[2]) * 1000) / Number(m[1])] : [];
+  });
+}
 
 /** Nanoseconds per operation from `bench <metric>-time N ns` lines (one value per run). */
-function nsFigures(lines: string[], metric: string): number[] {
+export function nsFigures(lines: string[], metric: string): number[] {
   return parseFigures(lines.map((l) => (l.startsWith('[') ? l : `[linux] ${l}`)))
     .filter((f) => f.metric === `${metric}-time` && f.unit === 'ns').map((f) => f.value);
 }
@@ -46,7 +56,7 @@ async function linux(root: string, underQemu: boolean, runs: number, errors: str
   return lines;
 }
 
-interface CaposBoot { mhz: number | null; transcript: string[] }
+interface CaposBoot { mhz: number | null; transcript: string[]; firstLineMs?: number; initLineMs?: number }
 
 export async function benchIpc(root: string, accel: Accelerator, runs: number, log: (l: string) => void,
   otherMHz: number | null = null): Promise<IpcBench> {
@@ -54,12 +64,14 @@ export async function benchIpc(root: string, accel: Accelerator, runs: number, l
   const boots: CaposBoot[] = [];
   for (const manifest of [CAPOS_CALL_MANIFEST, CAPOS_IPC_MANIFEST]) {
     for (let r = 0; r < runs; r++) {
-      const { outcome } = await bootTimed({ kernel: KERNEL, initrd: imagePath(manifest) }, accel, root, 120_000);
+      const { outcome, lines } = await bootTimed({ kernel: KERNEL, initrd: imagePath(manifest) }, accel, root, 120_000);
       if (outcome.timedOut || outcome.exitStatus !== 0) {
         errors.push(`${manifest}: boot ${r + 1} failed (${outcome.timedOut ? 'timeout' : `exit ${outcome.exitStatus}`})`);
         break;
       }
-      boots.push({ mhz: tscMHz(outcome.transcript), transcript: outcome.transcript });
+      const first = lines[0]?.ms, init = lines.find((l) => l.line.startsWith('[init] '))?.ms;
+      boots.push({ mhz: tscMHz(outcome.transcript), transcript: outcome.transcript,
+        ...(first !== undefined ? { firstLineMs: first } : {}), ...(init !== undefined ? { initLineMs: init } : {}) });
     }
   }
   const seen = boots.flatMap((b) => (b.mhz !== null ? [b.mhz] : []));
@@ -68,10 +80,6 @@ export async function benchIpc(root: string, accel: Accelerator, runs: number, l
   const caposNs = (pick: (t: string[]) => number[]) => ({
     raw: boots.flatMap((b) => pick(b.transcript)),
     scaled: boots.flatMap((b) => pick(b.transcript).map((v) => v * timerScale(b.mhz, referenceMHz))),
-  });
-  const endpoint = (t: string[]) => t.flatMap((l) => {
-    const m = ENDPOINT.exec(l);
-    return m ? [(Number(m[2]) * 1000) / Number(m[1])] : [];
   });
   const bootRaw = boots.flatMap((b) => { const v = bootToInitUs(b.transcript); return v === null ? [] : [v]; });
   const bootScaled = boots.flatMap((b) => { const v = bootToInitUs(b.transcript); return v === null ? [] : [v * timerScale(b.mhz, referenceMHz)]; });
@@ -98,10 +106,13 @@ export async function benchIpc(root: string, accel: Accelerator, runs: number, l
   const pairs = [
     pair('kernel entry, no work', 'NOP', caposNs((t) => nsFigures(t, 'nop-call')), 'getppid()', 'getppid-syscall'),
     pair('call on a kernel object', 'Console.write(empty)', caposNs((t) => nsFigures(t, 'console-write-empty-call')), 'write(/dev/null, 0)', 'write-empty-syscall'),
-    pair('IPC round trip', 'Endpoint CALL/RETURN', caposNs(endpoint), 'pipe ping-pong', 'pipe-roundtrip'),
+    pair('IPC round trip', 'Endpoint CALL/RETURN', caposNs(endpointNs), 'pipe ping-pong', 'pipe-roundtrip'),
+    pair('IPC round trip, socket', 'Endpoint CALL/RETURN', caposNs(endpointNs), 'Unix socket round trip', 'unix-roundtrip'),
   ];
   for (const p of pairs) if (p.caposNs === undefined || p.linuxQemuNs === undefined) errors.push(`no figure for ${p.what}`);
-  return { runs, pairs, bootToInitUs: bootScaled, bootToInitRawUs: bootRaw, tscMHz: seen, referenceMHz, errors };
+  return { runs, pairs, bootToInitUs: bootScaled, bootToInitRawUs: bootRaw, tscMHz: seen, referenceMHz, errors,
+    firstLineMs: boots.flatMap((b) => (b.firstLineMs !== undefined ? [b.firstLineMs] : [])),
+    initLineMs: boots.flatMap((b) => (b.initLineMs !== undefined ? [b.initLineMs] : [])) };
 }
 
 export function formatIpc(b: IpcBench, accel: Accelerator): string[] {

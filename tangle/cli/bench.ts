@@ -1,7 +1,9 @@
 // npm run bench [-- name …] [--runs N]: boot each benchmark manifest (manifests/system-bench-*.cue) N times under the
 // chosen accelerator, collect the `bench <metric> <value> <unit>` lines its services print, and report medians.
-// Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `site` only the site budget,
-// `files` only chapter 16's file throughput.
+// Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `guest` only the Linux-guest
+// comparison (without the qemu-user column), `site` only the site budget; `snapshot DIR` and `ab DIR_A DIR_B` are the
+// A/B runs for kernel work (tangle/bench/ab.ts).
+// `files` runs only chapter 16's file throughput.
 // Not part of `npm test`.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,9 +13,10 @@ import { buildAll } from '../build/plan.js';
 import { writeAtomic } from '../build/stamp.js';
 import { parseFigures, summarize, type Figure } from '../bench/figures.js';
 import { chooseAccelerator } from '../smoke/accel.js';
-import { isComparisonManifest, runComparisons } from '../bench/compare.js';
+import { isComparisonManifest, runComparisons, runGuestComparison } from '../bench/compare.js';
 import { benchSite, formatSiteBench } from '../bench/site.js';
 import { benchFiles } from '../bench/files.js';
+import { formatAb, runAb, snapshot, snapshotBuild } from '../bench/ab.js';
 import { gitState } from '../smoke/git.js';
 import { boot } from '../smoke/qemu.js';
 import { KERNEL } from '../smoke/runner.js';
@@ -47,6 +50,9 @@ async function main(): Promise<number> {
     await buildAll(root, {});
     return benchFiles(root, runsAt >= 0 ? runs : 3, console.log);
   }
+  if (names.includes('guest')) return runGuestComparison(root, { build: true, runs }); // issue 23's Linux guest only
+  if (names[0] === 'snapshot' && names[1]) { await buildAll(root, {}); await snapshot(root, names[1]); return 0; }
+  if (names[0] === 'ab' && names[1] && names[2]) return abRun(names[1], names[2]);
   const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m));
   const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
   if (selected.length === 0) {
@@ -91,6 +97,16 @@ async function main(): Promise<number> {
   if (names.length === 0) failed += await benchFiles(root, 3, console.log); // chapter 16: file throughput
   if (names.length === 0) failed += await siteBudget();
   return failed ? 1 : 0;
+}
+
+/** Two capOS builds booted alternately (chapter A.1): the medians of each and of the per-round ratios. */
+async function abRun(a: string, b: string): Promise<number> {
+  const accel = await chooseAccelerator({ kernel: KERNEL, initrd: imagePath('manifests/system-bench-capos.cue') }, root);
+  const r = await runAb(root, snapshotBuild(a), snapshotBuild(b), accel.accel, runs, console.log);
+  console.log('');
+  for (const l of formatAb(r, [a, b])) console.log(l);
+  for (const e of r.errors) console.log(`ERROR: ${e}`);
+  return r.errors.length ? 1 : 0;
 }
 
 /** The site's budget (issue: build under 30 s, under 300 KB of JS per page), printed like the other figures. */

@@ -7,7 +7,9 @@ import { splitTranscript } from './check.js';
 export type Accelerator = 'tcg' | 'kvm';
 
 /** `cpu` is QEMU's CPU model; a smoke may pick another one (e.g. `qemu64` without RDRAND, to boot with no entropy). */
-export interface BootImage { kernel: string; initrd: string; cpu?: string; disk?: string }
+export interface BootImage { kernel: string; initrd: string; cpu?: string; disk?: string;
+  /** a kernel command line (`-append`); capOS images need none, the bench's Linux guest does */
+  append?: string }
 
 /** The contract's CPU model: QEMU's default plus RDRAND, the kernel's entropy source under TCG. */
 export const DEFAULT_CPU = 'qemu64,+rdrand';
@@ -38,7 +40,8 @@ export const QEMU = 'qemu-system-x86_64';
 export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
   return ['-accel', accel, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
     '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk)];
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk),
+    ...(image.append !== undefined ? ['-append', image.append] : [])];
 }
 
 /** A raw image file as a virtio-blk PCI disk (appendix A.6); QEMU's default `pc` machine makes it a transitional

@@ -23,6 +23,7 @@ mod manifest;
 mod mem;
 mod panic;
 mod process;
+mod prof;
 mod rtlib;
 mod sched;
 mod serial;

@@ -90,9 +90,11 @@ pub fn schedule() -> ! {
             if cpu::cr3() != proc.space.pml4 {
                 // SAFETY: the process's PML4 maps the kernel half exactly like the boot tables.
                 unsafe { cpu::set_cr3(proc.space.pml4) };
+                crate::prof::switched();
             }
             let ctx: *mut UserContext = &mut *proc.ctx;
             drop(k);
+            crate::prof::mark(crate::prof::Mark::Leave);
             // SAFETY: the context is boxed inside the process table and nothing touches it
             // until the process next enters the kernel (one CPU, no interrupts in ring 0).
             enter_user(unsafe { &mut *ctx });
@@ -324,6 +326,7 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
     endpoint::process_exited(pid);
     drain_ipc(k);
     if pid == k.init_pid {
+        crate::prof::report();
         match status {
             ExitStatus::Exited(code) => {
                 klog!("init exited with {}", code);

@@ -69,9 +69,11 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             cr2
         );
     }
+    crate::prof::mark(crate::prof::Mark::Entry);
     {
         let mut k = KERNEL.borrow_mut();
         let pid = k.save_current(frame).expect("entry from ring 3 without a current process");
+        crate::prof::mark(crate::prof::Mark::Saved);
         match frame.vector {
             VECTOR_SYSCALL => syscall::handle(&mut k, pid),
             // A not-present fault inside a zero range: back the page and retry the access.
@@ -88,6 +90,7 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             // Every other line is masked; a spurious IRQ 7/15 needs no acknowledgement.
             _ => {}
         }
+        crate::prof::mark(crate::prof::Mark::Handled);
     }
     sched::schedule()
 }

@@ -2,8 +2,9 @@
 //!
 //! Every entry from ring 3 builds the same [`TrapFrame`] on the kernel stack (the CPU pushes
 //! the iret frame, the stub adds vector and error code, `trap_common` adds the registers) and
-//! saves the FPU/SSE state to a scratch area before any compiled Rust runs. Returning to a
-//! process always goes through `iretq` from a saved [`UserContext`], so the kernel never needs a
+//! saves the FPU/SSE state straight into the running process's context (see `fx_target`)
+//! before any compiled Rust runs. Returning to a process always starts from a saved
+//! [`UserContext`] through `iretq`, so the kernel never needs a
 //! stack per process: a blocked process is just its saved context (see sched.rs). The one entry
 //! that returns the ordinary way is a timer interrupt taken while the idle loop halts in ring 0:
 //! `trap_entry` returns and `trap_common` pops the frame it pushed.
@@ -78,17 +79,14 @@ impl UserContext {
         UserContext { regs, _pad: [0; 2], fx }
     }
 
-    /// Copies a frame saved by the entry path (and the scratch FPU state) into this context.
+    /// Copies a frame saved by the entry path into this context. The FPU state needs no copy:
+    /// the entry stub saved it straight into this context's `fx` (see `fx_target`).
     pub fn save(&mut self, frame: &TrapFrame) {
         self.regs = *frame;
-        // SAFETY: fx_scratch is written by the entry stub before any Rust runs and read here,
-        // on the only CPU, before anything else can overwrite it.
-        self.fx = unsafe { *core::ptr::addr_of!(fx_scratch) };
     }
 }
 
 extern "C" {
-    static fx_scratch: [u8; 512];
     fn enter_user_asm(ctx: *const UserContext) -> !;
     pub fn syscall_entry();
     pub static trap_stubs: [u64; 48];
@@ -111,11 +109,19 @@ global_asm!(
     r#"
     .section .bss
     .p2align 4
-    .global fx_scratch
 fx_scratch:
     .skip 512
 user_rsp_scratch:
     .skip 8
+
+    // Where the next entry saves the FPU state: the running process's UserContext.fx while it
+    // runs in ring 3 (set by enter_user_asm), fx_scratch whenever the kernel runs (reset by
+    // trap_common right after the save), so the idle hlt's interrupts save into the scratch
+    // area, and a pointer into a process's context never outlives its time on the CPU.
+    .section .data
+    .p2align 3
+fx_target:
+    .quad fx_scratch
 
     .section .text
     .global syscall_entry
@@ -148,7 +154,10 @@ trap_common:
     push %r14
     push %r15
     cld
-    fxsave64 fx_scratch(%rip)
+    mov fx_target(%rip), %rax
+    fxsave64 (%rax)
+    lea fx_scratch(%rip), %rax
+    mov %rax, fx_target(%rip)
     mov %rsp, %rdi
     mov %rsp, %rbx
     and $-16, %rsp
@@ -177,6 +186,8 @@ trap_common:
     .global enter_user_asm
 enter_user_asm:
     fxrstor64 192(%rdi)
+    lea 192(%rdi), %rax
+    mov %rax, fx_target(%rip)
     lea kernel_stack_top(%rip), %rsp
     push 168(%rdi)
     push 160(%rdi)

@@ -4,7 +4,7 @@
 //! the iret frame, the stub adds vector and error code, `trap_common` adds the registers) and
 //! saves the FPU/SSE state straight into the running process's context (see `fx_target`)
 //! before any compiled Rust runs. Returning to a process always starts from a saved
-//! [`UserContext`] through `iretq`, so the kernel never needs a
+//! [`UserContext`] (`sysretq` after a syscall, `iretq` otherwise), so the kernel never needs a
 //! stack per process: a blocked process is just its saved context (see sched.rs). The one entry
 //! that returns the ordinary way is a timer interrupt taken while the idle loop halts in ring 0:
 //! `trap_entry` returns and `trap_common` pops the frame it pushed.
@@ -188,6 +188,33 @@ enter_user_asm:
     fxrstor64 192(%rdi)
     lea 192(%rdi), %rax
     mov %rax, fx_target(%rip)
+    // Back from a syscall to a canonical user address: sysretq (rcx = rip, r11 = rflags, the
+    // registers `syscall` clobbers anyway) is much cheaper than iretq under TCG, which loads
+    // and checks both segment descriptors. Everything else (interrupts, faults, a fresh
+    // process) returns through iretq, which restores every register.
+    cmpq $256, 120(%rdi)
+    jne 1f
+    mov 136(%rdi), %rax
+    shr $47, %rax
+    jnz 1f
+    mov 0(%rdi), %r15
+    mov 8(%rdi), %r14
+    mov 16(%rdi), %r13
+    mov 24(%rdi), %r12
+    mov 40(%rdi), %r10
+    mov 48(%rdi), %r9
+    mov 56(%rdi), %r8
+    mov 64(%rdi), %rbp
+    mov 80(%rdi), %rsi
+    mov 88(%rdi), %rdx
+    mov 104(%rdi), %rbx
+    mov 112(%rdi), %rax
+    mov 136(%rdi), %rcx
+    mov 152(%rdi), %r11
+    mov 160(%rdi), %rsp
+    mov 72(%rdi), %rdi
+    sysretq
+1:
     lea kernel_stack_top(%rip), %rsp
     push 168(%rdi)
     push 160(%rdi)

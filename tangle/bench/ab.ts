@@ -1,7 +1,7 @@
 // A/B runs for kernel work (chapter A.1, "Making it faster"): two capOS builds, each a kernel and its images, booted
 // alternately (A, B, A, B, …) so that both see the same machine load, with the medians of every figure and of the
-// per-round B ÷ A ratios. `npm run bench -- snapshot DIR` copies the current build to DIR; `npm run bench -- ab DIR_A
-// DIR_B [--runs N]` compares two snapshots (or `build` for the current build).
+// per-round ratios. `npm run bench -- snapshot DIR` copies the current build to DIR; `npm run bench -- ab DIR_A DIR_B
+// [DIR_C …] [--runs N] [--quick]` compares snapshots (or `build` for the current build), each with the one before it.
 import { cp, mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,29 +21,43 @@ export async function snapshot(root: string, dir: string): Promise<void> {
   await cp(join(root, 'build/images'), join(to, 'images'), { recursive: true });
 }
 
-export interface AbResult { a: Figures[]; b: Figures[]; errors: string[]; loadAvg: number }
+export interface AbResult { labels: string[]; runs: Figures[][]; errors: string[]; loadAvg: number }
 
-export async function runAb(root: string, a: CaposBuild, b: CaposBuild, accel: Accelerator, runs: number, log: (l: string) => void): Promise<AbResult> {
-  const res: AbResult = { a: [], b: [], errors: [], loadAvg: loadavg()[0]! };
+/**
+ * Boots every build once per round, rotating which goes first, so that all see the same machine load. `quick` skips
+ * the two compute boots (they take most of a round) for work that only touches the kernel's round trips.
+ */
+export async function runAb(root: string, builds: { label: string; build: CaposBuild }[], accel: Accelerator, runs: number,
+  log: (l: string) => void, quick = false): Promise<AbResult> {
+  const res: AbResult = { labels: builds.map((b) => b.label), runs: builds.map(() => []), errors: [], loadAvg: loadavg()[0]! };
   for (let r = 0; r < runs; r++) {
-    // Alternate which goes first, so neither always runs right after the other's compute boots.
-    for (const which of r % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
-      res[which].push((await caposRun(root, accel, res.errors, which === 'a' ? a : b)).figures);
+    for (let j = 0; j < builds.length; j++) {
+      const i = (r + j) % builds.length;
+      res.runs[i]!.push((await caposRun(root, accel, res.errors, builds[i]!.build, quick)).figures);
     }
     log(`  ab: round ${r + 1} of ${runs} done`);
   }
   return res;
 }
 
-export function formatAb(r: AbResult, labels: [string, string]): string[] {
+export function formatAb(r: AbResult): string[] {
   const med = (xs: (number | undefined)[]) => { const v = xs.filter((x): x is number => x !== undefined); return v.length ? median(v) : undefined; };
   const cell = (v: number | undefined, unit: string) => (v === undefined ? 'n/a' : unit === 'ns' ? fmtUs(v / 1000) : unit === 'us' ? fmtUs(v) : `${v.toFixed(0)} ms`);
   const rows = FIGURE_ROWS.filter((x) => x.key !== 'ipc-socket').map((row) => {
     const k: Key = row.key;
-    const ratio = med(r.a.map((fa, i) => (fa[k] && r.b[i]?.[k] !== undefined ? r.b[i]![k]! / fa[k]! : undefined)));
-    return [`${row.capos} (${row.what})`, cell(med(r.a.map((f) => f[k])), row.unit), cell(med(r.b.map((f) => f[k])), row.unit),
-      ratio !== undefined ? fmtRatio(ratio) : 'n/a'];
+    const cells = [`${row.capos} (${row.what})`];
+    r.runs.forEach((runs, i) => {
+      cells.push(cell(med(runs.map((f) => f[k])), row.unit));
+      if (i === 0) return;
+      // this build ÷ the previous one, per round, then the median
+      const prev = r.runs[i - 1]!;
+      const ratio = med(runs.map((f, n) => (f[k] !== undefined && prev[n]?.[k] ? f[k]! / prev[n]![k]! : undefined)));
+      cells.push(ratio !== undefined ? fmtRatio(ratio) : 'n/a');
+    });
+    return cells;
   });
-  return [`A/B: A = ${labels[0]}, B = ${labels[1]}; ${r.a.length} rounds, alternating; medians; load average ${r.loadAvg.toFixed(1)} at the start`,
-    ...table(['figure', 'A', 'B', 'B ÷ A (median of rounds)'], rows).map((l) => `  ${l}`)];
+  const header = ['figure', ...r.labels.flatMap((l, i) => (i === 0 ? [l] : [l, `÷ ${r.labels[i - 1]}`]))];
+  return [`A/B: ${r.labels.join(', ')}; ${r.runs[0]?.length ?? 0} rounds, each booting every build in rotated order; medians ` +
+    `(ratios: medians of the per-round ratios to the previous build); load average ${r.loadAvg.toFixed(1)} at the start`,
+    ...table(header, rows).map((l) => `  ${l}`)];
 }

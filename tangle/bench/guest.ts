@@ -82,8 +82,8 @@ async function bootCapos(root: string, build: CaposBuild, manifest: string, acce
 const TIMER_TIMED: Key[] = ['entry', 'call', 'ipc', 'ipc-socket'];
 
 /** The capOS side of one run: NOP and Console CALL, Endpoint round trip, both compute programs, init's first line. */
-export async function caposRun(root: string, accel: Accelerator, errors: string[], build: CaposBuild = CURRENT_BUILD):
-  Promise<{ figures: Figures; mhz: number[] }> {
+export async function caposRun(root: string, accel: Accelerator, errors: string[], build: CaposBuild = CURRENT_BUILD,
+  skipCompute = false): Promise<{ figures: Figures; mhz: number[] }> {
   const figures: Figures = {};
   const mhz: number[] = [];
   const calls = await bootCapos(root, build, CAPOS_CALL_MANIFEST, accel, errors);
@@ -99,7 +99,7 @@ export async function caposRun(root: string, accel: Accelerator, errors: string[
   const [ep] = ipc ? endpointNs(ipc.transcript) : [];
   if (ep !== undefined) { figures.ipc = ep; figures['ipc-socket'] = ep; }
   if (ipc && ipc.mhz !== null) mhz.push(ipc.mhz);
-  for (const p of PROGRAMS) {
+  for (const p of skipCompute ? [] : PROGRAMS) {
     const b = await bootCapos(root, build, benchManifest(p), accel, errors);
     const v = b ? computeCpuUs(p, b.lines) : undefined;
     if (v !== undefined) figures[computeKey(p)] = v;

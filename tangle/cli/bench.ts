@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   }
   if (names.includes('guest')) return runGuestComparison(root, { build: true, runs }); // issue 23's Linux guest only
   if (names[0] === 'snapshot' && names[1]) { await buildAll(root, {}); await snapshot(root, names[1]); return 0; }
-  if (names[0] === 'ab' && names[1] && names[2]) return abRun(names[1], names[2]);
+  if (names[0] === 'ab' && names.length >= 3) return abRun(names.slice(1));
   const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m));
   const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
   if (selected.length === 0) {
@@ -100,11 +100,12 @@ async function main(): Promise<number> {
 }
 
 /** Two capOS builds booted alternately (chapter A.1): the medians of each and of the per-round ratios. */
-async function abRun(a: string, b: string): Promise<number> {
+async function abRun(dirs: string[]): Promise<number> {
   const accel = await chooseAccelerator({ kernel: KERNEL, initrd: imagePath('manifests/system-bench-capos.cue') }, root);
-  const r = await runAb(root, snapshotBuild(a), snapshotBuild(b), accel.accel, runs, console.log);
+  const builds = dirs.map((d) => ({ label: d, build: snapshotBuild(d) }));
+  const r = await runAb(root, builds, accel.accel, runs, console.log, args.includes('--quick'));
   console.log('');
-  for (const l of formatAb(r, [a, b])) console.log(l);
+  for (const l of formatAb(r)) console.log(l);
   for (const e of r.errors) console.log(`ERROR: ${e}`);
   return r.errors.length ? 1 : 0;
 }

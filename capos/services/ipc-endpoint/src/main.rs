@@ -217,6 +217,7 @@ fn bad_client(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
 
 // region: bench
 const BENCH_CALLS: u64 = 5000;
+const BENCH_WINDOWS: u64 = 50;
 const BENCH_STOP: u16 = 9;
 
 /// Answers every call with an empty result. RETURN and the next RECV go in together, so one
@@ -236,17 +237,25 @@ fn bench_client(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     let ep = granted(rt, "endpoint", ENDPOINT_CLIENT_ID)?;
     let timer: Timer = rt.take("timer")?;
     let t = rt.transport().clone();
-    let start = timer.now()?;
-    for _ in 0..BENCH_CALLS {
-        raw::call(&t, ep, 1, b"", &[])?;
+    // Timed in windows, as the bench service does: the total, and the fastest window (the one a
+    // shared host disturbed least).
+    let (mut ns, mut best) = (0u64, u64::MAX);
+    for _ in 0..BENCH_WINDOWS {
+        let start = timer.now()?;
+        for _ in 0..BENCH_CALLS / BENCH_WINDOWS {
+            raw::call(&t, ep, 1, b"", &[])?;
+        }
+        let w = (timer.now()? - start).max(1);
+        ns += w;
+        best = best.min(w);
     }
-    let ns = (timer.now()? - start).max(1);
     raw::call(&t, ep, BENCH_STOP, b"", &[])?;
     console.write_line(&format!(
         "endpoint round trips: {BENCH_CALLS} in {} us, {} per second",
         ns / 1000,
         BENCH_CALLS * 1_000_000_000 / ns
     ))?;
+    console.write_line(&format!("bench endpoint-roundtrip-time {} ns", best / (BENCH_CALLS / BENCH_WINDOWS)))?;
     Ok(0)
 }
 // endregion: bench

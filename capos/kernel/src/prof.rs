@@ -1,7 +1,7 @@
 //! TSC profile of the kernel's round trip, compiled in only with the `tsc-profile` feature
 //! (`cargo build --features tsc-profile`; chapter A.1, "Where a round trip spends its time").
 //! Each entry from ring 3 is cut into phases at fixed marks; the TSC deltas between marks of
-//! the last 4096 entries are kept, and their medians per phase are printed when init exits. Without the feature every mark is an empty
+//! the last 4096 entries are kept, and their quartiles per phase are printed when init exits. Without the feature every mark is an empty
 //! inline function, so the default kernel carries none of it.
 
 /// Marks, in the order one kernel entry passes them.
@@ -63,21 +63,24 @@ mod imp {
         PROF.switches.set(PROF.switches.get() + 1);
     }
 
-    /// Medians over the kept entries of each phase, in TSC ticks.
+    /// Quartiles over the kept entries of each phase, in TSC ticks.
     pub fn report() {
         let phases = PROF.phases.borrow();
         let kept = (PROF.entries.get() as usize).min(KEEP);
         let mut col = alloc::vec::Vec::with_capacity(kept);
-        let mut med = [0u32; 3];
-        for (i, m) in med.iter_mut().enumerate() {
+        let mut q = [[0u32; 3]; 3];
+        for (i, qi) in q.iter_mut().enumerate() {
             col.clear();
             col.extend(phases[..kept].iter().map(|p| p[i]).filter(|&t| t != 0));
             col.sort_unstable();
-            *m = col.get(col.len() / 2).copied().unwrap_or(0);
+            for (j, v) in qi.iter_mut().enumerate() {
+                *v = col.get(col.len() * (j + 1) / 4).copied().unwrap_or(0);
+            }
         }
+        let f = |x: [u32; 3]| alloc::format!("{}/{}/{}", x[0], x[1], x[2]);
         crate::klog!(
-            "tsc profile: {} entries, {} address-space switches; median ticks of the last {}: save {}, handle {}, schedule {}",
-            PROF.entries.get(), PROF.switches.get(), kept, med[0], med[1], med[2]
+            "tsc profile: {} entries, {} address-space switches; ticks (p25/p50/p75) of the last {}: save {}, handle {}, schedule {}",
+            PROF.entries.get(), PROF.switches.get(), kept, f(q[0]), f(q[1]), f(q[2])
         );
     }
 }

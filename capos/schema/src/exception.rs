@@ -63,7 +63,7 @@ impl fmt::Display for CapException {
 
 /// Serializes an exception as a framed message (what the kernel writes into the result buffer).
 pub fn encode(kind: ExceptionKind, reason: &str) -> Vec<u8> {
-    let mut message = capnp::message::Builder::new_default();
+    let mut message = wire::builder(wire::words_for(reason.len()));
     let mut root = message.init_root::<cap_exception::Builder>();
     root.set_type(kind.to_schema());
     root.set_reason(reason);

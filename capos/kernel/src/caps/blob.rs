@@ -2,7 +2,7 @@
 
 use super::{chunk, done, encode, params, CallCtx, CapError, KernelCap, Reply};
 use alloc::vec::Vec;
-use capos_schema::capnp::message::Builder;
+use capos_schema::wire;
 use capos_schema::capos_capnp::blob;
 use capos_schema::ids;
 
@@ -28,7 +28,7 @@ impl KernelCap for Blob {
     }
 
     fn call(&self, method: u16, bytes: &[u8], _ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
-        let mut out = Builder::new_default();
+        let mut out = wire::builder(wire::words_for(0));
         match method {
             0 => out.init_root::<blob::size_results::Builder>().set_size(self.bytes().len() as u64),
             1 => {

@@ -1,7 +1,7 @@
 //! BootPackage: the manifest.bin the system booted with, read in bounded chunks.
 
 use super::{chunk, done, encode, params, CallCtx, CapError, KernelCap, Reply};
-use capos_schema::capnp::message::Builder;
+use capos_schema::wire;
 use capos_schema::capos_capnp::boot_package;
 use capos_schema::ids;
 
@@ -15,7 +15,7 @@ impl KernelCap for BootPackage {
     }
 
     fn call(&self, method: u16, bytes: &[u8], _ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
-        let mut out = Builder::new_default();
+        let mut out = wire::builder(wire::words_for(0));
         match method {
             0 => out.init_root::<boot_package::manifest_size_results::Builder>().set_size(self.manifest.len() as u64),
             1 => {

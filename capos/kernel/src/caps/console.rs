@@ -3,7 +3,7 @@
 
 use super::{done, encode, params, CallCtx, CapError, KernelCap, Reply};
 use crate::serial;
-use capos_schema::capnp::message::Builder;
+use capos_schema::wire;
 use capos_schema::capos_capnp::console;
 use capos_schema::ids;
 
@@ -37,7 +37,7 @@ impl KernelCap for Console {
                 let msg = params(bytes)?;
                 let data = msg.get_root::<console::write_params::Reader>()?.get_data()?;
                 ctx.console.write(data, &mut emit(ctx.caller_name));
-                let mut out = Builder::new_default();
+                let mut out = wire::builder(wire::words_for(0));
                 out.init_root::<console::write_results::Builder>();
                 done(encode(&out))
             }
@@ -46,7 +46,7 @@ impl KernelCap for Console {
                 let text = msg.get_root::<console::write_line_params::Reader>()?.get_text()?;
                 ctx.console.flush(&mut emit(ctx.caller_name));
                 capos_kcore::console::split_line(text.as_bytes(), &mut emit(ctx.caller_name));
-                let mut out = Builder::new_default();
+                let mut out = wire::builder(wire::words_for(0));
                 out.init_root::<console::write_line_results::Builder>();
                 done(encode(&out))
             }

@@ -4,7 +4,7 @@ use super::{done, encode, params, CallCtx, CapError, KernelCap, Reply};
 use alloc::format;
 use alloc::vec;
 use capos_abi::MAX_READ;
-use capos_schema::capnp::message::Builder;
+use capos_schema::wire;
 use capos_schema::capos_capnp::entropy_source;
 use capos_schema::ids;
 
@@ -25,7 +25,7 @@ impl KernelCap for EntropySource {
                 }
                 let mut data = vec![0u8; len];
                 crate::entropy::fill(&mut data).ok_or_else(|| CapError::failed("hardware entropy source failed"))?;
-                let mut out = Builder::new_default();
+                let mut out = wire::builder(wire::words_for(data.len()));
                 out.init_root::<entropy_source::fill_results::Builder>().set_data(&data);
                 done(encode(&out))
             }

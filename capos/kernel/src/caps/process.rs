@@ -11,7 +11,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use capos_abi::endpoint::SPAWNER_NEW_ENDPOINT;
 use capos_abi::{GRANT_TEXT_MAX, NAME_MAX};
-use capos_schema::capnp::message::Builder;
+use capos_schema::wire;
 use capos_schema::capos_capnp::{grant, process_handle, process_spawner};
 use capos_schema::ids;
 use capos_schema::manifest::BinaryKind;
@@ -43,7 +43,7 @@ fn new_endpoint(bytes: &[u8]) -> Result<Reply, CapError> {
         params(bytes)?;
     }
     let (owner, client) = super::endpoint::new_pair();
-    let mut out = Builder::new_default();
+    let mut out = wire::builder(wire::words_for(0));
     out.init_root::<process_spawner::new_endpoint_results::Builder>();
     Ok(Reply::Done { data: encode(&out), caps: vec![owner, client] })
 }
@@ -86,7 +86,7 @@ fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
     *ctx.next_pid += 1;
     let handle: Cap = Rc::new(ProcessHandle { exit: child.exit.clone(), pid });
     ctx.spawned.push(child);
-    let mut out = Builder::new_default();
+    let mut out = wire::builder(wire::words_for(0));
     out.init_root::<process_spawner::spawn_results::Builder>();
     Ok(Reply::Done { data: encode(&out), caps: vec![handle] })
 }
@@ -138,7 +138,7 @@ pub const KILL_REASON_MAX: usize = 120;
 
 /// The `wait` result message for an exit status.
 pub fn encode_status(status: &ExitStatus) -> Vec<u8> {
-    let mut out = Builder::new_default();
+    let mut out = wire::builder(wire::words_for(64));
     let mut s = out.init_root::<process_handle::wait_results::Builder>().init_status();
     match status {
         ExitStatus::Exited(code) => s.set_exited(*code),

@@ -2,7 +2,7 @@
 
 use super::{done, encode, CallCtx, CapError, KernelCap, Reply};
 use crate::time;
-use capos_schema::capnp::message::Builder;
+use capos_schema::wire;
 use capos_schema::capos_capnp::timer;
 use capos_schema::ids;
 
@@ -14,7 +14,7 @@ impl KernelCap for Timer {
     }
 
     fn call(&self, method: u16, _params: &[u8], _ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
-        let mut out = Builder::new_default();
+        let mut out = wire::builder(wire::words_for(0));
         match method {
             0 => out.init_root::<timer::now_results::Builder>().set_ns(time::now_ns()),
             1 => out.init_root::<timer::resolution_results::Builder>().set_ns(time::resolution_ns()),

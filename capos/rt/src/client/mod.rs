@@ -60,7 +60,8 @@ pub(crate) const DATA_RESULT: usize = capos_abi::MAX_READ + 256;
 
 /// Builds a params message with `fill` and frames it.
 pub fn params(fill: impl FnOnce(&mut Builder<HeapAllocator>)) -> Vec<u8> {
-    let mut message = Builder::new_default();
+    // Most params are a few words; longer ones (a long Console line) get a second segment.
+    let mut message = capos_schema::wire::builder(32);
     fill(&mut message);
     capos_schema::wire::to_bytes(&message)
 }

@@ -2,7 +2,7 @@
 // chosen accelerator, collect the `bench <metric> <value> <unit>` lines its services print, and report medians.
 // Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `guest` only the Linux-guest
 // comparison (without the qemu-user column), `site` only the site budget; `snapshot DIR` and `ab DIR_A DIR_B` are the
-// A/B runs for kernel work (tangle/bench/ab.ts).
+// A/B runs for kernel work (tangle/bench/ab.ts); `profile` boots the round-trip systems with the tsc-profile kernel.
 // `files` runs only chapter 16's file throughput.
 // Not part of `npm test`.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { isComparisonManifest, runComparisons, runGuestComparison } from '../ben
 import { benchSite, formatSiteBench } from '../bench/site.js';
 import { benchFiles } from '../bench/files.js';
 import { formatAb, runAb, snapshot, snapshotBuild } from '../bench/ab.js';
+import { runProfile } from '../bench/profile.js';
 import { gitState } from '../smoke/git.js';
 import { boot } from '../smoke/qemu.js';
 import { KERNEL } from '../smoke/runner.js';
@@ -53,6 +54,7 @@ async function main(): Promise<number> {
   if (names.includes('guest')) return runGuestComparison(root, { build: true, runs }); // issue 23's Linux guest only
   if (names[0] === 'snapshot' && names[1]) { await buildAll(root, {}); await snapshot(root, names[1]); return 0; }
   if (names[0] === 'ab' && names.length >= 3) return abRun(names.slice(1));
+  if (names[0] === 'profile') return profileRun();
   const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m));
   const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
   if (selected.length === 0) {
@@ -108,6 +110,13 @@ async function abRun(dirs: string[]): Promise<number> {
   for (const l of formatAb(r)) console.log(l);
   for (const e of r.errors) console.log(`ERROR: ${e}`);
   return r.errors.length ? 1 : 0;
+}
+
+/** The kernel's TSC profile of the round-trip systems (tangle/bench/profile.ts). */
+async function profileRun(): Promise<number> {
+  await buildAll(root, {});
+  const accel = await chooseAccelerator({ kernel: KERNEL, initrd: imagePath('manifests/system-bench-capos.cue') }, root);
+  return runProfile(root, accel.accel, runsAt >= 0 ? runs : 1, console.log);
 }
 
 /** The site's budget (issue: build under 30 s, under 300 KB of JS per page), printed like the other figures. */

@@ -195,7 +195,7 @@ impl ProcessHandle {
         if killed {
             ctx.kills.push((self.pid, String::from(reason)));
         }
-        let mut out = Builder::new_default();
+        let mut out = wire::builder(wire::words_for(0));
         out.init_root::<process_handle::kill_results::Builder>().set_killed(killed);
         done(encode(&out))
     }

@@ -33,7 +33,8 @@ export async function runAb(root: string, builds: { label: string; build: CaposB
   for (let r = 0; r < runs; r++) {
     for (let j = 0; j < builds.length; j++) {
       const i = (r + j) % builds.length;
-      res.runs[i]!.push((await caposRun(root, accel, res.errors, builds[i]!.build, quick)).figures);
+      // Means over all windows: builds from before the windowed benches printed only those.
+      res.runs[i]!.push((await caposRun(root, accel, res.errors, builds[i]!.build, quick, true)).figures);
     }
     log(`  ab: round ${r + 1} of ${runs} done`);
   }
@@ -57,7 +58,8 @@ export function formatAb(r: AbResult): string[] {
     return cells;
   });
   const header = ['figure', ...r.labels.flatMap((l, i) => (i === 0 ? [l] : [l, `÷ ${r.labels[i - 1]}`]))];
-  return [`A/B: ${r.labels.join(', ')}; ${r.runs[0]?.length ?? 0} rounds, each booting every build in rotated order; medians ` +
+  return [`A/B: ${r.labels.join(', ')}; ${r.runs[0]?.length ?? 0} rounds, each booting every build in rotated order; round trips are ` +
+    `each boot's mean over all its windows; medians ` +
     `(ratios: medians of the per-round ratios to the previous build); load average ${r.loadAvg.toFixed(1)} at the start`,
     ...table(header, rows).map((l) => `  ${l}`)];
 }

@@ -8,7 +8,7 @@ import { DEFAULT_CPU } from '../smoke/qemu.js';
 import { imagePath } from '../build/images.js';
 import { KERNEL } from '../smoke/runner.js';
 import { parseFigures } from './figures.js';
-import { CAPOS_CALL_MANIFEST, CAPOS_IPC_MANIFEST, endpointNs, nsFigures, type IpcBench } from './ipc-linux.js';
+import { CAPOS_CALL_MANIFEST, CAPOS_IPC_MANIFEST, endpointNs, endpointSummaryNs, nsFigures, type IpcBench } from './ipc-linux.js';
 import { bootLinuxGuest, BEGIN, prepareLinuxGuest, type LinuxGuestImage } from './linux-guest/index.js';
 import { bootTimed, fmtRatio, fmtUs, median, table, timerScale, tscMHz, type TimedLine } from './measure.js';
 import { NATIVE } from './native.js';
@@ -83,12 +83,14 @@ const TIMER_TIMED: Key[] = ['entry', 'call', 'ipc', 'ipc-socket'];
 
 /** The capOS side of one run: NOP and Console CALL, Endpoint round trip, both compute programs, init's first line. */
 export async function caposRun(root: string, accel: Accelerator, errors: string[], build: CaposBuild = CURRENT_BUILD,
-  skipCompute = false): Promise<{ figures: Figures; mhz: number[] }> {
+  skipCompute = false, means = false): Promise<{ figures: Figures; mhz: number[] }> {
   const figures: Figures = {};
   const mhz: number[] = [];
   const calls = await bootCapos(root, build, CAPOS_CALL_MANIFEST, accel, errors);
   if (calls) {
-    const [nop] = nsFigures(calls.transcript, 'nop-call'), [call] = nsFigures(calls.transcript, 'console-write-empty-call');
+    // `means`: the mean over all windows (what builds from before the windows printed as -time).
+    const pick = (m: string) => (means && nsFigures(calls.transcript, `${m}-mean`).length ? nsFigures(calls.transcript, `${m}-mean`) : nsFigures(calls.transcript, m));
+    const [nop] = pick('nop-call'), [call] = pick('console-write-empty-call');
     if (nop !== undefined) figures.entry = nop;
     if (call !== undefined) figures.call = call;
     const init = calls.lines.find((l) => l.line.startsWith('[init] '))?.ms;
@@ -96,7 +98,7 @@ export async function caposRun(root: string, accel: Accelerator, errors: string[
     if (calls.mhz !== null) mhz.push(calls.mhz);
   }
   const ipc = await bootCapos(root, build, CAPOS_IPC_MANIFEST, accel, errors);
-  const [ep] = ipc ? endpointNs(ipc.transcript) : [];
+  const [ep] = ipc ? (means ? endpointSummaryNs(ipc.transcript) : endpointNs(ipc.transcript)) : [];
   if (ep !== undefined) { figures.ipc = ep; figures['ipc-socket'] = ep; }
   if (ipc && ipc.mhz !== null) mhz.push(ipc.mhz);
   for (const p of skipCompute ? [] : PROGRAMS) {

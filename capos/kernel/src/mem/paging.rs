@@ -3,6 +3,7 @@
 //! same kernel PDPTs everywhere; the user half is private and built here with 4 KiB pages.
 
 use super::{frame, phys_to_virt};
+use core::cell::Cell;
 
 pub const PRESENT: u64 = 1;
 pub const WRITABLE: u64 = 1 << 1;
@@ -41,7 +42,15 @@ pub struct AddressSpace {
     /// Zero-filled ranges (.bss, the stack) whose frames are allocated when first touched,
     /// by the process (a not-present page fault) or by the kernel copying into them.
     lazy: alloc::vec::Vec<ZeroRange>,
+    /// The last page [`translate`](Self::translate) resolved, so the ring page (read and
+    /// written a dozen times per `cap_enter`) is walked once: the page's address with
+    /// [`CACHED`] and, if every level allowed writes, [`WRITABLE`] in its low bits, and the
+    /// frame. Any change to a mapping must call [`forget`](Self::forget).
+    last: Cell<(u64, u64)>,
 }
+
+/// Marks a valid entry in `AddressSpace::last` (page addresses have 12 zero low bits).
+const CACHED: u64 = 1;
 
 /// `[start, end)`, page aligned, never executable.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +67,7 @@ impl AddressSpace {
         for i in 256..512 {
             set_entry(pml4, i, entry(kernel_pml4, i));
         }
-        Ok(AddressSpace { pml4, lazy: alloc::vec::Vec::new() })
+        Ok(AddressSpace { pml4, lazy: alloc::vec::Vec::new(), last: Cell::new((0, 0)) })
     }
 
     /// Declares a zero-filled range that costs no memory until touched.
@@ -90,6 +99,7 @@ impl AddressSpace {
     /// struct, and the kernel never runs two operations on one space at once.
     pub fn map(&self, va: u64, phys: u64, writable: bool, executable: bool) -> Result<(), OutOfMemory> {
         debug_assert!(!(writable && executable));
+        self.forget();
         let mut t = self.pml4;
         for level in (1..4).rev() {
             let i = index(va, level);
@@ -159,18 +169,31 @@ impl AddressSpace {
         if va >= capos_abi::addr::USER_END {
             return None;
         }
+        let page = va & !0xfff;
+        let (tag, frame) = self.last.get();
+        if tag & !0xfff == page && tag & CACHED != 0 && (!write || tag & WRITABLE != 0) {
+            return Some(frame | (va & 0xfff));
+        }
         let mut t = self.pml4;
+        let mut writable = true;
         for level in (0..4).rev() {
             let e = entry(t, index(va, level));
             if e & PRESENT == 0 || e & USER == 0 || (write && e & WRITABLE == 0) {
                 return None;
             }
+            writable &= e & WRITABLE != 0;
             if level == 0 {
+                self.last.set((page | CACHED | if writable { WRITABLE } else { 0 }, e & ADDR_MASK));
                 return Some((e & ADDR_MASK) | (va & 0xfff));
             }
             t = e & ADDR_MASK;
         }
         None
+    }
+
+    /// Drops the cached translation (every function that changes a mapping calls this first).
+    pub fn forget(&self) {
+        self.last.set((0, 0));
     }
 
     /// Frees every user page and user page table, then the PML4 itself.

@@ -86,6 +86,9 @@ pub fn schedule() -> ! {
                 k.slice_ticks = 0;
             }
             k.current = Some(pid);
+            // The tick preempts `pid` for a waiting process and ends `cap_enter` timeouts; with
+            // neither, `pid` runs undisturbed until it next enters the kernel.
+            time::set_tick(!k.run_queue.is_empty() || k.has_deadline());
             let proc = k.procs.get_mut(&pid).expect("runnable process exists");
             if cpu::cr3() != proc.space.pml4 {
                 // SAFETY: the process's PML4 maps the kernel half exactly like the boot tables.
@@ -110,7 +113,10 @@ pub fn schedule() -> ! {
             .min();
         drop(k);
         match deadline {
-            Some(_) => cpu::wait_for_interrupt(),
+            Some(_) => {
+                time::set_tick(true);
+                cpu::wait_for_interrupt()
+            }
             None if crate::devices::interrupt_awaited() => cpu::wait_for_interrupt(),
             // Processes can wait on each other through endpoints, so this is reachable from
             // userspace: a deadlock, reported as one rather than as a kernel panic.
@@ -138,6 +144,11 @@ impl Kernel {
         self.run_queue.push_back(pid);
     }
     // endregion: tick
+
+    /// Whether a blocked process waits with a timeout (then the tick must run to end it).
+    fn has_deadline(&self) -> bool {
+        self.procs.values().any(|p| matches!(p.state, State::Blocked { deadline: Some(_), .. }))
+    }
 
     /// Returns from `cap_enter` for every blocked process whose deadline has passed.
     fn wake_expired(&mut self, now: u64) {

@@ -3,7 +3,7 @@
 
 use crate::arch::cpu::rdtsc;
 use crate::arch::port::{inb, outb};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 const PIT_HZ: u64 = 1_193_182;
 const CALIBRATE_TICKS: u16 = 2_386; // 2 ms
@@ -81,5 +81,28 @@ pub fn start_tick() {
     outb(0x43, 0x34); // channel 0, lobyte/hibyte, mode 2 (rate generator)
     outb(0x40, divisor as u8);
     outb(0x40, (divisor >> 8) as u8);
+    TICKING.store(true, Ordering::Relaxed);
 }
 // endregion: tick
+
+// region: tickless
+static TICKING: AtomicBool = AtomicBool::new(false);
+
+/// Runs the tick only while something needs it (the scheduler decides, see `sched::schedule`).
+/// A tick interrupts the running process, and under TCG each one costs thousands of emulated
+/// instructions; a process computing alone has no use for it. Stopping is a control word that
+/// puts channel 0 in one-shot mode without a count, so it never fires (the PIC's mask, which
+/// device drivers share, is left alone). Changes only on a transition, so a steady state costs
+/// no port I/O.
+pub fn set_tick(on: bool) {
+    if TICKING.load(Ordering::Relaxed) == on {
+        return;
+    }
+    if on {
+        start_tick();
+    } else {
+        outb(0x43, 0x30); // channel 0, lobyte/hibyte, mode 0, no count written: stopped
+        TICKING.store(false, Ordering::Relaxed);
+    }
+}
+// endregion: tickless

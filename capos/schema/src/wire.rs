@@ -133,6 +133,37 @@ mod tests {
         assert_eq!(params.get_text().unwrap().to_str().unwrap(), "hello");
     }
 
+    /// Segments in a framed message (the first word of the stream framing holds count - 1).
+    fn segments(bytes: &[u8]) -> u32 {
+        u32::from_le_bytes(bytes[0..4].try_into().unwrap()) + 1
+    }
+
+    #[test]
+    fn sized_builders_keep_one_segment_and_serialize_like_the_default() {
+        for n in [0usize, 1, 7, 8, 100, 1000, 5000] {
+            let data = vec![0xa5u8; n];
+            let mut sized = builder(words_for(n));
+            sized.init_root::<console::write_params::Builder>().set_data(&data);
+            let mut default = Builder::new_default();
+            default.init_root::<console::write_params::Builder>().set_data(&data);
+            let (a, b) = (to_bytes(&sized), to_bytes(&default));
+            assert_eq!(segments(&a), 1, "{n} bytes");
+            assert_eq!(a, b, "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn a_message_that_outgrows_the_first_segment_still_round_trips() {
+        let data = vec![7u8; 4096];
+        let mut small = builder(4);
+        small.init_root::<console::write_params::Builder>().set_data(&data);
+        let bytes = to_bytes(&small);
+        assert_eq!(segments(&bytes), 2);
+        let buf = AlignedBuf::copy_from(&bytes);
+        let reader = buf.read().unwrap();
+        assert_eq!(reader.get_root::<console::write_params::Reader>().unwrap().get_data().unwrap(), &data[..]);
+    }
+
     #[test]
     fn unaligned_or_truncated_input_is_an_error_not_a_panic() {
         let mut message = Builder::new_default();

@@ -4,6 +4,7 @@
 //! the last 4096 entries are kept, and their quartiles per phase are printed when init exits. Without the feature every mark is an empty
 //! inline function, so the default kernel carries none of it.
 
+// region: marks
 /// Marks, in the order one kernel entry passes them.
 #[derive(Clone, Copy)]
 pub enum Mark {
@@ -16,6 +17,7 @@ pub enum Mark {
     /// the scheduler has picked a process and is about to `iretq` into it.
     Leave = 3,
 }
+// endregion: marks
 
 #[cfg(feature = "tsc-profile")]
 mod imp {

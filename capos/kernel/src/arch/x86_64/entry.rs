@@ -114,6 +114,7 @@ fx_scratch:
 user_rsp_scratch:
     .skip 8
 
+    // region: fx-target
     // Where the next entry saves the FPU state: the running process's UserContext.fx while it
     // runs in ring 3 (set by enter_user_asm), fx_scratch whenever the kernel runs (reset by
     // trap_common right after the save), so the idle hlt's interrupts save into the scratch
@@ -122,6 +123,7 @@ user_rsp_scratch:
     .p2align 3
 fx_target:
     .quad fx_scratch
+    // endregion: fx-target
 
     .section .text
     .global syscall_entry
@@ -184,6 +186,7 @@ trap_common:
     iretq
 
     .global enter_user_asm
+    // region: enter-user-asm
 enter_user_asm:
     fxrstor64 192(%rdi)
     lea 192(%rdi), %rax
@@ -214,6 +217,7 @@ enter_user_asm:
     mov 160(%rdi), %rsp
     mov 72(%rdi), %rdi
     sysretq
+    // endregion: enter-user-asm
 1:
     lea kernel_stack_top(%rip), %rsp
     push 168(%rdi)

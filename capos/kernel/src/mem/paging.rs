@@ -129,6 +129,7 @@ impl AddressSpace {
         self.map(va, phys, true, false)?;
         let leaf = self.leaf(va).expect("just mapped");
         set_entry(leaf.0, leaf.1, entry(leaf.0, leaf.1) | UNCACHED);
+        self.forget();
         // SAFETY: invlpg only drops a translation.
         unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack)) };
         Ok(())
@@ -142,6 +143,7 @@ impl AddressSpace {
             return None;
         }
         set_entry(t, i, 0);
+        self.forget();
         // SAFETY: invlpg only drops a translation (a stale one for this space when it is loaded).
         unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack)) };
         Some(e & ADDR_MASK)

@@ -138,7 +138,7 @@ struct Service {
 struct ManifestGrant {
   name @0 :Text;
   source :union {
-    kernel @1 :Text;   # "console", "timer", "entropy", "bootPackage", "spawner"
+    kernel @1 :Text;   # "console", "timer", "entropy", "bootPackage", "spawner", "wallclock"
     blob @2 :Text;
     text @3 :Text;
     export @4 :Text;   # this service serves export <name>: the owner facet of its endpoint
@@ -204,3 +204,10 @@ interface BlockDevice {
   flush @3 () -> ();
   done @4 () -> ();   # this client is finished (a smoke's driver exits when all its clients are)
 }
+# region: wallclock
+# Wall-clock time (ours, ahead of upstream, which has no wall clock yet): the CMOS real-time clock
+# read once at boot plus the monotonic clock since, in nanoseconds since 1970-01-01 00:00 UTC.
+interface WallClock {
+  now @0 () -> (ns :UInt64);
+}
+# endregion: wallclock

@@ -1,6 +1,8 @@
 // WASI demo programs, one step each, chosen by what demos/<name>/ holds:
 // main.rs → Debian's rustc 1.63 (it has the wasm32-wasi std; rustup's rustc first on PATH does not),
-// main.c → clang-14 with Debian's wasi-libc, *.wat → wat2wasm, go.mod → the machine's Go for wasip1.
+// main.c → clang-14 with Debian's wasi-libc, *.wat → wat2wasm, go.mod → the machine's Go for wasip1 (offline: set-up
+// fetched the modules from the Go module proxy and wrote go.sum; the step's stamp includes `go version`).
+import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool, StepError } from './exec.js';
@@ -8,6 +10,10 @@ import type { BuildStep } from './step.js';
 import { listFiles } from './stamp.js';
 
 export const DEBIAN_RUSTC = '/usr/bin/rustc';
+/** The machine's Go, as set-up finds it: /usr/local/go first (Debian's golang-go is too old for cuelang.org/go). */
+export const GO = existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go';
+/** Go builds run offline against the module cache and fail rather than touch go.mod or go.sum. */
+export const GO_ENV = { GOOS: 'wasip1', GOARCH: 'wasm', GOFLAGS: '-mod=readonly -trimpath -buildvcs=false', GOPROXY: 'off', CGO_ENABLED: '0' };
 
 export type DemoKind = 'rust' | 'c' | 'wat' | 'go';
 
@@ -34,7 +40,7 @@ export function demoCommand(name: string, kind: DemoKind, files: string[]): { cm
       return { cmd: 'wat2wasm', args: [`${dir}/${wat}`, '-o', out], cwd: '.' };
     }
     case 'go':
-      return { cmd: 'go', args: ['build', '-o', `../../${out}`, '.'], cwd: dir, env: { GOOS: 'wasip1', GOARCH: 'wasm' } };
+      return { cmd: GO, args: ['build', '-o', `../../${out}`, '.'], cwd: dir, env: GO_ENV };
   }
 }
 
@@ -51,9 +57,13 @@ export async function demoSteps(root: string): Promise<BuildStep[]> {
     const kind = demoKind(files);
     if (!kind) continue;
     const c = demoCommand(name, kind, files);
+    if (kind === 'go' && !files.includes('go.sum')) {
+      throw new StepError(`demo ${name}`, `demos/${name}/go.sum is missing: run \`npm run setup\` (it fetches the Go modules and writes go.sum)`);
+    }
+    const toolVersion = kind === 'go' ? [await goVersion()] : [];
     steps.push({
       name: `demo ${name}`,
-      extra: [c.cmd, ...c.args, JSON.stringify(c.env ?? {})],
+      extra: [c.cmd, ...c.args, JSON.stringify(c.env ?? {}), ...toolVersion],
       inputs: () => listFiles(root, `demos/${name}`),
       async run() {
         await mkdir(join(root, 'build/demos'), { recursive: true });
@@ -64,4 +74,10 @@ export async function demoSteps(root: string): Promise<BuildStep[]> {
   }
   if (steps.length === 0 && names.length > 0) throw new StepError('demos', `demos/ holds folders but none with main.rs, main.c, *.wat or go.mod`);
   return steps;
+}
+
+/** `go version`, part of a Go demo's stamp: a new toolchain rebuilds the module. */
+async function goVersion(): Promise<string> {
+  const { execa } = await import('execa');
+  return (await execa(GO, ['version'])).stdout.trim();
 }

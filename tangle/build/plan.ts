@@ -1,5 +1,6 @@
-// The whole build in order: capOS binaries, host tools, capos-wasm (both sides), demos, boot images.
+// The whole build in order: capOS binaries, host tools, capos-wasm (both sides), demos, input archives, boot images.
 // Steps run one at a time (two shared cores; cargo already uses both).
+import { archiveSteps } from './archives.js';
 import { caposStep, caposWasmSteps, hostToolsStep } from './cargo.js';
 import { demoSteps } from './demos.js';
 import { imageSteps } from './images.js';
@@ -24,6 +25,7 @@ export async function planBuild(root: string, opts: BuildOptions = {}): Promise<
     await hostToolsStep(root),
     ...(await caposWasmSteps(root)),
     ...(await demoSteps(root)),
+    ...(await archiveSteps(root)),
     ...(await imageSteps(root, opts.manifests ?? [])),
   ];
   return opts.only ? steps.filter((s) => opts.only!(s.name)) : steps;

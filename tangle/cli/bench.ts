@@ -14,6 +14,7 @@ import { writeAtomic } from '../build/stamp.js';
 import { parseFigures, summarize, type Figure } from '../bench/figures.js';
 import { chooseAccelerator } from '../smoke/accel.js';
 import { isComparisonManifest, runComparisons, runGuestComparison } from '../bench/compare.js';
+import { benchCue, formatCue } from '../bench/cue.js';
 import { benchSite, formatSiteBench } from '../bench/site.js';
 import { benchFiles } from '../bench/files.js';
 import { formatAb, runAb, snapshot, snapshotBuild } from '../bench/ab.js';
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
       manifestBytes: (await readFile(join(root, imagePath(m)))).length }, null, 2) + '\n');
     console.log(`  → ${file}`);
   }
+  if (names.length === 0 || names.includes('cue') || names.includes('bench-cue')) failed += await cueComparisons(); // chapter W.8
   if (names.length === 0) failed += await runComparisons(root); // chapter A.4: wasm runners, kernel vs Linux
   if (names.length === 0) failed += await benchFiles(root, 3, console.log); // chapter 16: file throughput
   if (names.length === 0) failed += await siteBudget();
@@ -117,6 +119,15 @@ async function profileRun(): Promise<number> {
   await buildAll(root, {});
   const accel = await chooseAccelerator({ kernel: KERNEL, initrd: imagePath('manifests/system-bench-capos.cue') }, root);
   return runProfile(root, accel.accel, runsAt >= 0 ? runs : 1, console.log);
+}
+
+/** Chapter W.8: the CUE evaluator natively, under node:wasi and as the host's cue (capOS figures are above). */
+async function cueComparisons(): Promise<number> {
+  console.log('\nCUE evaluator comparisons (chapter W.8):');
+  const b = await benchCue(root, 3, (l) => console.log(l));
+  for (const line of formatCue(b)) console.log(`  ${line}`);
+  for (const e of b.errors) console.log(`  ERROR: ${e}`);
+  return b.errors.length;
 }
 
 /** The site's budget (issue: build under 30 s, under 300 KB of JS per page), printed like the other figures. */

@@ -36,7 +36,9 @@ export interface Matcher { kind: 'exact' | 'regex'; text: string; line: number /
 
 export type Step =
   | { kind: 'line'; matcher: Matcher }
-  | { kind: 'unordered'; line: number; matchers: Matcher[] };
+  | { kind: 'unordered'; line: number; matchers: Matcher[] }
+  /** `= "prefix" cue export <file>`: the lines another tool prints, computed at smoke time (chapter A.2) */
+  | { kind: 'computed'; line: number; prefix: string; tool: 'cue export'; file: string };
 
 /** What one boot of a smoke must show: the first boot's comes from the top of the block, each later one from a
  * `boot:` directive and the lines after it. */

@@ -8,6 +8,8 @@
 //   differs: ~ regex       one capture group whose value must differ between two boots
 //   boot:  /  boot: manifests/x.cue   ends this boot's lines; the lines after it check one more boot of the same
 //                          (or the named) manifest, with the same disk; `exit:` and `!` lines apply per boot
+//   = "prefix" cue export f  the lines the pinned `cue export f` prints (run at smoke time in f's folder), each with
+//                          the prefix, expected in order as `>` lines
 // Blank lines are ignored. Anything else is a malformed directive.
 import type { Block, BootSpec, DiskSpec, Matcher, SmokeSpec, Step } from './model.js';
 
@@ -102,6 +104,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       return;
     }
     if (text === 'unordered:') { group = { kind: 'unordered', line, matchers: [] }; steps.push(group); return }
+    if (text.startsWith('=')) { const c = computed(text.slice(1).trim(), line, malformed); if (c) steps.push(c); return }
     if (text.startsWith('!~')) { const m = regexMatcher(text.slice(2), line, malformed); if (m) forbid.push(m); return }
     if (text.startsWith('!')) { forbid.push({ kind: 'exact', text: exactText(text.slice(1)), line }); return }
     const matcher = expectation(text, line, malformed);
@@ -128,11 +131,27 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
 
 type Malformed = (line: number, reason: string, hint: string) => void;
 
+/** `"prefix" cue export <file>` after the `=`: the prefix is a JSON string, the file repo-relative without `..`. */
+function computed(rest: string, line: number, malformed: Malformed): Step | undefined {
+  const m = /^("(?:[^"\\]|\\.)*")\s+cue\s+export\s+(\S+)$/.exec(rest);
+  const hint = 'write e.g. `= "[wasm-host] " cue export manifests/system-x.cue`; only the pinned `cue export` is run';
+  if (!m) { malformed(line, `Unexpected computed expectation \`= ${rest}\`, expected \`= "prefix" cue export <file>\``, hint); return undefined }
+  let prefix: unknown;
+  try { prefix = JSON.parse(m[1]!) } catch { prefix = undefined }
+  const file = m[2]!;
+  if (typeof prefix !== 'string') { malformed(line, `Unexpected prefix ${m[1]}, expected a JSON string`, hint); return undefined }
+  if (file.startsWith('/') || file.split('/').includes('..')) {
+    malformed(line, `Unexpected file \`${file}\`, expected a repository-relative path without \`..\``, hint);
+    return undefined;
+  }
+  return { kind: 'computed', line, prefix, tool: 'cue export', file };
+}
+
 /** `> exact` or `~ regex` (after trimming the leading indentation). */
 function expectation(text: string, line: number, malformed: Malformed): Matcher | undefined {
   if (text.startsWith('>')) return { kind: 'exact', text: exactText(text.slice(1)), line };
   if (text.startsWith('~')) return regexMatcher(text.slice(1), line, malformed);
-  malformed(line, `Unexpected smoke directive \`${text}\`, expected \`> line\`, \`~ regex\`, \`unordered:\`, \`! line\`, \`!~ regex\`, \`timeout:\`, \`exit:\`, \`differs:\` or \`boot:\``, 'see chapter A.2 for the smoke directives');
+  malformed(line, `Unexpected smoke directive \`${text}\`, expected \`> line\`, \`~ regex\`, \`unordered:\`, \`! line\`, \`!~ regex\`, \`= "prefix" cue export <file>\`, \`timeout:\`, \`exit:\`, \`differs:\` or \`boot:\``, 'see chapter A.2 for the smoke directives');
   return undefined;
 }
 

@@ -95,4 +95,30 @@ else
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "wasmtime==$WASMTIME_PY"
 fi
+# 7. Go modules of the Go demos (demos/*/go.mod, tangled from the chapters): fetched once from the Go module proxy into
+#    the module cache by `go mod tidy`, which writes each demo's go.sum; builds then run offline (GOPROXY=off,
+#    -mod=readonly).
+for gomod in demos/*/go.mod; do
+  [ -f "$gomod" ] || continue
+  dir=$(dirname "$gomod")
+  go_hash=$(sha "$gomod")
+  if [ -f "$dir/go.sum" ] && [ "$(cat "$STAMPS/gomod-$(basename "$dir")" 2>/dev/null)" = "$go_hash" ]; then
+    say "Go modules of $dir present"
+  else
+    GO=$(command -v go || true)
+    [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+    [ -n "$GO" ] || { say "error: no Go toolchain found (need the machine's Go in /usr/local/go or on PATH) for $dir"; exit 1; }
+    say "fetching the Go modules of $dir (go mod tidy: writes go.sum, must leave the tangled go.mod as it is)"
+    cp "$gomod" "$STAMPS/go.mod.before"
+    (cd "$dir" && nice "$GO" mod tidy)
+    if ! cmp -s "$gomod" "$STAMPS/go.mod.before"; then
+      diff "$STAMPS/go.mod.before" "$gomod" || true
+      mv "$STAMPS/go.mod.before" "$gomod"
+      say "error: $gomod is not tidy (the chapter's go.mod lacks what go mod tidy added above); fix the chapter"
+      exit 1
+    fi
+    rm -f "$STAMPS/go.mod.before"
+    echo "$go_hash" > "$STAMPS/gomod-$(basename "$dir")"
+  fi
+done
 say "done"

@@ -117,6 +117,12 @@ function checkBoot(spec: BootSpec, timeout: number, run: Boot): AssertionResult[
       if (idx >= 0) cursor = idx + 1;
       continue;
     }
+    if (step.kind === 'computed') {
+      // The runner expands these before checking (computed.ts); one left here was never computed.
+      results.push({ kind: 'line', text: `= ${JSON.stringify(step.prefix)} cue export ${step.file}`, chapterLine: step.line, ok: false,
+        detail: 'computed expectation was not expanded (run it through the smoke runner)' });
+      continue;
+    }
     // Unordered group: every member must match a distinct line at or after the cursor, in any order;
     // afterwards the cursor moves past the last line the group used.
     const used = new Set<number>();

@@ -7,6 +7,7 @@ import type { BootSpec, SmokeSpec, TangledFile } from '../parse/model.js';
 import { imagePath } from '../build/images.js';
 import { writeAtomic } from '../build/stamp.js';
 import { bootSpecs, checkSmoke } from './check.js';
+import { expandComputed } from './computed.js';
 import type { GitState } from './git.js';
 import { boot, type Accelerator, type BootImage } from './qemu.js';
 import { computeInputs, hashInputs, type BootRecord, type SmokeResult } from './result.js';
@@ -66,7 +67,10 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
   const specs = bootSpecs(spec);
   const outcomes = [];
   for (const b of specs) outcomes.push(await boot(imageFor(spec, b, disk), opts));
-  const checked = checkSmoke(spec, outcomes);
+  // Computed expectations run their tool now, after the boots, so the expected lines are the tool's of this moment.
+  const expanded = await expandComputed(ctx.root, spec);
+  const checked = checkSmoke(expanded.spec, outcomes);
+  checked[0]?.unshift(...expanded.problems);
   const boots: BootRecord[] = outcomes.map((o, i) => ({
     manifest: specs[i]!.manifest, exitStatus: o.exitStatus, qemuStatus: o.qemuStatus, timedOut: o.timedOut,
     bootMs: o.bootMs, transcript: o.transcript, assertions: checked[i]!,

@@ -9,7 +9,7 @@ const BY_EXTENSION: Record<string, CommentSyntax> = {
   '.rs': LINE('//'), '.c': LINE('//'), '.h': LINE('//'), '.go': LINE('//'), '.cue': LINE('//'),
   '.ts': LINE('//'), '.js': LINE('//'), '.capnp': LINE('#'), '.ld': { open: '/*', close: ' */' },
   '.wat': LINE(';;'), '.wast': LINE(';;'),
-  '.toml': LINE('#'), '.yaml': LINE('#'), '.yml': LINE('#'), '.sh': LINE('#'),
+  '.toml': LINE('#'), '.yaml': LINE('#'), '.yml': LINE('#'), '.sh': LINE('#'), '.archive': LINE('#'),
   '.md': { open: '<!--', close: ' -->' },
 };
 const BY_NAME: Record<string, CommentSyntax> = {

@@ -33,8 +33,10 @@ use supervise::{Slot, Supervisor};
 mod supervise;
 
 capos_rt::entry!(main);
-// The whole manifest (every binary and blob in it) is read into the heap.
-capos_rt::heap!(32 * 1024 * 1024);
+// The whole manifest (every binary and blob in it) is read into the heap, once, at its exact size:
+// 128 MiB of address space (mapped lazily) holds a boot package of up to about 120 MB; W.8's, with
+// a 33 MB Go module in it, is 35 MB.
+capos_rt::heap!(128 * 1024 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
     let Ok(console) = rt.take::<Console>("console") else {

@@ -18,4 +18,5 @@ pub mod elf;
 pub mod endpoint;
 pub mod heap;
 pub mod ring;
+pub mod rtc;
 pub mod usermem;

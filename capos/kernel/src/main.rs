@@ -24,6 +24,7 @@ mod mem;
 mod panic;
 mod process;
 mod prof;
+mod rtc;
 mod rtlib;
 mod sched;
 mod serial;
@@ -72,6 +73,10 @@ extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
         info.memory[..info.memory_count].iter().map(|r| r.1).sum::<u64>() >> 20,
         time::tsc_hz() / 1_000_000
     );
+    match rtc::init() {
+        Some(secs) => klog!("wall clock: {secs} s since 1970 (cmos rtc)"),
+        None => klog!("wall clock: none (cmos rtc unreadable)"),
+    }
     let entropy = entropy::init();
     klog!(
         "entropy: {}",
@@ -117,6 +122,7 @@ fn init_grants(entropy: entropy::Source, manifest: &'static [u8]) -> Vec<NewGran
     if !manifest::get().devices.is_empty() {
         grants.push(("devices", Rc::new(caps::device::DeviceManager)));
     }
+    grants.push(("wallclock", Rc::new(caps::wallclock::WallClock)));
     grants.into_iter().map(|(name, cap)| NewGrant { name: String::from(name), cap }).collect()
 }
 // endregion: init-grants

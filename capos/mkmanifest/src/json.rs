@@ -61,7 +61,7 @@ pub struct GrantSource {
     pub from: GrantFrom,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GrantFrom {
     Kernel(KernelCap),
     Blob(String),

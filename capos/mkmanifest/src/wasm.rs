@@ -1,7 +1,9 @@
 //! The wasm-host shape (chapter W.3): a service's `wasm.instances` lowered to the grants
 //! capos-wasm reads: console/timer/entropy as the instances need them, the instance table
 //! `wasm.instances`, and per instance `wasm.<i>.module` (blob), `wasm.<i>.args` and, when
-//! not empty, `wasm.<i>.env` (text, every string followed by a NUL).
+//! not empty, `wasm.<i>.env` (text, every string followed by a NUL). Chapter W.8 adds the
+//! `wallclock` cap, `wasm.<i>.stdin` (a blob or a text) and per-instance limits, written as
+//! `key=value` words on the instance's table line.
 //!
 //! capos-wasm's `src/table.rs` (tangled from the same chapter) parses what this writes; the
 //! two sides are tested against the format written out in the chapter.
@@ -23,9 +25,19 @@ pub const NAME_MAX: usize = 32;
 pub const LIST_MAX: usize = capos_abi::GRANT_TEXT_MAX;
 
 const WASM_FIELDS: &[&str] = &["instances"];
-const INSTANCE_FIELDS: &[&str] = &["name", "binary", "args", "env", "caps"];
+const INSTANCE_FIELDS: &[&str] = &["name", "binary", "args", "env", "caps", "stdin", "limits", "bench"];
 /// The caps an instance may name; preopens waits for Namespace caps (W.5) and must be empty.
-pub const CAPS: &[&str] = &["console", "timer", "random", "preopens"];
+pub const CAPS: &[&str] = &["console", "timer", "random", "wallclock", "preopens"];
+/// The bool caps, in table order (W.8 adds the wall clock).
+const BOOL_CAPS: [&str; 4] = ["console", "timer", "random", "wallclock"];
+const STDIN_FIELDS: &[&str] = &["blob", "text"];
+const LIMIT_FIELDS: &[&str] = &["moduleBytes", "memoryPages", "tableElements"];
+/// Ceilings of the per-instance limits (W.8), the same numbers capos-wasm's heap is sized for
+/// (`capos-wasm/src/limits.rs`): 48 MiB of module, 2048 pages (128 MiB) of memory, 65,536 table
+/// elements. The defaults (16 MiB, 256 pages, 10,000) apply when a limit is not named.
+pub const LIMIT_CEILINGS: [u64; 3] = [48 * 1024 * 1024, 2048, 65_536];
+/// Most grants a CapSet page holds.
+pub const GRANTS_MAX: usize = 63;
 
 /// Checks one instance at `path` and returns its table line and its argv and environ lists.
 fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered]) -> Result<Lowered, FieldError> {
@@ -64,7 +76,14 @@ fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered
     }
     let env = environ(&join(path, "env"), fields.get("env"))?;
     let caps = caps(&join(path, "caps"), fields.get("caps"))?;
-    Ok(Lowered { name, binary, args, env, caps })
+    let stdin = stdin(&join(path, "stdin"), fields.get("stdin"), binaries)?;
+    let limits = limits(&join(path, "limits"), fields.get("limits"))?;
+    let bench = match fields.get("bench") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return fail(join(path, "bench"), Problem::WrongType { expected: "a bool" }),
+    };
+    Ok(Lowered { name, binary, args, env, caps, stdin, limits, bench })
 }
 
 /// `KEY=VALUE` strings; keys non-empty without `=`, nothing with NUL, at most `LIST_MAX` bytes.
@@ -87,11 +106,11 @@ fn environ(path: &str, v: Option<&Value>) -> Result<String, FieldError> {
 }
 
 /// console, timer, random as bools; preopens only as an empty list until W.5.
-fn caps(path: &str, v: Option<&Value>) -> Result<[bool; 3], FieldError> {
-    let Some(v) = v else { return Ok([false; 3]) };
+fn caps(path: &str, v: Option<&Value>) -> Result<[bool; 4], FieldError> {
+    let Some(v) = v else { return Ok([false; 4]) };
     let fields = object(path, v, CAPS)?;
-    let mut granted = [false; 3];
-    for (slot, cap) in granted.iter_mut().zip(["console", "timer", "random"]) {
+    let mut granted = [false; 4];
+    for (slot, cap) in granted.iter_mut().zip(BOOL_CAPS) {
         *slot = match fields.get(cap) {
             None => false,
             Some(Value::Bool(b)) => *b,
@@ -107,13 +126,61 @@ fn caps(path: &str, v: Option<&Value>) -> Result<[bool; 3], FieldError> {
 }
 // endregion: rules
 
+// region: w8
+/// `{blob: name}` (a blob of `binaries`) or `{text: "…"}` (at most a text grant), served as fd 0.
+fn stdin(path: &str, v: Option<&Value>, binaries: &[BinarySource]) -> Result<Option<GrantFrom>, FieldError> {
+    let Some(v) = v else { return Ok(None) };
+    let fields = object(path, v, STDIN_FIELDS)?;
+    match (fields.get("blob"), fields.get("text")) {
+        (Some(blob), None) => {
+            let blob_path = join(path, "blob");
+            let name = string(&blob_path, blob)?;
+            match binaries.iter().find(|b| b.name == name) {
+                Some(b) if b.kind == BinaryKind::Blob => Ok(Some(GrantFrom::Blob(name))),
+                Some(_) => fail(blob_path, rule(format!("binary \"{name}\" is an elf; stdin reads a blob"))),
+                None => fail(blob_path, rule(format!("no blob named \"{name}\" in binaries"))),
+            }
+        }
+        (None, Some(text)) => {
+            let text_path = join(path, "text");
+            let text = string(&text_path, text)?;
+            if text.len() > LIST_MAX {
+                return fail(text_path, rule(format!("stdin text is {} bytes, the limit is {LIST_MAX} (use a blob)", text.len())));
+            }
+            Ok(Some(GrantFrom::Text(text)))
+        }
+        _ => fail(path, rule("stdin is exactly one of {blob: name} or {text: \"…\"}".into())),
+    }
+}
+
+/// moduleBytes, memoryPages, tableElements: positive integers up to [`LIMIT_CEILINGS`].
+fn limits(path: &str, v: Option<&Value>) -> Result<[Option<u64>; 3], FieldError> {
+    let mut out = [None; 3];
+    let Some(v) = v else { return Ok(out) };
+    let fields = object(path, v, LIMIT_FIELDS)?;
+    for ((slot, key), ceiling) in out.iter_mut().zip(LIMIT_FIELDS).zip(LIMIT_CEILINGS) {
+        let Some(value) = fields.get(*key) else { continue };
+        let n = value.as_u64().filter(|n| *n > 0).ok_or(FieldError { path: join(path, key), problem: Problem::WrongType { expected: "a positive integer" } })?;
+        if n > ceiling {
+            return fail(join(path, key), rule(format!("{n} is over the ceiling of {ceiling} capos-wasm's heap is sized for")));
+        }
+        *slot = Some(n);
+    }
+    Ok(out)
+}
+// endregion: w8
+
 /// One instance after checking.
 struct Lowered {
     name: String,
     binary: String,
     args: String,
     env: String,
-    caps: [bool; 3],
+    caps: [bool; 4],
+    stdin: Option<GrantFrom>,
+    limits: [Option<u64>; 3],
+    /// W.8: capos-wasm prints the instance's phase figures (`bench` on its table line).
+    bench: bool,
 }
 
 fn rule(why: String) -> Problem {
@@ -148,7 +215,11 @@ pub fn lower(service_path: &str, v: &Value, hand_grants: &[GrantSource], binarie
         let one = instance(&format!("{list_path}[{i}]"), entry, binaries, &lowered)?;
         lowered.push(one);
     }
-    Ok(grants(&lowered))
+    let out = grants(&lowered);
+    if out.len() > GRANTS_MAX {
+        return fail(list_path, rule(format!("these instances need {} grants, more than the {GRANTS_MAX} a CapSet holds", out.len())));
+    }
+    Ok(out)
 }
 
 /// The grants, in CapSet order: shared caps, the table, then each instance's module, args, env.
@@ -162,14 +233,25 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
     if any(2) {
         out.push(kernel("entropy", KernelCap::Entropy));
     }
+    if any(3) {
+        out.push(kernel("wallclock", KernelCap::WallClock));
+    }
     let mut table = format!("{TABLE_HEADER}\n");
     for l in instances {
         table.push_str(&l.name);
-        for (granted, cap) in l.caps.iter().zip(["console", "timer", "random"]) {
+        for (granted, cap) in l.caps.iter().zip(BOOL_CAPS) {
             if *granted {
                 table.push(' ');
                 table.push_str(cap);
             }
+        }
+        for (limit, key) in l.limits.iter().zip(["module", "memory", "table"]) {
+            if let Some(n) = limit {
+                table.push_str(&format!(" {key}={n}"));
+            }
+        }
+        if l.bench {
+            table.push_str(" bench");
         }
         table.push('\n');
     }
@@ -179,6 +261,9 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
         out.push(GrantSource { name: format!("wasm.{i}.args"), from: GrantFrom::Text(l.args.clone()) });
         if !l.env.is_empty() {
             out.push(GrantSource { name: format!("wasm.{i}.env"), from: GrantFrom::Text(l.env.clone()) });
+        }
+        if let Some(stdin) = &l.stdin {
+            out.push(GrantSource { name: format!("wasm.{i}.stdin"), from: stdin.clone() });
         }
     }
     out
@@ -221,6 +306,39 @@ mod tests {
         assert_eq!(text_of(&g, "wasm.0.env"), "K=v\0");
         assert_eq!(text_of(&g, "wasm.1.args"), "beta\0");
         assert_eq!(g[3].from, GrantFrom::Blob("echo".into()));
+    }
+
+    #[test]
+    fn stdin_wallclock_and_limits_lower_to_a_grant_and_table_words() {
+        let g = lowered(json!({"instances": [
+            {"name": "cue", "binary": "echo", "stdin": {"blob": "echo"}, "caps": {"console": true, "wallclock": true},
+             "limits": {"moduleBytes": 40_000_000, "memoryPages": 1024, "tableElements": 32768}},
+            {"name": "t", "binary": "echo", "stdin": {"text": "hi\n"}},
+        ]}))
+        .unwrap();
+        let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["console", "wallclock", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.stdin", "wasm.1.module", "wasm.1.args", "wasm.1.stdin"]);
+        assert_eq!(g[1].from, GrantFrom::Kernel(KernelCap::WallClock));
+        assert_eq!(text_of(&g, "wasm.instances"), "capos-wasm instances 1\ncue console wallclock module=40000000 memory=1024 table=32768\nt\n");
+        assert_eq!(g[5].from, GrantFrom::Blob("echo".into()));
+        assert_eq!(text_of(&g, "wasm.1.stdin"), "hi\n");
+    }
+
+    #[test]
+    fn bad_stdin_and_limits_name_their_field() {
+        let one = |extra: Value| {
+            let mut i = json!({"name": "a", "binary": "echo"});
+            i.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            lowered(json!({"instances": [i]})).unwrap_err()
+        };
+        let e = one(json!({"stdin": {"blob": "capos-wasm"}}));
+        assert_eq!((e.path.as_str(), e.problem.to_string()), ("initConfig.services[1].wasm.instances[0].stdin.blob", "binary \"capos-wasm\" is an elf; stdin reads a blob".into()));
+        assert_eq!(one(json!({"stdin": {"blob": "x", "text": "y"}})).path, "initConfig.services[1].wasm.instances[0].stdin");
+        assert_eq!(one(json!({"stdin": {"text": "x".repeat(LIST_MAX + 1)}})).path, "initConfig.services[1].wasm.instances[0].stdin.text");
+        let e = one(json!({"limits": {"memoryPages": 2049}}));
+        assert_eq!((e.path.as_str(), e.problem.to_string()), ("initConfig.services[1].wasm.instances[0].limits.memoryPages", "2049 is over the ceiling of 2048 capos-wasm's heap is sized for".into()));
+        assert_eq!(one(json!({"limits": {"tableElements": 0}})).path, "initConfig.services[1].wasm.instances[0].limits.tableElements");
+        assert_eq!(one(json!({"limits": {"fuel": 1}})).path, "initConfig.services[1].wasm.instances[0].limits.fuel");
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn a_wasm_host_is_lowered_to_its_grants() {
 fn an_unknown_cap_is_named_with_the_known_ones() {
     let text = error_text("unknown-cap", &GOOD.replace("caps: console: true", "caps: network: true"));
     assert!(
-        text.ends_with("system-test.cue: initConfig.services[1].wasm.instances[0].caps.network: unknown field (allowed: console, timer, random, preopens)"),
+        text.ends_with("system-test.cue: initConfig.services[1].wasm.instances[0].caps.network: unknown field (allowed: console, timer, random, wallclock, preopens)"),
         "{text}"
     );
 }

@@ -24,6 +24,7 @@ extern crate alloc;
 pub mod capset;
 pub mod client;
 pub mod error;
+pub mod heap_stats;
 pub mod line;
 pub mod ring;
 pub mod runtime;
@@ -42,7 +43,7 @@ pub use capos_schema as schema;
 pub use client::{block, BlockDevice, Device, DeviceManager, DmaRegion};
 pub use client::{
     Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
-    ProcessSpawner, SpawnGrant, SpawnSource, Timer,
+    ProcessSpawner, SpawnGrant, SpawnSource, Timer, WallClock,
 };
 pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use error::Error;
@@ -52,7 +53,7 @@ pub use transport::{Cap, Incoming, Reply, StartedCall, Transport};
 /// The heap allocator. Its memory is the static the binary declares with [`heap!`].
 #[cfg(all(feature = "runtime", not(test)))]
 #[global_allocator]
-static ALLOCATOR: linked_list_allocator::LockedHeap = linked_list_allocator::LockedHeap::empty();
+static ALLOCATOR: heap_stats::CountingHeap = heap_stats::CountingHeap::empty();
 
 /// Declares the binary's entry point: `fn main(rt: &mut capos_rt::Runtime) -> i32`. The return
 /// value becomes the process exit code.

@@ -35,7 +35,7 @@ extern "C" fn start(ring: u64, pid: u64, capset: u64) -> ! {
     // the allocator exactly once, here, before anything allocates.
     unsafe {
         let (bottom, size) = __capos_heap();
-        ALLOCATOR.lock().init(bottom, size);
+        ALLOCATOR.heap.lock().init(bottom, size);
     }
     // SAFETY: the kernel maps the CapSet page read-only at `capset` (or passes 0) for the
     // process's lifetime.

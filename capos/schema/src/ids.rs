@@ -23,6 +23,8 @@ pub const DEVICE_MANAGER: u64 = <c::device_manager::Client as HasTypeId>::TYPE_I
 pub const DEVICE: u64 = <c::device::Client as HasTypeId>::TYPE_ID;
 /// The protocol a block driver serves on its Endpoint (the cap itself is an Endpoint client facet).
 pub const BLOCK_DEVICE: u64 = <c::block_device::Client as HasTypeId>::TYPE_ID;
+/// Wall-clock time (ours, ahead of upstream; chapter W.8).
+pub const WALL_CLOCK: u64 = <c::wall_clock::Client as HasTypeId>::TYPE_ID;
 
 /// A capability the kernel itself serves, named in manifests by [`KernelCap::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,17 +35,19 @@ pub enum KernelCap {
     BootPackage,
     Spawner,
     Devices,
+    WallClock,
 }
 
 impl KernelCap {
     /// Every kernel cap, in the order error messages list them.
-    pub const ALL: [KernelCap; 6] = [
+    pub const ALL: [KernelCap; 7] = [
         KernelCap::Console,
         KernelCap::Timer,
         KernelCap::Entropy,
         KernelCap::BootPackage,
         KernelCap::Spawner,
         KernelCap::Devices,
+        KernelCap::WallClock,
     ];
 
     /// The manifest name (`ManifestGrant.source.kernel`).
@@ -55,6 +59,7 @@ impl KernelCap {
             KernelCap::BootPackage => "bootPackage",
             KernelCap::Spawner => "spawner",
             KernelCap::Devices => "devices",
+            KernelCap::WallClock => "wallclock",
         }
     }
 
@@ -67,6 +72,7 @@ impl KernelCap {
             KernelCap::BootPackage => BOOT_PACKAGE,
             KernelCap::Spawner => PROCESS_SPAWNER,
             KernelCap::Devices => DEVICE_MANAGER,
+            KernelCap::WallClock => WALL_CLOCK,
         }
     }
 
@@ -76,7 +82,7 @@ impl KernelCap {
 }
 
 /// The allowed kernel cap names joined for error messages: `console, timer, …`.
-pub const KERNEL_CAP_NAMES: &str = "console, timer, entropy, bootPackage, spawner, devices";
+pub const KERNEL_CAP_NAMES: &str = "console, timer, entropy, bootPackage, spawner, devices, wallclock";
 
 /// A human name for an interface id, for diagnostics.
 pub fn interface_name(id: u64) -> &'static str {
@@ -93,6 +99,7 @@ pub fn interface_name(id: u64) -> &'static str {
         DEVICE_MANAGER => "DeviceManager",
         DEVICE => "Device",
         BLOCK_DEVICE => "BlockDevice",
+        WALL_CLOCK => "WallClock",
         _ => "unknown interface",
     }
 }
@@ -116,6 +123,7 @@ mod tests {
             DEVICE_MANAGER,
             DEVICE,
             BLOCK_DEVICE,
+            WALL_CLOCK,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_ne!(interface_name(*a), "unknown interface");

@@ -695,7 +695,7 @@ mod tests {
         assert_eq!(err.path, "initConfig.services[0].grants.net.kernel");
         assert_eq!(
             format!("{err}"),
-            "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner, devices)"
+            "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner, devices, wallclock)"
         );
     }
 

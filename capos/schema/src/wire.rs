@@ -77,12 +77,21 @@ impl AlignedBuf {
         self.len = self.len.min(len);
     }
 
-    /// Appends bytes, growing the storage when needed.
+    /// Reserves room for `total` bytes in all, so appends up to it never reallocate (a 35 MB boot
+    /// package must not double to 64 MiB with the old 32 MiB alive during the copy).
+    pub fn reserve_exact(&mut self, total: usize) {
+        self.words.reserve_exact(total.div_ceil(8).saturating_sub(self.words.len()));
+    }
+
+    /// Appends bytes, growing the storage when needed: exactly within reserved capacity,
+    /// by doubling beyond it.
     pub fn extend_from_slice(&mut self, bytes: &[u8]) {
         let start = self.len;
         let end = start + bytes.len();
         if end > self.words.len() * 8 {
-            self.words.resize(end.div_ceil(8).max(self.words.len() * 2), capnp::word(0, 0, 0, 0, 0, 0, 0, 0));
+            let need = end.div_ceil(8);
+            let target = if need <= self.words.capacity() { need } else { need.max(self.words.len() * 2) };
+            self.words.resize(target, capnp::word(0, 0, 0, 0, 0, 0, 0, 0));
         }
         self.len = end;
         self.as_mut_slice()[start..end].copy_from_slice(bytes);

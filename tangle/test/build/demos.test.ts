@@ -44,7 +44,8 @@ describe('demo conventions', () => {
     expect(demoKind(['echo.wat'])).toBe('wat');
     expect(demoKind(['README.md'])).toBeNull();
     expect(demoCommand('x', 'rust', ['main.rs']).cmd).toBe('/usr/bin/rustc');
-    expect(demoCommand('x', 'go', ['go.mod']).env).toEqual({ GOOS: 'wasip1', GOARCH: 'wasm' });
+    expect(demoCommand('x', 'go', ['go.mod']).env).toMatchObject({ GOOS: 'wasip1', GOARCH: 'wasm', GOPROXY: 'off' });
+    expect(demoCommand('x', 'go', ['go.mod']).env?.GOFLAGS).toContain('-mod=readonly');
   });
 
   it('builds C, WAT and Rust demos that run, and rebuilds only what changed', async () => {

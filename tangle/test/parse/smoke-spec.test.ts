@@ -65,6 +65,23 @@ describe('parseSmoke', () => {
     for (const problem of problems) expect(problem.ruleId).toBe('malformed-smoke');
   });
 
+  test('= "prefix" cue export <file> is a computed expectation in step order', () => {
+    const { spec, problems } = parseSmoke(smokeBlock('> first\n= "[cue] " cue export demos/x/in.cue\n> last'), 'raw');
+    expect(problems).toEqual([]);
+    expect(spec?.steps).toEqual([
+      { kind: 'line', matcher: { kind: 'exact', text: 'first', line: 21 } },
+      { kind: 'computed', line: 22, prefix: '[cue] ', tool: 'cue export', file: 'demos/x/in.cue' },
+      { kind: 'line', matcher: { kind: 'exact', text: 'last', line: 23 } },
+    ]);
+  });
+
+  test.each([['= cue export x.cue'], ['= "[a] " cue eval x.cue'], ['= "[a] " cue export ../x.cue'], ['= "[a] " cue export /etc/x.cue'],
+    ['= "[a] " cue export x.cue; rm -rf /'], ['= "unterminated cue export x.cue']])('refuses the computed expectation %j', (body) => {
+    const { spec, problems } = parseSmoke(smokeBlock(body), 'raw');
+    expect(spec).toBeUndefined();
+    expect(problems.map((p) => p.ruleId)).toEqual(['malformed-smoke']);
+  });
+
   test('cpu= picks the QEMU CPU model; absent means the default', () => {
     expect(parseSmoke(smokeBlock('> x'), 'raw').spec?.cpu).toBeUndefined();
     expect(parseSmoke(smokeBlock('> x', { cpu: 'qemu64' }), 'raw').spec?.cpu).toBe('qemu64');

@@ -23,8 +23,8 @@ export async function writeFixtureResults(dir: string): Promise<void> {
       if (want === 'stale') inputs.smoke = sha256('an older version of the smoke block');
       const ok = want !== 'fail';
       const assertions: AssertionResult[] = spec.steps.map((s, i) => {
-        const m = s.kind === 'line' ? s.matcher : s.matchers[0]!;
-        return { kind: s.kind, text: m.text, chapterLine: m.line, ok, transcriptLine: ok ? i + 3 : undefined, detail: ok ? undefined : 'not found in the transcript' };
+        const m = s.kind === 'line' ? s.matcher : s.kind === 'unordered' ? s.matchers[0]! : { text: `= cue export ${s.file}`, line: s.line };
+        return { kind: s.kind === 'computed' ? 'line' : s.kind, text: m.text, chapterLine: m.line, ok, transcriptLine: ok ? i + 3 : undefined, detail: ok ? undefined : 'not found in the transcript' };
       });
       assertions.push({ kind: 'exit', text: `exit ${spec.exit}`, chapterLine: spec.line + 2, ok: true });
       const result: SmokeResult = {

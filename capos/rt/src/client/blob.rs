@@ -34,10 +34,13 @@ impl Blob {
         Ok(message.get_root::<blob::read_results::Reader>()?.get_data()?.to_vec())
     }
 
-    /// The whole blob, read in `MAX_READ` chunks.
+    /// The whole blob, read in `MAX_READ` chunks into one buffer reserved at its exact size (a
+    /// 31 MiB module must not grow by doubling, with a copy of half of it alive meanwhile).
     pub fn read_all(&self) -> Result<Vec<u8>, Error> {
         let size = self.size()?;
         let mut out = Vec::new();
+        let exact = usize::try_from(size).map_err(|_| Error::BadReply("blob size does not fit memory"))?;
+        out.try_reserve_exact(exact).map_err(|_| Error::BadReply("no memory for the blob"))?;
         while (out.len() as u64) < size {
             let want = (size - out.len() as u64).min(MAX_READ as u64) as u32;
             let chunk = self.read(out.len() as u64, want)?;

@@ -8,6 +8,7 @@ mod endpoint;
 mod entropy;
 mod process;
 mod timer;
+mod wallclock;
 
 pub use blob::Blob;
 pub use boot_package::BootPackage;
@@ -17,6 +18,7 @@ pub use endpoint::{Endpoint, EndpointOwner};
 pub use entropy::EntropySource;
 pub use process::{ExitStatus, PendingWait, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnSource};
 pub use timer::Timer;
+pub use wallclock::WallClock;
 
 use crate::transport::Cap;
 use alloc::vec::Vec;

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::PathBuf;
 
 mod common;
-use common::{cue, scratch};
+use common::{cue, refused, scratch};
 
 /// A repo-like tree: build/ with an ELF-looking file and a text blob, manifests/ with a CUE module.
 fn tree(case: &str, manifest: &str) -> (PathBuf, Options) {
@@ -40,10 +40,7 @@ kernelParams: {}
 "#;
 
 fn error_text(case: &str, manifest: &str) -> String {
-    let (_root, opts) = tree(case, manifest);
-    let err = run(&opts).unwrap_err();
-    assert!(!opts.output.exists(), "no output after an error");
-    err.to_string()
+    refused(&tree(case, manifest).1)
 }
 
 #[test]

@@ -7,16 +7,7 @@ use mkmanifest::{run, Options};
 use std::fs;
 
 mod common;
-use common::{cue, scratch};
-
-fn options(case: &str, manifest: &str) -> Options {
-    let root = scratch("mkmanifest-supervision", case);
-    fs::write(root.join("build/init"), b"\x7fELF\x02\x01\x01\0 not really").unwrap();
-    fs::write(root.join("manifests/cue.mod/module.cue"), "module: \"capos.local\"\nlanguage: version: \"v0.17.0\"\n").unwrap();
-    let file = root.join("manifests/system-test.cue");
-    fs::write(&file, format!("package capos\n\n{manifest}\n")).unwrap();
-    Options { input: file, output: root.join("out/manifest.bin"), root, cue: Some(cue()) }
-}
+use common::{refused, small_module};
 
 const GOOD: &str = r#"
 schemaVersion: 1
@@ -30,10 +21,11 @@ initConfig: services: [
 "#;
 
 fn error_text(case: &str, manifest: &str) -> String {
-    let opts = options(case, manifest);
-    let err = run(&opts).unwrap_err();
-    assert!(!opts.output.exists(), "no output after an error");
-    err.to_string()
+    refused(&options(case, manifest))
+}
+
+fn options(case: &str, manifest: &str) -> Options {
+    small_module("mkmanifest-supervision", case, manifest)
 }
 
 #[test]

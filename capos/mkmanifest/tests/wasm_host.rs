@@ -6,7 +6,7 @@ use mkmanifest::{run, Error, Options};
 use std::fs;
 
 mod common;
-use common::{cue, repo, scratch};
+use common::{cue, refused, repo, scratch};
 
 /// A repo-like tree with the real defaults package, a fake capos-wasm and a blob.
 fn tree(case: &str, services: &str) -> Options {
@@ -54,10 +54,7 @@ const GOOD: &str = r#"defaults.#WasmHost & {name: "wasm-host", wasm: instances: 
 		]},"#;
 
 fn error_text(case: &str, services: &str) -> String {
-    let opts = tree(case, services);
-    let err = run(&opts).unwrap_err();
-    assert!(!opts.output.exists(), "no manifest after an error");
-    err.to_string()
+    refused(&tree(case, services))
 }
 
 #[test]

@@ -143,6 +143,7 @@ struct ManifestGrant {
     text @3 :Text;
     export @4 :Text;   # this service serves export <name>: the owner facet of its endpoint
     import @5 :Text;   # "<service>.<export>": a client facet of another service's export
+    device @6 :Text;   # a DeviceManager that opens only this manifest device (appendix A.6)
   }
 }
 
@@ -169,6 +170,8 @@ struct DeviceSpec {
 # The kernel's device table, granted as kernel cap "devices".
 interface DeviceManager {
   open @0 (name :Text) -> ();   # result cap 0: the Device; one holder at a time
+  # result cap 0: a DeviceManager that opens only device `name` (which this one must open)
+  restrict @1 (name :Text) -> ();
 }
 
 struct Bar {

@@ -23,9 +23,12 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::mem::ManuallyDrop;
 use capos_rt::schema::manifest::{self, GrantSource, Service};
+use capos_rt::schema::ids::{KernelCap, DEVICE_MANAGER};
+use capos_rt::transport::Cap;
 use capos_rt::{
-    BootPackage, Client, Console, Endpoint, EndpointOwner, ProcessHandle, ProcessSpawner, Runtime, SpawnGrant, SpawnSource,
+    BootPackage, Client, Console, DeviceManager, Endpoint, EndpointOwner, ProcessHandle, ProcessSpawner, Runtime, SpawnGrant, SpawnSource,
     Timer,
 };
 use supervise::{Slot, Supervisor};
@@ -104,7 +107,8 @@ pub fn start_service(
     endpoints: &[Export<'_>],
     service: &Service<'_>,
 ) -> Option<ProcessHandle> {
-    let grants = match resolve_grants(rt, endpoints, service) {
+    // `_held` keeps the restricted DeviceManagers alive until the spawn has copied them.
+    let (grants, _held) = match resolve_grants(rt, endpoints, service) {
         Ok(grants) => grants,
         Err(why) => {
             let _ = console.write_line(&format!("service {} not started: {why}", service.name));
@@ -120,11 +124,17 @@ pub fn start_service(
     }
 }
 
-/// The spawn grants for `service`, in manifest order.
-fn resolve_grants<'a>(rt: &Runtime, endpoints: &[Export<'_>], service: &Service<'a>) -> Result<Vec<SpawnGrant<'a>>, String> {
+/// The spawn grants for `service`, in manifest order, and the DeviceManagers made for its
+/// `device` grants.
+fn resolve_grants<'a>(
+    rt: &Runtime,
+    endpoints: &[Export<'_>],
+    service: &Service<'a>,
+) -> Result<(Vec<SpawnGrant<'a>>, Vec<DeviceManager>), String> {
     // The validator guarantees every export and import names an endpoint made above.
     let endpoint = |service: &str, export: &str| endpoints.iter().find(|e| e.service == service && e.export == export);
-    service
+    let mut held = Vec::new();
+    let grants = service
         .grants
         .iter()
         .map(|g| {
@@ -145,9 +155,25 @@ fn resolve_grants<'a>(rt: &Runtime, endpoints: &[Export<'_>], service: &Service<
                     Some(e) => SpawnSource::Cap(e.client.cap().id()),
                     None => return Err(format!("grant \"{}\": no endpoint for import \"{import}\"", g.name)),
                 },
+                GrantSource::Device(name) => {
+                    let one = restricted_devices(rt, name).map_err(|e| format!("grant \"{}\": device {name}: {e}", g.name))?;
+                    let id = one.cap().id();
+                    held.push(one);
+                    SpawnSource::Cap(id)
+                }
             };
             Ok(SpawnGrant { name: g.name, source })
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((grants, held))
+}
+
+/// A DeviceManager for device `name` alone, made from init's whole table (kernel cap `devices`),
+/// which init keeps: only the restricted one is copied to the service.
+fn restricted_devices(rt: &Runtime, name: &str) -> Result<DeviceManager, String> {
+    let entry = rt.caps().find(KernelCap::Devices.name(), DEVICE_MANAGER).map_err(|_| String::from("this system has no device table"))?;
+    // Borrowed, not owned: dropping this client must not release init's own cap.
+    let whole = ManuallyDrop::new(DeviceManager::from_cap(Cap::new(entry.cap_id, DEVICE_MANAGER, rt.transport().clone())));
+    whole.restrict(name).map_err(|e| format!("{e}"))
 }
 // endregion: run-service

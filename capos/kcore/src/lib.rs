@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod acpi;
 pub mod capset;
 pub mod captable;
 pub mod console;

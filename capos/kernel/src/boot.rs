@@ -156,6 +156,8 @@ pub struct StartInfo {
     pub memory_count: usize,
     /// Physical address and size of the first module (the initrd = manifest.bin).
     pub module: Option<(u64, u64)>,
+    /// Physical address of the ACPI RSDP, or 0 when the loader did not say.
+    pub rsdp: u64,
 }
 
 const START_MAGIC: u32 = 0x336e_c578;
@@ -171,7 +173,7 @@ pub fn read_start_info(phys: u64) -> StartInfo {
     let modlist = rd64(phys + 16);
     let memmap = rd64(phys + 40);
     let memmap_entries = rd32(phys + 48);
-    let mut info = StartInfo { memory: [(0, 0); 32], memory_count: 0, module: None };
+    let mut info = StartInfo { memory: [(0, 0); 32], memory_count: 0, module: None, rsdp: rd64(phys + 32) };
     if nr_modules > 0 && modlist != 0 {
         info.module = Some((rd64(modlist), rd64(modlist + 8)));
     }

@@ -67,6 +67,7 @@ extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
     mem::heap::init();
     let kernel_pml4 = mem::paging::forget_identity_map(boot::boot_pml4_phys());
     mem::kmap::protect_kernel(kernel_pml4);
+    route_interrupts(info.rsdp, kernel_pml4);
     time::init(boot_tsc);
     klog!(
         "memory: {} MiB, tsc {} MHz",
@@ -107,6 +108,20 @@ extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
 }
 // endregion: kmain
 
+// region: interrupts
+/// Interrupts go through the IOAPIC (appendix A.6): found through ACPI, the PIT routed as its
+/// MADT says, the 8259s left masked. A machine without a MADT cannot boot capOS.
+fn route_interrupts(rsdp: u64, pml4: u64) {
+    let found = arch::apic::init(rsdp, pml4).unwrap_or_else(|why| boot_failed(format_args!("interrupts: {why}")));
+    klog!(
+        "interrupts: ioapic at {:#x} (gsi {}-{}), local apic at {:#x}, {} source overrides, 8259 pics masked (acpi rsdp from the {})",
+        found.ioapic, found.gsis.0, found.gsis.1, found.lapic, found.overrides, found.rsdp_from
+    );
+    let timer = arch::apic::route_timer().unwrap_or_else(|why| boot_failed(format_args!("timer: {why}")));
+    klog!("timer: irq 0 -> gsi {} ({})", timer.gsi, devices::describe_route(&timer));
+}
+// endregion: interrupts
+
 // region: init-grants
 /// The caps init starts with, in CapSet order. EntropySource only when hardware provides one.
 fn init_grants(entropy: entropy::Source, manifest: &'static [u8]) -> Vec<NewGrant> {
@@ -120,7 +135,7 @@ fn init_grants(entropy: entropy::Source, manifest: &'static [u8]) -> Vec<NewGran
     grants.push(("spawner", Rc::new(caps::process::ProcessSpawner)));
     // Only a system whose manifest lists devices has a device table to hand out.
     if !manifest::get().devices.is_empty() {
-        grants.push(("devices", Rc::new(caps::device::DeviceManager)));
+        grants.push(("devices", Rc::new(caps::device::DeviceManager { only: None })));
     }
     grants.push(("wallclock", Rc::new(caps::wallclock::WallClock)));
     grants.into_iter().map(|(name, cap)| NewGrant { name: String::from(name), cap }).collect()

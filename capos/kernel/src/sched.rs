@@ -60,7 +60,6 @@ pub fn start(init: Process, kernel_pml4: u64, boot_tsc: u64) -> ! {
     let us = time::tsc_to_ns(cpu::rdtsc().saturating_sub(boot_tsc)) / 1000;
     klog!("boot to init: {} us", us);
     time::start_tick();
-    crate::arch::pic::unmask_timer();
     schedule()
 }
 

@@ -1,6 +1,6 @@
 //! Where every entry from ring 3 (and every kernel fault) lands after the assembly stubs.
 
-use crate::arch::{cpu, pic, stacks};
+use crate::arch::{apic, cpu, pic, stacks};
 use crate::arch::entry::VECTOR_SYSCALL;
 use crate::arch::TrapFrame;
 use crate::process::ExitStatus;
@@ -49,7 +49,7 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
     let cr2 = cpu::cr2();
     if frame.cs & 3 != 3 {
         match frame.vector {
-            pic::TIMER_VECTOR => return pic::eoi(),
+            apic::VECTOR_BASE => return apic::eoi(),
             v if pic::SPURIOUS_VECTORS.contains(&v) => return,
             v if v < 48 && crate::devices::line_of_vector(v).is_some() => {
                 return crate::devices::irq(crate::devices::line_of_vector(v).unwrap_or(0));
@@ -79,8 +79,8 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             // A not-present fault inside a zero range: back the page and retry the access.
             14 if frame.error & 1 == 0 && k.populate(pid, cr2) => {}
             v if v < 32 => sched::exit(&mut k, pid, ExitStatus::Faulted(describe(frame, cr2))),
-            pic::TIMER_VECTOR => {
-                pic::eoi();
+            apic::VECTOR_BASE => {
+                apic::eoi();
                 k.tick(pid);
             }
             // A device line (appendix A.6): recorded here, delivered by the scheduler.

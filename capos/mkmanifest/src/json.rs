@@ -16,7 +16,7 @@ const INIT_CONFIG_FIELDS: &[&str] = &["services"];
 // `after` … `deadlineMs`: how init supervises it, read by [`crate::supervision`].
 const SERVICE_FIELDS: &[&str] =
     &["name", "binary", "grants", "wasm", "after", "mustSucceed", "restart", "restartLimit", "restartBackoffMs", "deadlineMs"];
-const GRANT_FIELDS: &[&str] = &["kernel", "blob", "text", "export", "import"];
+const GRANT_FIELDS: &[&str] = &["kernel", "blob", "text", "export", "import", "device"];
 const KERNEL_PARAMS_FIELDS: &[&str] = &["traceErrors"];
 
 #[derive(Debug, PartialEq, Eq)]
@@ -70,6 +70,8 @@ pub enum GrantFrom {
     Export(String),
     /// `<service>.<export>`: a client facet of another service's export.
     Import(String),
+    /// A DeviceManager restricted to the manifest device of that name.
+    Device(String),
 }
 
 pub(crate) fn object<'a>(path: &str, v: &'a Value, allowed: &'static [&'static str]) -> Result<&'a Map<String, Value>, FieldError> {
@@ -174,7 +176,7 @@ fn parse_grants(path: &str, v: &Value) -> Result<Vec<GrantSource>, FieldError> {
         let grant_path = join(path, name);
         let fields = object(&grant_path, entry, GRANT_FIELDS)?;
         if fields.len() != 1 {
-            let expected = "exactly one of kernel, blob, text, export or import".to_string();
+            let expected = "exactly one of kernel, blob, text, export, import or device".to_string();
             return fail(grant_path, Problem::BadValue { expected });
         }
         let (field, value) = fields.iter().next().expect("one field checked above");
@@ -190,6 +192,7 @@ fn parse_grants(path: &str, v: &Value) -> Result<Vec<GrantSource>, FieldError> {
             "blob" => GrantFrom::Blob(text),
             "export" => GrantFrom::Export(text),
             "import" => GrantFrom::Import(text),
+            "device" => GrantFrom::Device(text),
             _ => GrantFrom::Text(text),
         };
         grants.push(GrantSource { name: name.clone(), from });

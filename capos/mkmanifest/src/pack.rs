@@ -51,6 +51,7 @@ pub fn assemble<'a>(src: &'a ManifestSource, data: &'a [Vec<u8>]) -> Manifest<'a
                             GrantFrom::Text(text) => GrantSource::Text(text),
                             GrantFrom::Export(name) => GrantSource::Export(name),
                             GrantFrom::Import(import) => GrantSource::Import(import),
+                            GrantFrom::Device(name) => GrantSource::Device(name),
                         },
                     })
                     .collect(),

@@ -77,5 +77,30 @@ fn a_duplicate_export_and_an_exporting_init_are_refused() {
 fn a_grant_with_two_sources_is_refused() {
     let two = GOOD.replace(r#"echo: import:    "server.echo""#, r#"echo: {import: "server.echo", export: "echo"}"#);
     let text = error_text("two-sources", &two);
-    assert!(text.ends_with("initConfig.services[2].grants.echo: expected exactly one of kernel, blob, text, export or import"), "{text}");
+    assert!(text.ends_with("initConfig.services[2].grants.echo: expected exactly one of kernel, blob, text, export, import or device"), "{text}");
+}
+
+/// Device grants (appendix A.6): one listed device per grant, never the whole table.
+#[test]
+fn device_grants_name_listed_devices_with_file_and_field() {
+    let devices = GOOD.replace("initConfig:", "devices: blk0: pci: {vendor: 0x1af4, class: \"block\"}\ninitConfig:");
+    let good = devices.replace(r#"serve: export:   "echo""#, "serve: export:   \"echo\"\n\t\tdisk: device: \"blk0\"");
+    let opts = options("device-good", &good);
+    run(&opts).unwrap();
+    let bytes = AlignedBuf::copy_from(&fs::read(&opts.output).unwrap());
+    let message = manifest::read(&bytes).unwrap();
+    let m = manifest::decode(&message).unwrap();
+    assert_eq!(m.service("server").unwrap().grants[2].source, GrantSource::Device("blk0"));
+    let text = error_text("device-unknown", &good.replace(r#"device: "blk0""#, r#"device: "blk1""#));
+    assert!(
+        text.ends_with("system-test.cue: initConfig.services[1].grants.disk.device: no device named \"blk1\" in the manifest's devices"),
+        "{text}"
+    );
+    let text = error_text("device-whole", &good.replace(r#"device: "blk0""#, r#"kernel: "devices""#));
+    assert!(
+        text.ends_with(
+            "system-test.cue: initConfig.services[1].grants.disk.kernel: the whole device table stays with init: grant one device with device: \"<name>\""
+        ),
+        "{text}"
+    );
 }

@@ -93,6 +93,8 @@ pub enum GrantSource<'a> {
     Export(&'a str),
     /// `<service>.<export>`: a client facet of that service's export.
     Import(&'a str),
+    /// A DeviceManager that opens only the manifest device of that name (appendix A.6).
+    Device(&'a str),
 }
 
 /// Splits an import `<service>.<export>` at its last dot (export names have no dot; service
@@ -193,6 +195,10 @@ pub enum ManifestErrorKind {
     BadVendor(u16),
     /// A device entry allows more DMA memory than [`DMA_BYTES_MAX`].
     DmaTooLarge(u64),
+    /// A `device` grant naming no entry of the manifest's `devices`.
+    UnknownDevice(String),
+    /// `kernel: "devices"` in a service's grants: the whole table stays with init.
+    WholeDeviceTable,
 }
 
 impl fmt::Display for ManifestErrorKind {
@@ -245,6 +251,10 @@ impl fmt::Display for ManifestErrorKind {
             Self::InitNeedsTimer => write!(f, "init keeps deadlines and backoffs with its timer, but init has no timer grant"),
             Self::BadVendor(v) => write!(f, "vendor {v:#06x} is not a PCI vendor id"),
             Self::DmaTooLarge(n) => write!(f, "dmaBytes {n} is over the limit of {DMA_BYTES_MAX}"),
+            Self::UnknownDevice(name) => write!(f, "no device named \"{name}\" in the manifest's devices"),
+            Self::WholeDeviceTable => {
+                write!(f, "the whole device table stays with init: grant one device with device: \"<name>\"")
+            }
         }
     }
 }
@@ -352,6 +362,7 @@ fn decode_grant<'a>(parent: &str, index: usize, g: manifest_grant::Reader<'a>) -
         Ok(manifest_grant::source::Text(t)) => GrantSource::Text(text(&format!("{path}.text"), t)?),
         Ok(manifest_grant::source::Export(t)) => GrantSource::Export(text(&format!("{path}.export"), t)?),
         Ok(manifest_grant::source::Import(t)) => GrantSource::Import(text(&format!("{path}.import"), t)?),
+        Ok(manifest_grant::source::Device(t)) => GrantSource::Device(text(&format!("{path}.device"), t)?),
         Err(capnp::NotInSchema(v)) => return Err(error(format!("{path}.source"), ManifestErrorKind::UnknownEnumValue(v))),
     };
     Ok(Grant { name, source })
@@ -447,7 +458,13 @@ fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(),
             return Err(error(grant_path, ManifestErrorKind::InitEndpoint));
         }
         match g.source {
-            GrantSource::Kernel(_) => {}
+            GrantSource::Kernel(KernelCap::Devices) => {
+                return Err(error(format!("{grant_path}.kernel"), ManifestErrorKind::WholeDeviceTable));
+            }
+            GrantSource::Device(name) if !m.devices.iter().any(|d| d.name == name) => {
+                return Err(error(format!("{grant_path}.device"), ManifestErrorKind::UnknownDevice(name.into())));
+            }
+            GrantSource::Kernel(_) | GrantSource::Device(_) => {}
             GrantSource::Export(name) => {
                 let export_path = format!("{grant_path}.export");
                 if name.is_empty() || name.len() > NAME_MAX || name.contains('.') {
@@ -517,6 +534,7 @@ pub fn encode(m: &Manifest<'_>) -> Vec<u8> {
                 GrantSource::Text(t) => source.set_text(t),
                 GrantSource::Export(name) => source.set_export(name),
                 GrantSource::Import(import) => source.set_import(import),
+                GrantSource::Device(name) => source.set_device(name),
             }
         }
         crate::supervision::encode(&s.supervision, out);
@@ -767,6 +785,17 @@ mod tests {
         m.services[3].grants.push(Grant { name: "back", source: GrantSource::Export("back") });
         m.services[2].grants.push(Grant { name: "back", source: GrantSource::Import("client.back") });
         round_trip(&m).unwrap();
+    }
+
+    #[test]
+    fn device_grants_name_a_listed_device_and_the_table_stays_with_init() {
+        let mut m = sample();
+        m.services[1].grants.push(Grant { name: "devices", source: GrantSource::Device("blk0") });
+        round_trip(&m).unwrap();
+        m.services[1].grants[3].source = GrantSource::Device("net0");
+        expect_err(&m, "initConfig.services[1].grants.devices.device", ManifestErrorKind::UnknownDevice("net0".into()));
+        m.services[1].grants[3].source = GrantSource::Kernel(KernelCap::Devices);
+        expect_err(&m, "initConfig.services[1].grants.devices.kernel", ManifestErrorKind::WholeDeviceTable);
     }
 
     #[test]

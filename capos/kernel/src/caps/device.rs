@@ -18,7 +18,11 @@ use capos_schema::ids;
 
 const PAGE: u64 = 4096;
 
-pub struct DeviceManager;
+/// The whole device table (`only: None`, init's kernel cap `devices`) or one entry of it (what
+/// a service's `device: "<name>"` grant receives, made by `restrict`).
+pub struct DeviceManager {
+    pub only: Option<usize>,
+}
 
 // region: manager
 impl KernelCap for DeviceManager {
@@ -27,21 +31,30 @@ impl KernelCap for DeviceManager {
     }
 
     fn call(&self, method: u16, bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
-        if method != 0 {
-            return Err(CapError::no_method("DeviceManager", method));
-        }
         let msg = params(bytes)?;
-        let name = msg.get_root::<device_manager::open_params::Reader>()?.get_name()?.to_str()?;
+        let name = match method {
+            0 => msg.get_root::<device_manager::open_params::Reader>()?.get_name()?.to_str()?,
+            1 => msg.get_root::<device_manager::restrict_params::Reader>()?.get_name()?.to_str()?,
+            _ => return Err(CapError::no_method("DeviceManager", method)),
+        };
         let mut d = DEVICES.borrow_mut();
         let Some(index) = d.table.iter().position(|x| x.name == name) else {
             return Err(CapError::invalid(format!("no device named {name:?} in this system's manifest")));
         };
+        if self.only.is_some_and(|only| only != index) {
+            return Err(CapError::invalid(format!("device {name} was not granted to this process")));
+        }
+        let mut out = Builder::new_default();
+        if method == 1 {
+            out.init_root::<device_manager::restrict_results::Builder>();
+            let one: crate::caps::Cap = alloc::rc::Rc::new(DeviceManager { only: Some(index) });
+            return Ok(Reply::Done { data: encode(&out), caps: vec![one] });
+        }
         let dev = &mut d.table[index];
         if let Some(holder) = dev.holder {
             return Err(CapError::failed(format!("device {name} is held by pid {holder}")));
         }
         dev.holder = Some(ctx.caller);
-        let mut out = Builder::new_default();
         out.init_root::<device_manager::open_results::Builder>();
         Ok(Reply::Done { data: encode(&out), caps: vec![devices::new_cap(index)] })
     }
@@ -303,7 +316,7 @@ fn wait_interrupt(dev: &mut devices::Device, ctx: &mut CallCtx<'_>) -> Result<Re
         return Err(CapError::invalid("a waitInterrupt call is already pending on this device"));
     }
     dev.waiter = Some((ctx.caller, ctx.pending));
-    crate::arch::pic::unmask_line(dev.function.irq_line);
+    crate::arch::apic::unmask_line(dev.function.irq_line);
     Ok(Reply::Pending)
 }
 // endregion: interrupt

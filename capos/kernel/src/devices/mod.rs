@@ -13,7 +13,7 @@
 
 pub mod pci;
 
-use crate::arch::pic;
+use crate::arch::apic;
 use crate::caps::Cap;
 use crate::kcell::KCell;
 use crate::klog;
@@ -90,16 +90,27 @@ pub fn init(specs: &[capos_schema::manifest::DeviceSpec<'_>]) {
             klog!("device {}: no pci function {:04x}:{:04x} class {:02x}", spec.name, spec.vendor, spec.device, spec.class);
             continue;
         };
-        if function.irq_line != 0xff {
-            pic::set_level_triggered(function.irq_line);
-        }
-        // A driver starts from a function that decodes nothing and cannot bus-master.
+        let route = match function.irq_line {
+            0xff => None,
+            line => match apic::route_pci_line(line) {
+                Ok(r) => Some(r),
+                Err(why) => {
+                    klog!("device {}: irq {line} not routed: {why}", spec.name);
+                    None
+                }
+            },
+        };
+        // A driver starts from a function that is reset, decodes nothing and cannot bus-master.
+        reset(spec.name, &function);
         quiesce(&function);
         klog!("device {} is pci {:02x}:{:02x}.{}", spec.name, function.at.bus, function.at.slot, function.at.function);
+        if let Some(r) = route {
+            klog!("device {}: irq {} -> ioapic gsi {} ({})", spec.name, function.irq_line, r.gsi, describe_route(&r));
+        }
         d.table.push(Device {
             name: String::from(spec.name),
             function,
-            interrupt: spec.interrupt && function.irq_line != 0xff,
+            interrupt: spec.interrupt && route.is_some(),
             dma_limit: spec.dma_bytes,
             holder: None,
             mapped: Vec::new(),
@@ -134,6 +145,16 @@ fn log_function(f: &Function) {
 }
 // endregion: bind
 
+/// "level, active low" and the like, for the boot log.
+pub fn describe_route(r: &capos_kcore::acpi::Route) -> &'static str {
+    match (r.level, r.active_low) {
+        (true, true) => "level, active low",
+        (true, false) => "level, active high",
+        (false, true) => "edge, active low",
+        (false, false) => "edge, active high",
+    }
+}
+
 /// The user address of device `index`'s BAR `bar`.
 pub fn bar_address(index: usize, bar: u8) -> u64 {
     MMIO_BASE + index as u64 * WINDOW + bar as u64 * BAR_WINDOW
@@ -142,15 +163,16 @@ pub fn bar_address(index: usize, bar: u8) -> u64 {
 // region: irq
 /// The vector of a line the device table uses, for the trap handler.
 pub fn line_of_vector(vector: u64) -> Option<u8> {
-    let line = vector.checked_sub(pic::TIMER_VECTOR)? as u8;
+    let line = vector.checked_sub(apic::VECTOR_BASE)? as u8;
     (1..16).contains(&line).then_some(line)
 }
 
-/// The interrupt handler for a device line: mask, acknowledge, remember. Runs with any state
-/// borrowed (it may interrupt the idle loop), so it touches only the PIC and `PENDING`.
+/// The interrupt handler for a device line: mask its IOAPIC pin, acknowledge the local APIC,
+/// remember. Runs with any state borrowed (it may interrupt the idle loop), so it touches only
+/// the APIC registers and `PENDING`.
 pub fn irq(line: u8) {
-    pic::mask_line(line);
-    pic::eoi_line(line);
+    apic::mask_line(line);
+    apic::eoi();
     PENDING.fetch_or(1 << line, Ordering::Relaxed);
 }
 
@@ -193,9 +215,10 @@ pub fn interrupt_awaited() -> bool {
 pub fn process_exiting(pid: Pid, space: &AddressSpace) {
     let mut d = DEVICES.borrow_mut();
     for dev in d.table.iter_mut().filter(|x| x.holder == Some(pid)) {
+        reset(&dev.name, &dev.function);
         quiesce(&dev.function);
         if dev.interrupt {
-            pic::mask_line(dev.function.irq_line);
+            apic::mask_line(dev.function.irq_line);
         }
         for &(_, va, len) in &dev.mapped {
             for page in (va..va + len).step_by(4096) {
@@ -210,6 +233,24 @@ pub fn process_exiting(pid: Pid, space: &AddressSpace) {
         dev.holder = None;
         klog!("device {} released by pid {}: bus mastering off, mappings gone", dev.name, pid);
     }
+}
+
+/// Resets the function where the kernel knows how: a transitional virtio function (vendor
+/// 0x1af4, device 0x1000-0x103f) has its legacy i/o bar 0, whose device status register
+/// (offset 18) resets the device when written with 0: its queues stop, its features and
+/// configuration are forgotten, and it deasserts its interrupt. The kernel opens i/o decoding
+/// for the write (quiesce closes it again) and reads the status back. Other functions get only
+/// the quiesce (no generic PCI reset exists on this bus: function-level reset is a PCIe feature).
+fn reset(name: &str, f: &Function) {
+    let Bar::Io { port, .. } = f.bars[0] else { return };
+    if f.vendor != 0x1af4 || !(0x1000..=0x103f).contains(&f.device) {
+        return;
+    }
+    let command = pci::read32(f.at, 4) & 0xffff;
+    pci::write32(f.at, 4, command | 1);
+    crate::arch::port::outb(port + 18, 0);
+    let status = crate::arch::port::inb(port + 18);
+    klog!("device {name} reset: virtio status written 0 through i/o port {:#x}, reads back {status}", port + 18);
 }
 
 /// Turns off I/O and memory decoding and bus mastering, and disables INTx.

@@ -108,8 +108,14 @@ pub fn free(frame: u64) {
     f.free_frames += 1;
 }
 
-/// `count` physically contiguous frames from never-used memory (the heap, at boot).
+/// `count` physically contiguous frames from never-used memory (the heap at boot, DMA buffers).
+/// A single frame comes from the free list first, so one-page DMA buffers that a driver frees
+/// are used again; longer runs are taken from never-used memory only (the free list keeps no
+/// order, so runs freed back to it are reused as single frames).
 pub fn alloc_contiguous(count: u64) -> Option<u64> {
+    if count == 1 {
+        return alloc();
+    }
     let mut f = FRAMES.borrow_mut();
     let first = f.bump()?;
     for i in 1..count {

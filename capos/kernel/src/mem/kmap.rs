@@ -2,7 +2,7 @@
 //! the kernel image with per-section permissions in 4 KiB pages (W^X inside the kernel), the
 //! stack guard pages left out, and the direct map of physical memory made non-executable.
 
-use super::paging::{entry, index, set_entry, ADDR_MASK, NO_EXECUTE, PRESENT, WRITABLE};
+use super::paging::{entry, index, set_entry, ADDR_MASK, NO_EXECUTE, PRESENT, UNCACHED, WRITABLE};
 use super::{frame, DIRECT_MAP, DIRECT_MAP_SIZE, KERNEL_VMA};
 
 extern "C" {
@@ -69,3 +69,17 @@ fn table_at(pd: u64, i: u64) -> u64 {
     pt
 }
 // endregion: kernel-map
+
+// region: uncache
+/// Makes the direct map's 2 MiB page holding `phys` uncached (write-through, cache-disable): the
+/// page holds device registers (the IOAPIC's, the local APIC's), not RAM. Only the kernel reaches
+/// the direct map, so no user mapping changes.
+pub fn uncache_direct_map(pml4: u64, phys: u64) {
+    let va = DIRECT_MAP + phys;
+    let pdpt = entry(pml4, index(va, 3)) & ADDR_MASK;
+    let dir = entry(pdpt, index(va, 2)) & ADDR_MASK;
+    set_entry(dir, index(va, 1), entry(dir, index(va, 1)) | UNCACHED);
+    // SAFETY: invlpg only drops a translation.
+    unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack)) };
+}
+// endregion: uncache

@@ -25,6 +25,19 @@ impl DeviceManager {
         }
         Ok(Device { cap })
     }
+
+    /// A DeviceManager that opens only device `name` (which this one must be able to open): what
+    /// init hands a service whose grant says `device: "<name>"`.
+    pub fn restrict(&self, name: &str) -> Result<DeviceManager, Error> {
+        let p = params(|m| m.init_root::<device_manager::restrict_params::Builder>().set_name(name));
+        let reply = self.cap.call(1, &p, SMALL_RESULT)?;
+        let first = reply.caps.first().ok_or(Error::BadReply("restrict returned no device manager"))?;
+        let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());
+        if first.interface_id != DEVICE_MANAGER {
+            return Err(Error::BadReply("restrict returned a cap that is not a DeviceManager"));
+        }
+        Ok(DeviceManager { cap })
+    }
 }
 
 /// One BAR as the kernel sized it at boot.

@@ -1,5 +1,6 @@
 //! x86_64 specifics: port I/O, MSRs, CPUID, control registers, descriptor tables, entry paths.
 
+pub mod apic;
 pub mod cpu;
 pub mod entry;
 pub mod gdt;

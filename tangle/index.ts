@@ -13,3 +13,4 @@ export { parseReference } from './tangle/references.js';
 export { writeTangled, staleFiles, mapJson, MAP_PATH, WriteError, type WriteResult } from './tangle/write.js';
 export { BookError, Diagnostics, formatMessage } from './diag/diagnostics.js';
 export { runTangle, type RunOptions } from './tangle/run.js';
+export { phaseChapters, phaseSmokes, stampChapter } from './parse/phases.js';

@@ -1,10 +1,11 @@
 // The phase board: the plan's phase list (chapters/phases.yaml, data kept in the book) joined with each phase's
-// chapter front matter and the smoke results as they stand now. A phase is done only when its chapter carries a
+// chapters' front matter and the smoke results as they stand now. A phase is done only when its chapter carries a
 // closeout stamp AND every one of its smokes is passing now; a phase without a chapter is planned.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { Book, Chapter, ChapterMeta, Stamp, Status } from '../../tangle/parse/model.js';
+import { phaseChapters, phaseSmokes, stampChapter } from '../../tangle/index.js';
 import { STATE_LABEL, type SmokeState, type SmokeView } from './results.js';
 import { chapterHref, smokeHref } from './slugs.js';
 
@@ -57,12 +58,14 @@ export async function loadPhases(bookRoot: string): Promise<Phase[]> {
 }
 
 export function phaseBoard(phases: Phase[], book: Book, views: Map<string, SmokeView>): BoardRow[] {
-  const rows = phases.map((phase) => boardRow(phase, book.chapters.find((c) => c.meta.phase === phase.id), views));
+  const rows = phases.map((phase) => boardRow(phase, phaseChapters(book, phase.id), views));
   // Chapters outside the plan's phase list (the appendices: kernel substrate, chapter format, manifests) follow,
   // so their smokes are on the board too. The introduction (A.0) has nothing to track.
   for (const chapter of book.chapters) {
     if (chapter.meta.phase === 'A.0' || phases.some((p) => p.id === chapter.meta.phase)) continue;
-    rows.push({ ...boardRow({ id: chapter.meta.phase, name: chapter.meta.title, demos: [], smokes: [] }, chapter, views), appendix: true });
+    if (rows.some((r) => r.id === chapter.meta.phase)) continue; // an appendix told in several files: one row
+    const chapters = phaseChapters(book, chapter.meta.phase);
+    rows.push({ ...boardRow({ id: chapter.meta.phase, name: stampChapter(chapters)!.meta.title, demos: [], smokes: [] }, chapters, views), appendix: true });
   }
   return rows;
 }
@@ -72,8 +75,10 @@ function smokeNames(phaseSmokes: readonly string[], chapterSmokes: readonly stri
   return [...new Set([...phaseSmokes, ...chapterSmokes])];
 }
 
-function boardRow(phase: Phase, chapter: Chapter | undefined, views: Map<string, SmokeView>): BoardRow {
-  const smokes: BoardSmoke[] = smokeNames(phase.smokes, chapter?.meta.smokes ?? []).map((name) => {
+/** A phase's row: its chapters (several files may tell one phase) give the stamp, the status and the smokes. */
+function boardRow(phase: Phase, chapters: Chapter[], views: Map<string, SmokeView>): BoardRow {
+  const chapter = stampChapter(chapters);
+  const smokes: BoardSmoke[] = smokeNames(phase.smokes, phaseSmokes(chapters)).map((name) => {
     const v = views.get(name);
     const spec = v?.spec;
     return {
@@ -109,8 +114,10 @@ export function standing(meta: ChapterMeta, smokes: BoardSmoke[]): Standing {
   return out;
 }
 
-/** A chapter's standing from its own smokes (and its phase's, when the phase list names more). */
-export function chapterStanding(meta: ChapterMeta, phases: Phase[], views: Map<string, SmokeView>): Standing {
-  const names = smokeNames(phases.find((p) => p.id === meta.phase)?.smokes ?? [], meta.smokes);
-  return standing(meta, names.map((name) => ({ name, state: views.get(name)?.state ?? 'missing', reason: '' })));
+/** A chapter's standing is its phase's: the stamp of the chapter that carries it, and the smokes of every chapter of
+ * the phase (and of the phase list, when it names more). */
+export function chapterStanding(book: Book, chapter: Chapter, phases: Phase[], views: Map<string, SmokeView>): Standing {
+  const chapters = phaseChapters(book, chapter.meta.phase);
+  const names = smokeNames(phases.find((p) => p.id === chapter.meta.phase)?.smokes ?? [], phaseSmokes(chapters));
+  return standing(stampChapter(chapters)!.meta, names.map((name) => ({ name, state: views.get(name)?.state ?? 'missing', reason: '' })));
 }

@@ -36,7 +36,7 @@ const chaptersLoader: Loader = {
           sidebar: { label, order: i },
           phase: m.phase,
           status: m.status,
-          standing: chapterStanding(m, data.phases, data.views),
+          standing: chapterStanding(data.book, chapter, data.phases, data.views),
           topics: m.topics,
           smokes: m.smokes,
           stamp: m.stamp,

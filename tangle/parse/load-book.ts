@@ -6,6 +6,7 @@ import type { Book, Chapter } from './model.js';
 import { BookError, Diagnostics } from '../diag/diagnostics.js';
 import { analyzeBook } from '../tangle/tangle-book.js';
 import { checkSmokes } from './check-smokes.js';
+import { checkPhaseStamps } from './phases.js';
 import { resolveIncludes } from './includes.js';
 import { parseChapter } from './processor.js';
 
@@ -25,6 +26,7 @@ export async function loadBook(root: string): Promise<Book> {
   const book: Book = { root, chapters };
   await resolveIncludes(book, diag);
   checkSmokes(book, diag, (chapter) => valid.has(chapter));
+  checkPhaseStamps(book, diag);
   analyzeBook(book, diag);
   const messages = diag.messages;
   if (messages.length > 0) throw new BookError(messages);

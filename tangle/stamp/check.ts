@@ -1,11 +1,12 @@
 // Decide whether a phase may be stamped: the tree is clean, the book is valid, and every smoke
-// the chapter lists has a green result recorded at HEAD, on a clean tree, from the current
-// smoke block and tangled files. Every reason to refuse is collected, not only the first.
+// the phase's chapters list (a phase may span several files, see tangle/parse/phases.ts) has a
+// green result recorded at HEAD, on a clean tree, from the current smoke block and tangled files. Every reason to refuse is collected, not only the first.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Book, Chapter } from '../parse/model.js';
 import { loadBook } from '../parse/load-book.js';
+import { phaseChapters, phaseSmokes, stampChapter } from '../parse/phases.js';
 import { tangleBook } from '../tangle/tangle-book.js';
 import { BookError, formatMessage } from '../diag/diagnostics.js';
 import { allAssertions, changedInputs, computeInputs, validateSmokeResult } from '../smoke/result.js';
@@ -33,14 +34,17 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
     if (!(error instanceof BookError)) throw error;
     return { ok: false, reasons: [...reasons, 'the book has problems (run npm run tangle):', ...error.messages.map(formatMessage)] };
   }
-  const chapter = book.chapters.find((c) => c.meta.phase === phase || c.path === phase || c.path === `chapters/${phase}`);
+  const byPath = book.chapters.find((c) => c.path === phase || c.path === `chapters/${phase}`);
+  const chapters = phaseChapters(book, byPath ? byPath.meta.phase : phase);
+  const chapter = stampChapter(chapters);
   if (!chapter) {
     const known = book.chapters.map((c) => c.meta.phase).join(', ');
     return { ok: false, reasons: [...reasons, `no chapter has phase \`${phase}\` (phases: ${known})`] };
   }
   const tangled = tangleBook(book);
-  for (const name of chapter.meta.smokes) {
-    const spec = chapter.smokes.find((s) => s.name === name)!;
+  const smokes = phaseSmokes(chapters);
+  for (const name of smokes) {
+    const spec = chapters.flatMap((c) => c.smokes).find((s) => s.name === name)!;
     const file = `results/smoke/${name}.json`;
     let text: string;
     try {
@@ -57,7 +61,7 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
       continue;
     }
     if (!result.ok) {
-      const failed = allAssertions(result).filter((a) => !a.ok).slice(0, 3).map((a) => `${chapter.path}:${a.chapterLine} ${a.kind} ${a.text}${a.detail ? ` (${a.detail})` : ''}`);
+      const failed = allAssertions(result).filter((a) => !a.ok).slice(0, 3).map((a) => `${spec.chapter}:${a.chapterLine} ${a.kind} ${a.text}${a.detail ? ` (${a.detail})` : ''}`);
       reasons.push(`${name}: the smoke failed (${failed.join('; ') || 'see the result file'})`);
     }
     if (result.commit !== commit) reasons.push(`${name}: the result is from commit ${result.commit}, HEAD is ${commit}; rerun npm run smoke -- ${name}`);
@@ -67,5 +71,5 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
     }
   }
   if (reasons.length > 0) return { ok: false, reasons };
-  return { ok: true, chapter, commit, smokes: chapter.meta.smokes };
+  return { ok: true, chapter, commit, smokes };
 }

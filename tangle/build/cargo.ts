@@ -6,6 +6,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import { cargoStatusLine, runTool, StepError } from './exec.js';
 import type { BuildStep } from './step.js';
+import { cargoTranslator, type TangleMap } from '../diag/remap.js';
 import { exists, listFiles } from './stamp.js';
 
 export const CAPOS_TARGET = 'x86_64-unknown-linux-gnu';
@@ -117,10 +118,13 @@ export async function hostToolsStep(root: string): Promise<BuildStep> {
   };
 }
 
+/** Compiler messages as JSON, so their positions can be mapped to chapter lines (tangle/diag/remap.ts). */
+const JSON_MESSAGES = ['--message-format=json'];
+
 export const MKMANIFEST = `build/cargo/host/${PROFILE}/mkmanifest`;
 
 /** capos-wasm is tangled from chapters; present only once its chapter exists. */
-export async function caposWasmSteps(root: string): Promise<BuildStep[]> {
+export async function caposWasmSteps(root: string, map?: TangleMap): Promise<BuildStep[]> {
   const manifest = 'capos-wasm/Cargo.toml';
   if (!(await exists(join(root, manifest)))) return [];
   const toml = await readFile(join(root, manifest), 'utf8');
@@ -131,6 +135,7 @@ export async function caposWasmSteps(root: string): Promise<BuildStep[]> {
   const hostFeature = hasFeature('host');
   const caposFeature = hasFeature('capos');
   const v = await versions(root);
+  const translate = map ? cargoTranslator(map, 'capos-wasm') : undefined;
   // capos-wasm depends on crates in capos/ by path (abi, rt, schema and whatever they use): hash all of capos/
   const inputs = () => cargoInputs(root, ['capos-wasm', 'capos']);
   const pickBin = async (): Promise<CargoBin> => {
@@ -146,8 +151,8 @@ export async function caposWasmSteps(root: string): Promise<BuildStep[]> {
     async run() {
       const b = await pickBin();
       await runTool(root, 'capos-wasm', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', CAPOS_TARGET,
-        ...(caposFeature ? ['--features', 'capos'] : []), '--bin', b.bin]),
-        { cwd: root, env: { RUSTFLAGS: CAPOS_RUSTFLAGS }, echo: cargoStatusLine });
+        ...(caposFeature ? ['--features', 'capos'] : []), '--bin', b.bin, ...(translate ? JSON_MESSAGES : [])]),
+        { cwd: root, env: { RUSTFLAGS: CAPOS_RUSTFLAGS }, echo: cargoStatusLine, ...(translate ? { translate } : {}) });
       return [await copyOut(root, `build/cargo/capos/${CAPOS_TARGET}/${PROFILE}/${b.bin}`, 'build/capos-wasm/capos-wasm')];
     },
   };
@@ -158,7 +163,8 @@ export async function caposWasmSteps(root: string): Promise<BuildStep[]> {
     async run() {
       const b = await pickBin();
       await runTool(root, 'capos-wasm-host', 'cargo', cargoArgs(manifest, 'build/cargo/host',
-        [...(hostFeature ? ['--features', 'host'] : []), '--bin', b.bin]), { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine });
+        [...(hostFeature ? ['--features', 'host'] : []), '--bin', b.bin, ...(translate ? JSON_MESSAGES : [])]),
+        { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine, ...(translate ? { translate } : {}) });
       return [await copyOut(root, `build/cargo/host/${PROFILE}/${b.bin}`, 'build/host/capos-wasm')];
     },
   };

@@ -7,6 +7,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool, StepError } from './exec.js';
 import type { BuildStep } from './step.js';
+import { textTranslator, type TangleMap } from '../diag/remap.js';
 import { listFiles } from './stamp.js';
 
 export const DEBIAN_RUSTC = '/usr/bin/rustc';
@@ -44,7 +45,7 @@ export function demoCommand(name: string, kind: DemoKind, files: string[]): { cm
   }
 }
 
-export async function demoSteps(root: string): Promise<BuildStep[]> {
+export async function demoSteps(root: string, map?: TangleMap): Promise<BuildStep[]> {
   let names: string[];
   try {
     names = (await readdir(join(root, 'demos'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -67,7 +68,9 @@ export async function demoSteps(root: string): Promise<BuildStep[]> {
       inputs: () => listFiles(root, `demos/${name}`),
       async run() {
         await mkdir(join(root, 'build/demos'), { recursive: true });
-        await runTool(root, `demo-${name}`, c.cmd, c.args, { cwd: join(root, c.cwd), ...(c.env ? { env: c.env } : {}) });
+        // Go prints paths relative to the module folder it builds in; the others, relative to the repository.
+        const translate = map ? { translate: textTranslator(map, [c.cwd, `demos/${name}`]) } : {};
+        await runTool(root, `demo-${name}`, c.cmd, c.args, { cwd: join(root, c.cwd), ...translate, ...(c.env ? { env: c.env } : {}) });
         return [`build/demos/${name}.wasm`];
       },
     });

@@ -19,6 +19,9 @@ export interface RunOptions {
   unsetEnv?: string[];
   /** which output lines to echo live: all (default), none, or only those a filter keeps (e.g. cargo's status lines) */
   echo?: boolean | ((line: string) => boolean);
+  /** turns each raw output line into the lines shown and logged: the tangle map's rewrite to chapter lines
+   * (tangle/diag/remap.ts); default: as printed */
+  translate?: (line: string) => string[];
 }
 
 export async function runTool(root: string, step: string, cmd: string, args: string[], opts: RunOptions): Promise<string> {
@@ -37,20 +40,24 @@ export async function runTool(root: string, step: string, cmd: string, args: str
   let pending = '';
   child.all?.on('data', (chunk: Buffer) => {
     const s = chunk.toString('utf8');
-    log.write(s);
+    if (!opts.translate) log.write(s);
     pending += s;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
-    for (const l of lines) keep(l);
+    for (const l of lines) translate(l);
   });
+  const translate = (raw: string) => {
+    for (const l of opts.translate ? opts.translate(raw) : [raw]) keep(l);
+  };
   const keep = (l: string) => {
+    if (opts.translate) log.write(`${l}\n`);
     tail.push(l);
     if (tail.length > 40) tail.shift();
-    if ((errorLines.length > 0 || /^error\b/.test(l)) && errorLines.length < 40) errorLines.push(l);
+    if ((errorLines.length > 0 || isErrorLine(l)) && errorLines.length < 40) errorLines.push(l);
     if (show(l)) process.stdout.write(`    ${l}\n`);
   };
   const r = await child;
-  if (pending) keep(pending);
+  if (pending) translate(pending);
   await new Promise<void>((res) => log.end(res));
   if (r.exitCode !== 0) {
     const why = r.exitCode === undefined ? (r.shortMessage ?? 'could not start') : `exit status ${r.exitCode}`;
@@ -58,6 +65,11 @@ export async function runTool(root: string, step: string, cmd: string, args: str
     throw new StepError(step, `${step}: \`${shown}\` failed (${why}); full log: ${logName}\n${excerpt.map((l) => `  | ${l}`).join('\n')}`);
   }
   return tail.join('\n');
+}
+
+/** Where a failure's excerpt starts: rustc's and cargo's `error…` lines, and `file:line:col: error` from the others. */
+export function isErrorLine(line: string): boolean {
+  return /^error\b/.test(line) || /^\S+:\d+(?::\d+)?(?: \[[^\]]+\])?:\s*(?:fatal )?error\b/.test(line);
 }
 
 /** Cargo's progress lines (Compiling …, Finished …) and errors; warnings stay in the log. */

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { MKMANIFEST } from './cargo.js';
 import { runTool } from './exec.js';
 import type { BuildStep } from './step.js';
+import { textTranslator, type TangleMap } from '../diag/remap.js';
 import { listFiles } from './stamp.js';
 
 /** Where the binaries a manifest may embed are built. */
@@ -38,7 +39,7 @@ export async function listManifests(root: string): Promise<string[]> {
 }
 
 /** `also`: manifests smokes name that do not follow the system*.cue naming. */
-export async function imageSteps(root: string, also: string[] = []): Promise<BuildStep[]> {
+export async function imageSteps(root: string, also: string[] = [], map?: TangleMap): Promise<BuildStep[]> {
   const manifests = [...new Set([...(await listManifests(root)), ...also])].sort();
   const shared = async () => (await listFiles(root, 'manifests')).filter((f) => !manifests.includes(f));
   return manifests.map((m) => ({
@@ -55,7 +56,8 @@ export async function imageSteps(root: string, also: string[] = []): Promise<Bui
       const out = imagePath(m);
       await mkdir(join(root, 'build/images', imageStem(m)), { recursive: true });
       await runTool(root, `image-${imageStem(m)}`, join(root, MKMANIFEST), [m, '-o', out, '--root', '.'],
-        { cwd: root, env: { PATH: `${join(root, 'build/tools')}:${process.env.PATH ?? ''}` } });
+        { cwd: root, env: { PATH: `${join(root, 'build/tools')}:${process.env.PATH ?? ''}` },
+          ...(map ? { translate: textTranslator(map, ['.', 'manifests']) } : {}) });
       return [out];
     },
   }));

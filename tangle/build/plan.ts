@@ -5,6 +5,7 @@ import { caposStep, caposWasmSteps, hostToolsStep } from './cargo.js';
 import { demoSteps } from './demos.js';
 import { imageSteps } from './images.js';
 import { fmtMs, runStep, type BuildStep, type Log, type StepReport } from './step.js';
+import { loadTangleMap } from '../diag/remap.js';
 
 export class BuildError extends Error {
   override name = 'BuildError';
@@ -20,13 +21,15 @@ export interface BuildOptions {
 }
 
 export async function planBuild(root: string, opts: BuildOptions = {}): Promise<BuildStep[]> {
+  // What the tools say about tangled files is reported at chapter lines (the map `npm run tangle` wrote).
+  const map = await loadTangleMap(root);
   const steps = [
     await caposStep(root),
     await hostToolsStep(root),
-    ...(await caposWasmSteps(root)),
-    ...(await demoSteps(root)),
+    ...(await caposWasmSteps(root, map)),
+    ...(await demoSteps(root, map)),
     ...(await archiveSteps(root)),
-    ...(await imageSteps(root, opts.manifests ?? [])),
+    ...(await imageSteps(root, opts.manifests ?? [], map)),
   ];
   return opts.only ? steps.filter((s) => opts.only!(s.name)) : steps;
 }

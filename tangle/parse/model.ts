@@ -84,6 +84,15 @@ export interface Chapter {
 
 export interface Book { root: string; chapters: Chapter[] }
 
-export interface MapRange { startLine: number; endLine: number; chapter: string; chapterLine: number; block: string }
+export interface MapRange {
+  startLine: number;
+  endLine: number;
+  chapter: string;
+  chapterLine: number;
+  block: string;
+  /** Columns that chunk references put in front of these lines (absent when none): output column - indent is the
+   * chapter column. */
+  indent?: number;
+}
 
 export interface TangledFile { path: string; content: string; ranges: MapRange[] }

@@ -4,7 +4,8 @@ import type { Block } from '../parse/model.js';
 import type { Diagnostics } from '../diag/diagnostics.js';
 import { parseReference } from './references.js';
 
-export interface OutLine { text: string; chapter: string; chapterLine: number; block: string }
+/** One output line and where it came from; `indent` is how many columns references added in front of it. */
+export interface OutLine { text: string; chapter: string; chapterLine: number; block: string; indent?: number }
 
 export function blockLabel(block: Block): string {
   return `${block.kind}=${block.target ?? ''}`;
@@ -70,7 +71,8 @@ export class Expander {
       for (const part of definition) {
         for (const line of this.expandBlock(part, [...stack, reference.name])) {
           // Indentation of the reference goes before every expanded line; blank lines stay blank.
-          out.push({ ...line, text: line.text === '' ? '' : reference.indent + line.text });
+          const indent = (line.indent ?? 0) + reference.indent.length;
+          out.push({ ...line, text: line.text === '' ? '' : reference.indent + line.text, ...(indent > 0 ? { indent } : {}) });
         }
       }
     });

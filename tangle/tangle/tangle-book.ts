@@ -89,12 +89,13 @@ export function toRanges(lines: readonly OutLine[]): MapRange[] {
   lines.forEach((line, index) => {
     const outputLine = index + 1;
     const last = ranges.at(-1);
-    if (last && last.chapter === line.chapter && last.block === line.block
+    if (last && last.chapter === line.chapter && last.block === line.block && last.indent === line.indent
       && last.endLine === outputLine - 1 && last.chapterLine + (last.endLine - last.startLine) === line.chapterLine - 1) {
       last.endLine = outputLine;
       return;
     }
-    ranges.push({ startLine: outputLine, endLine: outputLine, chapter: line.chapter, chapterLine: line.chapterLine, block: line.block });
+    ranges.push({ startLine: outputLine, endLine: outputLine, chapter: line.chapter, chapterLine: line.chapterLine, block: line.block,
+      ...(line.indent ? { indent: line.indent } : {}) });
   });
   return ranges;
 }

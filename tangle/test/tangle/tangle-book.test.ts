@@ -74,11 +74,11 @@ describe('tangleBook', () => {
     const b = 'chapters/11-w2-second.md';
     expect(main.ranges).toEqual([
       { startLine: 1, endLine: 3, chapter: a, chapterLine: 14, block: 'file=capos-wasm/src/main.rs' }, // header ↔ fence
-      { startLine: 4, endLine: 4, chapter: a, chapterLine: 29, block: 'chunk=setup' },
-      { startLine: 5, endLine: 7, chapter: a, chapterLine: 34, block: 'chunk=counter' },
+      { startLine: 4, endLine: 4, chapter: a, chapterLine: 29, block: 'chunk=setup', indent: 4 },
+      { startLine: 5, endLine: 7, chapter: a, chapterLine: 34, block: 'chunk=counter', indent: 4 },
       { startLine: 8, endLine: 10, chapter: a, chapterLine: 18, block: 'file=capos-wasm/src/main.rs' },
-      { startLine: 11, endLine: 11, chapter: a, chapterLine: 40, block: 'chunk=body' },
-      { startLine: 12, endLine: 12, chapter: b, chapterLine: 13, block: 'chunk=body' },
+      { startLine: 11, endLine: 11, chapter: a, chapterLine: 40, block: 'chunk=body', indent: 8 },
+      { startLine: 12, endLine: 12, chapter: b, chapterLine: 13, block: 'chunk=body', indent: 8 },
       { startLine: 13, endLine: 14, chapter: a, chapterLine: 22, block: 'file=capos-wasm/src/main.rs' },
       { startLine: 15, endLine: 15, chapter: b, chapterLine: 17, block: 'file=capos-wasm/src/main.rs' },
     ]);

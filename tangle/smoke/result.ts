@@ -2,6 +2,7 @@
 // and by `npm run stamp`. The validator is strict so a stale or hand-edited file fails loudly, naming the field.
 import { createHash } from 'node:crypto';
 import type { SmokeSpec, TangledFile } from '../parse/model.js';
+import { smokeDependencies } from './inputs.js';
 
 export interface AssertionResult {
   kind: 'line' | 'unordered' | 'forbid' | 'exit' | 'differs' | 'timeout';
@@ -185,14 +186,16 @@ export function sha256(...parts: (string | Uint8Array)[]): string {
 }
 
 /**
- * The inputs a result was produced from. smoke = the smoke block's raw text; tangled = every tangled file sorted by
- * path (path and content, NUL-separated so concatenations cannot collide); image = kernel bytes + manifest.bin bytes
- * (empty string when not known, e.g. on the site which never sees build/). Front matter is not part of any of them,
- * so writing a stamp never makes a result stale.
+ * The inputs a result was produced from. smoke = the smoke block's raw text; tangled = the tangled files this smoke's
+ * boots depend on (tangle/smoke/inputs.ts: its manifests, the shared CUE, the sources of what its image embeds),
+ * sorted by path (path and content, NUL-separated so concatenations cannot collide), so an edit elsewhere in the
+ * book leaves the result fresh; image = kernel bytes + manifest.bin bytes (empty string when not known, e.g. on the
+ * site which never sees build/). Front matter is not part of any of them, so writing a stamp never makes a result
+ * stale.
  */
 export function computeInputs(tangled: TangledFile[], smoke: SmokeSpec, imageBytes?: Uint8Array): SmokeInputs {
   const h = createHash('sha256');
-  for (const f of [...tangled].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+  for (const f of smokeDependencies(tangled, smoke)) {
     h.update(f.path).update('\0').update(f.content).update('\0');
   }
   return {
@@ -212,7 +215,7 @@ export function computeInputs(tangled: TangledFile[], smoke: SmokeSpec, imageByt
 export function changedInputs(recorded: SmokeInputs, now: SmokeInputs): string[] {
   const changed: string[] = [];
   if (recorded.smoke !== now.smoke) changed.push('the smoke block');
-  if (recorded.tangled !== now.tangled) changed.push('the tangled files');
+  if (recorded.tangled !== now.tangled) changed.push('the tangled files it depends on');
   if (now.image !== '' && recorded.image !== now.image) changed.push('the booted image (kernel or manifest.bin)');
   return changed;
 }

@@ -49,14 +49,15 @@ describe('validateSmokeResult', () => {
 });
 
 describe('computeInputs', () => {
-  const spec = { name: 's', manifest: 'm', timeout: 1, exit: 0, steps: [], forbid: [], chapter: 'c', line: 1, source: '> a\n' } as SmokeSpec;
-  const files: TangledFile[] = [{ path: 'b.rs', content: 'B', ranges: [] }, { path: 'a.rs', content: 'A', ranges: [] }];
+  const spec = { name: 's', manifest: 'manifests/system-m.cue', timeout: 1, exit: 0, steps: [], forbid: [], chapter: 'c', line: 1, source: '> a\n' } as SmokeSpec;
+  const manifest = { path: 'manifests/system-m.cue', content: '"build/demos/a.wasm"', ranges: [] };
+  const files: TangledFile[] = [{ path: 'demos/a/b.c', content: 'B', ranges: [] }, { path: 'demos/a/a.c', content: 'A', ranges: [] }, manifest];
   it('hashes the smoke source, the tangled files independent of order, and the image', () => {
     const x = computeInputs(files, spec, Buffer.from('img'));
     expect(computeInputs([...files].reverse(), spec, Buffer.from('img'))).toEqual(x);
     expect(x.smoke).toMatch(/^[0-9a-f]{64}$/);
     expect(computeInputs(files, { ...spec, source: '> b\n' }).smoke).not.toBe(x.smoke);
-    expect(computeInputs([{ path: 'a.rsB', content: '', ranges: [] }, { path: 'b.rs', content: '', ranges: [] }], spec).tangled).not.toBe(x.tangled);
+    expect(computeInputs([{ path: 'demos/a/a.cB', content: '', ranges: [] }, { path: 'demos/a/b.c', content: '', ranges: [] }, manifest], spec).tangled).not.toBe(x.tangled);
     expect(computeInputs(files, spec).image).toBe('');
     expect(hashInputs(x)).not.toBe(hashInputs({ ...x, image: '' }));
   });
@@ -67,7 +68,7 @@ describe('changedInputs', () => {
   it('names each input that changed', () => {
     expect(changedInputs(recorded, recorded)).toEqual([]);
     expect(changedInputs(recorded, { smoke: 'S', tangled: 'T', image: 'I' }))
-      .toEqual(['the smoke block', 'the tangled files', 'the booted image (kernel or manifest.bin)']);
+      .toEqual(['the smoke block', 'the tangled files it depends on', 'the booted image (kernel or manifest.bin)']);
   });
   it('compares the image only when the reader could hash it', () => {
     expect(changedInputs(recorded, { ...recorded, image: '' })).toEqual([]);

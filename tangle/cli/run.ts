@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { allSmokes, describeError, tangle } from '../build/book.js';
 import { imagePath, imageStem, listManifests } from '../build/images.js';
 import { buildAll } from '../build/plan.js';
+import { setupProblem } from '../build/preflight.js';
 import { decodeExit, QEMU, qemuArgs } from '../smoke/qemu.js';
 import { KERNEL } from '../smoke/runner.js';
 import { repoRoot } from './root.js';
@@ -15,6 +16,8 @@ const accel = args.includes('--kvm') ? 'kvm' : 'tcg';
 
 async function main(): Promise<number> {
   const t = await tangle(root, console.log);
+  const unset = await setupProblem(root, 'run');
+  if (unset) { console.error(unset); return 1 }
   const smokes = allSmokes(t.book);
   const manifests = [...new Set([...(await listManifests(root)), ...smokes.map((s) => s.manifest)])];
   const smoke = smokes.find((s) => s.name === name || s.name === `run-${name}`);

@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { allSmokes, describeError, tangle } from '../build/book.js';
 import { buildAll } from '../build/plan.js';
+import { setupProblem } from '../build/preflight.js';
 import { fmtMs } from '../build/step.js';
 import { chooseAccelerator } from '../smoke/accel.js';
 import { gitState } from '../smoke/git.js';
@@ -19,6 +20,8 @@ const t0 = performance.now();
 async function main(): Promise<number> {
   console.log('smoke: tangle and build');
   const t = await tangle(root, console.log);
+  const unset = await setupProblem(root, 'smoke');
+  if (unset) { console.error(unset); return 1 }
   const every = allSmokes(t.book);
   const unknown = names.filter((n) => !every.some((s) => s.name === n));
   if (unknown.length > 0) {

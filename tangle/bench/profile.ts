@@ -2,17 +2,17 @@
 // tsc-profile feature into build/prof/ (its own cargo target dir, so the normal build is untouched), boots the
 // round-trip systems with it and prints each boot's figures next to the kernel's phase quartiles.
 import { imagePath } from '../build/images.js';
-import { CAPOS_TARGET, KERNEL_RUSTFLAGS, PROFILE } from '../build/cargo.js';
+import { KERNEL_RUSTFLAGS, KERNEL_TARGET, PROFILE } from '../build/cargo.js';
 import { runTool } from '../build/exec.js';
 import type { Accelerator } from '../smoke/qemu.js';
 import { CAPOS_CALL_MANIFEST, CAPOS_IPC_MANIFEST } from './ipc-linux.js';
 import { bootTimed } from './measure.js';
 
-export const PROFILE_KERNEL = `build/prof/${CAPOS_TARGET}/${PROFILE}/kernel`;
+export const PROFILE_KERNEL = `build/prof/${KERNEL_TARGET}/${PROFILE}/kernel`;
 
 export async function buildProfileKernel(root: string): Promise<string> {
   await runTool(root, 'capos-kernel-profile', 'cargo', ['build', '--manifest-path', 'capos/Cargo.toml', '--target-dir', 'build/prof',
-    `--${PROFILE}`, '-j', '2', '--target', CAPOS_TARGET, '-p', 'capos-kernel', '--features', 'capos-kernel/tsc-profile'],
+    `--${PROFILE}`, '-j', '2', '--target', KERNEL_TARGET, '-p', 'capos-kernel', '--features', 'capos-kernel/tsc-profile'],
   { cwd: root, env: { RUSTFLAGS: KERNEL_RUSTFLAGS }, echo: false });
   return PROFILE_KERNEL;
 }

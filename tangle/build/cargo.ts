@@ -14,10 +14,15 @@ export const CAPOS_RUSTFLAGS = [
   '-C relocation-model=static', '-C no-redzone=yes', '-C target-cpu=x86-64', '-C link-arg=-nostartfiles',
   '-C link-arg=-nostdlib', '-C link-arg=-static', '-C link-arg=-Wl,--build-id=none', '-C link-arg=-Wl,-n',
 ].join(' ');
-/** The kernel is linked in the top 2 GiB, which only the kernel code model (sign-extended 32-bit addresses) reaches;
- * user programs at 0x400000 keep the small model (see the kernel appendix, "Building and booting"). Cargo keeps the
- * artifacts of both flag sets apart in one target dir, so alternating them does not rebuild anything. */
-export const KERNEL_RUSTFLAGS = `${CAPOS_RUSTFLAGS} -C code-model=kernel`;
+/** The kernel is built for the soft-float bare-metal target, so no compiled kernel code touches the FPU/SSE registers
+ * and a system call need not save them (the kernel appendix, "The FPU belongs to the last process"). It is linked in
+ * the top 2 GiB, which only the kernel code model (sign-extended 32-bit addresses) reaches; user programs at 0x400000
+ * keep the small model (see the kernel appendix, "Building and booting"). That target links with rust-lld directly,
+ * so the link arguments are the linker's own, not the C compiler driver's. */
+export const KERNEL_TARGET = 'x86_64-unknown-none';
+export const KERNEL_RUSTFLAGS = [
+  '-C relocation-model=static', '-C no-redzone=yes', '-C code-model=kernel', '-C link-arg=--build-id=none', '-C link-arg=-n',
+].join(' ');
 export const PROFILE = 'release';
 
 const SKIP = new Set(['target', '.git', 'node_modules']);
@@ -81,21 +86,22 @@ export async function caposStep(root: string): Promise<BuildStep> {
   const manifest = 'capos/Cargo.toml';
   return {
     name: 'capos',
-    extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `kernel RUSTFLAGS=${KERNEL_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, PROFILE, ...(await versions(root))],
+    extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `kernel RUSTFLAGS=${KERNEL_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, `kernel target=${KERNEL_TARGET}`,
+      PROFILE, ...(await versions(root))],
     inputs: () => cargoInputs(root, ['capos']),
     async run() {
       const bins = (await cargoBins(root, manifest)).filter((b) => isCaposPackageDir(b.dir));
       if (bins.length === 0) throw new StepError('capos', 'no capOS binaries found in capos/ (kernel, init, services/*)');
       const pkgsOf = (kernel: boolean) =>
         [...new Set(bins.filter((b) => (b.dir === 'capos/kernel') === kernel).map((b) => b.pkg))].flatMap((p) => ['-p', p]);
-      for (const [kernel, flags] of [[true, KERNEL_RUSTFLAGS], [false, CAPOS_RUSTFLAGS]] as const) {
+      for (const [kernel, flags, target] of [[true, KERNEL_RUSTFLAGS, KERNEL_TARGET], [false, CAPOS_RUSTFLAGS, CAPOS_TARGET]] as const) {
         const pkgs = pkgsOf(kernel);
         if (pkgs.length === 0) continue;
-        await runTool(root, kernel ? 'capos-kernel' : 'capos', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', CAPOS_TARGET, ...pkgs]),
+        await runTool(root, kernel ? 'capos-kernel' : 'capos', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', target, ...pkgs]),
           { cwd: root, env: { RUSTFLAGS: flags }, echo: cargoStatusLine });
       }
-      const outDir = `build/cargo/capos/${CAPOS_TARGET}/${PROFILE}`;
-      return Promise.all(bins.map((b) => copyOut(root, `${outDir}/${b.bin}`, `build/capos/${b.bin}`)));
+      const outDir = (b: CargoBin) => `build/cargo/capos/${b.dir === 'capos/kernel' ? KERNEL_TARGET : CAPOS_TARGET}/${PROFILE}`;
+      return Promise.all(bins.map((b) => copyOut(root, `${outDir(b)}/${b.bin}`, `build/capos/${b.bin}`)));
     },
   };
 }

@@ -121,4 +121,12 @@ for gomod in demos/*/go.mod; do
     echo "$go_hash" > "$STAMPS/gomod-$(basename "$dir")"
   fi
 done
+# 8. The soft-float bare-metal Rust target the kernel is built for (its precompiled core never touches the FPU, so a
+#    system call need not save user FPU state; see the kernel appendix).
+if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-none; then
+  say "Rust target x86_64-unknown-none present"
+else
+  say "adding the Rust target x86_64-unknown-none (rustup)"
+  rustup target add x86_64-unknown-none
+fi
 say "done"

@@ -8,7 +8,7 @@
 /// Marks, in the order one kernel entry passes them.
 #[derive(Clone, Copy)]
 pub enum Mark {
-    /// `trap_entry` starts: the asm stub (register pushes, fxsave) is done.
+    /// `trap_entry` starts: the asm stub (register pushes) is done.
     Entry = 0,
     /// the trapping process's context is saved.
     Saved = 1,

@@ -34,6 +34,9 @@ pub struct Kernel {
     slice_ticks: u64,
     /// Processes a `ProcessHandle.kill` asked to end, applied after the ring pass that asked.
     kills: Vec<(Pid, alloc::string::String)>,
+    /// The process whose state the FPU registers hold: the last one that ran in ring 3 (the
+    /// soft-float kernel never touches them). `None` once it exited, or before anything ran.
+    fpu_owner: Option<Pid>,
 }
 
 pub static KERNEL: KCell<Kernel> = KCell::new(Kernel {
@@ -45,6 +48,7 @@ pub static KERNEL: KCell<Kernel> = KCell::new(Kernel {
     init_pid: 0,
     slice_ticks: 0,
     kills: Vec::new(),
+    fpu_owner: None,
 });
 
 /// Adopts init and runs it. Never returns.
@@ -88,6 +92,10 @@ pub fn schedule() -> ! {
             // The tick preempts `pid` for a waiting process and ends `cap_enter` timeouts; with
             // neither, `pid` runs undisturbed until it next enters the kernel.
             time::set_tick(!k.run_queue.is_empty() || k.has_deadline());
+            if k.fpu_owner != Some(pid) {
+                let from = k.fpu_owner.replace(pid);
+                k.switch_fpu(from, pid);
+            }
             let proc = k.procs.get_mut(&pid).expect("runnable process exists");
             if cpu::cr3() != proc.space.pml4 {
                 // SAFETY: the process's PML4 maps the kernel half exactly like the boot tables.
@@ -129,6 +137,16 @@ pub fn schedule() -> ! {
 // endregion: schedule
 
 impl Kernel {
+    /// Saves the FPU registers into `from`'s context (if it still exists) and loads `to`'s.
+    fn switch_fpu(&mut self, from: Option<Pid>, to: Pid) {
+        if let Some(p) = from.and_then(|f| self.procs.get_mut(&f)) {
+            crate::arch::fpu_save(&mut p.ctx);
+        }
+        if let Some(p) = self.procs.get(&to) {
+            crate::arch::fpu_load(&p.ctx);
+        }
+    }
+
     // region: tick
     /// A timer tick interrupted `pid` in ring 3: once its quantum is used up and another
     /// process is runnable, it goes to the back of the queue ([`schedule`] then picks the front).
@@ -309,6 +327,9 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
     let Some(mut p) = k.procs.remove(&pid) else { return };
     if k.current == Some(pid) {
         k.current = None;
+    }
+    if k.fpu_owner == Some(pid) {
+        k.fpu_owner = None;
     }
     crate::caps::console::flush(&p.name, &mut p.console);
     if let ExitStatus::Faulted(why) = &status {

@@ -65,8 +65,9 @@ pub fn rdseed() -> Option<u64> {
 /// runs with interrupts on: `sti` takes effect after the next instruction, so no interrupt can
 /// slip in between it and `hlt` and be missed; the handler returns here (see entry.rs).
 pub fn wait_for_interrupt() {
-    // SAFETY: the kernel-mode interrupt path in entry.rs saves and restores every register and
-    // the FPU state, and the only unmasked line is the timer, whose handler touches no state.
+    // SAFETY: the kernel-mode interrupt path in entry.rs saves and restores every general
+    // register (the soft-float kernel leaves the FPU alone), and the handlers it calls touch no
+    // state this loop holds.
     unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) }
 }
 

@@ -1,9 +1,10 @@
 //! Kernel entry and exit: exception/interrupt stubs, the `syscall` entry and `enter_user`.
 //!
 //! Every entry from ring 3 builds the same [`TrapFrame`] on the kernel stack (the CPU pushes
-//! the iret frame, the stub adds vector and error code, `trap_common` adds the registers) and
-//! saves the FPU/SSE state straight into the running process's context (see `fx_target`)
-//! before any compiled Rust runs. Returning to a process always starts from a saved
+//! the iret frame, the stub adds vector and error code, `trap_common` adds the registers). The
+//! FPU/SSE registers are not saved on entry: the kernel is built soft-float and never touches
+//! them, so they keep the last process's state until the scheduler switches to another process
+//! (see [`fpu_save`]). Returning to a process always starts from a saved
 //! [`UserContext`] (`sysretq` after a syscall, `iretq` otherwise), so the kernel never needs a
 //! stack per process: a blocked process is just its saved context (see sched.rs). The one entry
 //! that returns the ordinary way is a timer interrupt taken while the idle loop halts in ring 0:
@@ -79,8 +80,8 @@ impl UserContext {
         UserContext { regs, _pad: [0; 2], fx }
     }
 
-    /// Copies a frame saved by the entry path into this context. The FPU state needs no copy:
-    /// the entry stub saved it straight into this context's `fx` (see `fx_target`).
+    /// Copies a frame saved by the entry path into this context. The FPU state is not part of
+    /// it: it stays in the registers until [`fpu_save`] moves it here.
     pub fn save(&mut self, frame: &TrapFrame) {
         self.regs = *frame;
     }
@@ -105,25 +106,31 @@ pub fn enter_user(ctx: &mut UserContext) -> ! {
 }
 // endregion: enter-user
 
+// region: fpu-switch
+/// The FPU registers hold the state of the last process that ran in ring 3 (the soft-float
+/// kernel never touches them), so they are saved and loaded only when the scheduler switches to
+/// a different process: [`fpu_save`] into the process that leaves, [`fpu_load`] from the one
+/// that runs next. Staying with the same process costs nothing.
+pub fn fpu_save(ctx: &mut UserContext) {
+    // SAFETY: `fx` is 512 bytes and 16-byte aligned (`UserContext` is `align(16)`, the offset
+    // 192 is asserted above), as fxsave64 requires; it writes those bytes and nothing else.
+    unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) ctx.fx.as_mut_ptr(), options(nostack)) };
+}
+
+/// Loads a context's FPU image into the registers (see [`fpu_save`]).
+pub fn fpu_load(ctx: &UserContext) {
+    // SAFETY: as in `fpu_save`; the image came from fxsave64 or from `UserContext::new`, whose
+    // reserved MXCSR bits are clear, so fxrstor64 cannot fault.
+    unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) ctx.fx.as_ptr(), options(nostack, readonly)) };
+}
+// endregion: fpu-switch
+
 global_asm!(
     r#"
     .section .bss
-    .p2align 4
-fx_scratch:
-    .skip 512
+    .p2align 3
 user_rsp_scratch:
     .skip 8
-
-    // region: fx-target
-    // Where the next entry saves the FPU state: the running process's UserContext.fx while it
-    // runs in ring 3 (set by enter_user_asm), fx_scratch whenever the kernel runs (reset by
-    // trap_common right after the save), so the idle hlt's interrupts save into the scratch
-    // area, and a pointer into a process's context never outlives its time on the CPU.
-    .section .data
-    .p2align 3
-fx_target:
-    .quad fx_scratch
-    // endregion: fx-target
 
     .section .text
     .global syscall_entry
@@ -156,17 +163,12 @@ trap_common:
     push %r14
     push %r15
     cld
-    mov fx_target(%rip), %rax
-    fxsave64 (%rax)
-    lea fx_scratch(%rip), %rax
-    mov %rax, fx_target(%rip)
     mov %rsp, %rdi
     mov %rsp, %rbx
     and $-16, %rsp
     call trap_entry
     // trap_entry returns only for an interrupt taken in ring 0 (the idle hlt): undo the entry.
     mov %rbx, %rsp
-    fxrstor64 fx_scratch(%rip)
     pop %r15
     pop %r14
     pop %r13
@@ -188,9 +190,6 @@ trap_common:
     .global enter_user_asm
     // region: enter-user-asm
 enter_user_asm:
-    fxrstor64 192(%rdi)
-    lea 192(%rdi), %rax
-    mov %rax, fx_target(%rip)
     // Back from a syscall to a canonical user address: sysretq (rcx = rip, r11 = rflags, the
     // registers `syscall` clobbers anyway) is much cheaper than iretq under TCG, which loads
     // and checks both segment descriptors. Everything else (interrupts, faults, a fresh

@@ -9,4 +9,4 @@ pub mod pic;
 pub mod port;
 pub mod stacks;
 
-pub use entry::{enter_user, TrapFrame, UserContext};
+pub use entry::{enter_user, fpu_load, fpu_save, TrapFrame, UserContext};

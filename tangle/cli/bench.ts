@@ -5,7 +5,7 @@
 // A/B runs for kernel work (tangle/bench/ab.ts); `profile` boots the round-trip systems with the tsc-profile kernel.
 // `files` runs only chapter 16's file throughput.
 // Not part of `npm test`.
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, tangle } from '../build/book.js';
 import { imagePath, imageStem, listManifests } from '../build/images.js';
@@ -21,7 +21,7 @@ import { formatAb, runAb, snapshot, snapshotBuild } from '../bench/ab.js';
 import { runProfile } from '../bench/profile.js';
 import { gitState } from '../smoke/git.js';
 import { boot } from '../smoke/qemu.js';
-import { KERNEL } from '../smoke/runner.js';
+import { createDisk, KERNEL } from '../smoke/runner.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
@@ -32,13 +32,6 @@ const names = args.filter((a, i) => !a.startsWith('--') && !(runsAt >= 0 && i ==
 
 /** The scratch disk a device benchmark gets: 64 MiB of zeros, sparse, new for every boot. */
 const BENCH_DISK_BYTES = 64 << 20;
-
-async function scratchDisk(path: string, bytes: number): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await rm(path, { force: true });
-  const f = await open(path, 'w');
-  try { await f.truncate(bytes); } finally { await f.close(); }
-}
 
 async function main(): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) {
@@ -74,7 +67,7 @@ async function main(): Promise<number> {
     const figures: Figure[] = [];
     const bootMs: number[] = [];
     for (let r = 0; r < runs; r++) {
-      if (disks[i]) await scratchDisk(join(root, disks[i]), BENCH_DISK_BYTES);
+      if (disks[i]) await createDisk(join(root, disks[i]), BENCH_DISK_BYTES);
       const out = await boot(images[i]!, { accel: accel.accel, timeoutMs: 300_000, cwd: root });
       if (out.timedOut || out.exitStatus !== 0) {
         console.log(`  ${imageStem(m)}: boot ${r + 1} failed (${out.timedOut ? 'timeout' : `exit ${out.exitStatus ?? `qemu ${out.qemuStatus}`}`}); last lines:\n` +

@@ -1,12 +1,14 @@
 // npm run run -- <smoke name | manifest stem>: boot one manifest interactively (serial on this terminal), no
-// assertions; the upstream rule is that run targets only start QEMU. Ctrl-C ends QEMU.
+// assertions; the upstream rule is that run targets only start QEMU. Ctrl-C ends QEMU. `--list` prints the make
+// targets the chapters' smokes give (the Makefile's `make help`).
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { allSmokes, describeError, tangle } from '../build/book.js';
 import { imagePath, imageStem, listManifests } from '../build/images.js';
 import { buildAll } from '../build/plan.js';
 import { setupProblem } from '../build/preflight.js';
 import { decodeExit, QEMU, qemuArgs } from '../smoke/qemu.js';
-import { KERNEL } from '../smoke/runner.js';
+import { createDisk, diskPath, imageFor, KERNEL } from '../smoke/runner.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
@@ -14,8 +16,21 @@ const args = process.argv.slice(2);
 const name = args.find((a) => !a.startsWith('--'));
 const accel = args.includes('--kvm') ? 'kvm' : 'tcg';
 
+/** `make help`: one line per target, `make run-<smoke>` for every smoke of the book, then the whole harness. */
+export function makeTargets(smokes: readonly { name: string; chapter: string }[]): string[] {
+  const w = Math.max(0, ...smokes.map((s) => s.name.length)) + 5;
+  return [
+    ...smokes.map((s) => `make ${s.name.padEnd(w)} boot it, no assertions (${s.chapter})`),
+    `make ${'run-smoke'.padEnd(w)} every smoke, with assertions (npm run smoke)`,
+  ];
+}
+
 async function main(): Promise<number> {
-  const t = await tangle(root, console.log);
+  const t = await tangle(root, args.includes('--list') ? () => {} : console.log);
+  if (args.includes('--list')) {
+    console.log(makeTargets(allSmokes(t.book)).join('\n'));
+    return 0;
+  }
   const unset = await setupProblem(root, 'run');
   if (unset) { console.error(unset); return 1 }
   const smokes = allSmokes(t.book);
@@ -29,7 +44,11 @@ async function main(): Promise<number> {
     return 2;
   }
   await buildAll(root, { manifests: [manifest], only: (s) => !s.startsWith('image ') || s === `image ${imageStem(manifest)}` });
-  const qargs = qemuArgs({ kernel: KERNEL, initrd: imagePath(manifest), ...(smoke?.cpu ? { cpu: smoke.cpu } : {}) }, accel);
+  // A smoke that names a disk gets a fresh one, as under `npm run smoke` (its first boot's view; appendix A.6).
+  const disk = smoke?.disk ? diskPath(smoke.name) : undefined;
+  if (smoke?.disk && disk) await createDisk(join(root, disk), smoke.disk.bytes);
+  const image = smoke && smoke.manifest === manifest ? imageFor(smoke, undefined, disk) : { kernel: KERNEL, initrd: imagePath(manifest) };
+  const qargs = qemuArgs(image, accel);
   console.log(`run: ${QEMU} ${qargs.join(' ')}\n`);
   const r = await execa(QEMU, qargs, { cwd: root, stdio: 'inherit', reject: false });
   const code = decodeExit(r.exitCode ?? null);

@@ -12,7 +12,7 @@ sha() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
 # 1. Debian packages (installed only when one is missing).
 APT_PACKAGES=(qemu-system-x86 qemu-user clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt capnproto
-  rustc libstd-rust-dev-wasm32 chromium python3-venv)
+  rustc libstd-rust-dev-wasm32 chromium python3-venv make)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

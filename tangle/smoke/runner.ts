@@ -43,7 +43,7 @@ export function diskPath(name: string): string {
 }
 
 /** A fresh sparse disk of `bytes` zero bytes, replacing any earlier one. */
-async function createDisk(path: string, bytes: number): Promise<void> {
+export async function createDisk(path: string, bytes: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await rm(path, { force: true });
   const f = await open(path, 'w');

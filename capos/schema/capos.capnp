@@ -133,7 +133,7 @@ struct Service {
   # endregion: supervision
 }
 
-# A grant as written in the manifest: the source is a kernel cap by name, a binaries entry, text,
+# A grant as written in the manifest: the source is a kernel cap by name, a binaries entry, text, a device,
 # or one end of an endpoint init makes for an export.
 struct ManifestGrant {
   name @0 :Text;

@@ -17,12 +17,7 @@ impl DeviceManager {
     /// The manifest's device `name`, for this process alone until it exits.
     pub fn open(&self, name: &str) -> Result<Device, Error> {
         let p = params(|m| m.init_root::<device_manager::open_params::Builder>().set_name(name));
-        let reply = self.cap.call(0, &p, SMALL_RESULT)?;
-        let first = reply.caps.first().ok_or(Error::BadReply("open returned no device"))?;
-        let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());
-        if first.interface_id != DEVICE {
-            return Err(Error::BadReply("open returned a cap that is not a Device"));
-        }
+        let cap = self.result_cap(0, &p, DEVICE, "open returned no Device")?;
         Ok(Device { cap })
     }
 
@@ -30,13 +25,20 @@ impl DeviceManager {
     /// init hands a service whose grant says `device: "<name>"`.
     pub fn restrict(&self, name: &str) -> Result<DeviceManager, Error> {
         let p = params(|m| m.init_root::<device_manager::restrict_params::Builder>().set_name(name));
-        let reply = self.cap.call(1, &p, SMALL_RESULT)?;
-        let first = reply.caps.first().ok_or(Error::BadReply("restrict returned no device manager"))?;
-        let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());
-        if first.interface_id != DEVICE_MANAGER {
-            return Err(Error::BadReply("restrict returned a cap that is not a DeviceManager"));
-        }
+        let cap = self.result_cap(1, &p, DEVICE_MANAGER, "restrict returned no DeviceManager")?;
         Ok(DeviceManager { cap })
+    }
+
+    /// Calls `method` and takes its first result cap, which must implement `interface_id`.
+    fn result_cap(&self, method: u16, p: &[u8], interface_id: u64, missing: &'static str) -> Result<Cap, Error> {
+        let reply = self.cap.call(method, p, SMALL_RESULT)?;
+        let first = reply.caps.first().ok_or(Error::BadReply(missing))?;
+        // Made before the check, so a cap of the wrong kind is released when it drops.
+        let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());
+        if first.interface_id != interface_id {
+            return Err(Error::BadReply(missing));
+        }
+        Ok(cap)
     }
 }
 

@@ -36,9 +36,14 @@ export interface BootOutcome {
 
 export const QEMU = 'qemu-system-x86_64';
 
+/** The firmware: qboot, QEMU's minimal x86 firmware (Debian's qemu-system-data ships it), instead of the default
+ * SeaBIOS. It reaches the kernel in about a third of SeaBIOS's time under TCG; it assigns no PCI BARs and writes wrong
+ * interrupt line registers, so the kernel assigns BARs and reads the PIIX3's INTx routing itself (appendix A.6). */
+export const FIRMWARE = '/usr/share/qemu/qboot.rom';
+
 /** The contract's QEMU line; only -accel and, when a smoke asks, -cpu and a disk vary. */
 export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
-  return ['-accel', accel, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
+  return ['-accel', accel, '-bios', FIRMWARE, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
     '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk),
     ...(image.append !== undefined ? ['-append', image.append] : [])];

@@ -80,16 +80,25 @@ pub fn init(specs: &[capos_schema::manifest::DeviceSpec<'_>]) {
     for f in &found {
         log_function(f);
     }
+    let mut windows = pci::Windows::new(&found);
     let mut d = DEVICES.borrow_mut();
     for (index, spec) in specs.iter().enumerate() {
         let taken = |f: &Function| d.table.iter().any(|x| x.function.at == f.at);
         let matching = found.iter().find(|f| {
             f.vendor == spec.vendor && (spec.device == 0 || f.device == spec.device) && f.class == spec.class && !taken(f)
         });
-        let Some(&function) = matching else {
+        let Some(&(mut function)) = matching else {
             klog!("device {}: no pci function {:04x}:{:04x} class {:02x}", spec.name, spec.vendor, spec.device, spec.class);
             continue;
         };
+        let assigned = windows.assign(&mut function);
+        if assigned != 0 {
+            let mut line = alloc::format!("device {}: firmware left bars unassigned; assigned", spec.name);
+            for (i, bar) in function.bars.iter().enumerate().filter(|(i, _)| assigned & 1 << i != 0) {
+                line += &describe_bar(i, bar);
+            }
+            klog!("{}", line);
+        }
         let route = match function.irq_line {
             0xff => None,
             line => match apic::route_pci_line(line) {
@@ -124,19 +133,22 @@ pub fn init(specs: &[capos_schema::manifest::DeviceSpec<'_>]) {
     }
 }
 
+/// ` bar1 mem32 0xfebd1000+0x1000`, or nothing for an unused BAR.
+fn describe_bar(i: usize, bar: &Bar) -> String {
+    match *bar {
+        Bar::None => String::new(),
+        Bar::Memory { phys, size, wide } => alloc::format!(" bar{i} mem{} {phys:#x}+{size:#x}", if wide { "64" } else { "32" }),
+        Bar::Io { port, size } => alloc::format!(" bar{i} io {port:#x}+{size:#x}"),
+    }
+}
+
 fn log_function(f: &Function) {
     let mut line = alloc::format!(
         "pci {:02x}:{:02x}.{} {:04x}:{:04x} class {:02x}.{:02x}",
         f.at.bus, f.at.slot, f.at.function, f.vendor, f.device, f.class, f.subclass
     );
     for (i, bar) in f.bars.iter().enumerate() {
-        match *bar {
-            Bar::None => {}
-            Bar::Memory { phys, size, wide } => {
-                line += &alloc::format!(" bar{i} mem{} {phys:#x}+{size:#x}", if wide { "64" } else { "32" })
-            }
-            Bar::Io { port, size } => line += &alloc::format!(" bar{i} io {port:#x}+{size:#x}"),
-        }
+        line += &describe_bar(i, bar);
     }
     if f.irq_line != 0xff {
         line += &alloc::format!(" irq {}", f.irq_line);

@@ -24,7 +24,7 @@ describe('qemu driver', () => {
 
   it('uses the contract command line with only -accel varying', () => {
     const a = qemuArgs({ kernel: 'k', initrd: 'i' }, 'tcg').join(' ');
-    expect(a).toBe('-accel tcg -cpu qemu64,+rdrand -m 512M -kernel k -initrd i -serial stdio -display none -monitor none ' +
+    expect(a).toBe('-accel tcg -bios /usr/share/qemu/qboot.rom -cpu qemu64,+rdrand -m 512M -kernel k -initrd i -serial stdio -display none -monitor none ' +
       '-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04');
   });
 

@@ -1,6 +1,6 @@
 // The tangler's public API: what the CLI, the build/smoke runner and the site import.
 export type * from './parse/model.js';
-export { loadBook } from './parse/load-book.js';
+export { analyseChapters, loadBook, type AnalysedBook } from './parse/load-book.js';
 export { chapterProcessor, parseChapter } from './parse/processor.js';
 export { default as remarkChapterMeta, type ChapterMetaOptions, STATUSES, PHASE } from './parse/remark-chapter-meta.js';
 export { default as remarkCodeBlocks } from './parse/remark-code-blocks.js';
@@ -14,3 +14,9 @@ export { writeTangled, staleFiles, mapJson, MAP_PATH, WriteError, type WriteResu
 export { BookError, Diagnostics, formatMessage } from './diag/diagnostics.js';
 export { runTangle, type RunOptions } from './tangle/run.js';
 export { phaseChapters, phaseSmokes, stampChapter } from './parse/phases.js';
+export { regionLines } from './parse/includes.js';
+export type { Reference } from './tangle/references.js';
+export { allAssertions, changedInputs, computeInputs, hashInputs, validateSmokeResult, type AssertionResult, type BootRecord, type SmokeInputs, type SmokeResult } from './smoke/result.js';
+export { smokeDependencies } from './smoke/inputs.js';
+export { builtImageBytes } from './smoke/runner.js';
+export { TangleMap, loadTangleMap } from './diag/remap.js';

@@ -6,8 +6,7 @@ import path from 'node:path';
 import type { Element } from 'hast';
 import { toHtml } from 'hast-util-to-html';
 import { h } from 'hastscript';
-import { regionLines } from '../../tangle/parse/includes.js';
-import type { Book, MapRange, TangledFile } from '../../tangle/parse/model.js';
+import { regionLines, type Book, type MapRange, type TangledFile } from '../../tangle/index.js';
 import { highlight, joinLines, tokenStyleSheet } from './highlight.js';
 import { chapterHref } from './slugs.js';
 

@@ -4,8 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { Book, Chapter, ChapterMeta, Stamp, Status } from '../../tangle/parse/model.js';
-import { phaseChapters, phaseSmokes, stampChapter } from '../../tangle/index.js';
+import { phaseChapters, phaseSmokes, stampChapter, type Book, type Chapter, type ChapterMeta, type Stamp, type Status } from '../../tangle/index.js';
 import { STATE_LABEL, type SmokeState, type SmokeView } from './results.js';
 import { chapterHref, smokeHref } from './slugs.js';
 

@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Element, ElementContent } from 'hast';
 import { h } from 'hastscript';
-import type { Code, Root } from 'mdast';
+import type { Code, Parent, Root } from 'mdast';
+import type {} from 'mdast-util-to-hast';
 import { visit } from 'unist-util-visit';
-import type { Block, Book, Chapter } from '../../tangle/parse/model.js';
+import { regionLines, type Block, type Book, type Chapter } from '../../tangle/index.js';
 import { highlight } from './highlight.js';
-import { regionLines } from '../../tangle/parse/includes.js';
 import { sourceHref, tangledHref } from './slugs.js';
 import { laterBlocks, referenceIn, type BlockRef, type Xref } from './xref.js';
 
@@ -25,12 +25,19 @@ export interface BookBlocksOptions {
  * An mdast node that mdast-util-to-hast turns into exactly `el`: an unknown node type (so no handler wraps it in
  * `<pre>`) carrying `data.hName`, `data.hProperties` and `data.hChildren`.
  */
-export function hastNode(el: Element): Code {
-  return {
-    type: 'bookBlock',
-    children: [],
-    data: { hName: el.tagName, hProperties: el.properties as Record<string, never>, hChildren: el.children },
-  } as unknown as Code;
+export function hastNode(el: Element): BookBlock {
+  return { type: 'bookBlock', children: [], data: { hName: el.tagName, hProperties: el.properties, hChildren: el.children } };
+}
+
+/** The node `hastNode` makes, known to mdast's types so that it can stand where a code block stood. */
+export interface BookBlock extends Parent {
+  type: 'bookBlock';
+  children: [];
+}
+
+declare module 'mdast' {
+  interface RootContentMap { bookBlock: BookBlock }
+  interface BlockContentMap { bookBlock: BookBlock }
 }
 
 export default function remarkBookBlocks(options: BookBlocksOptions) {
@@ -46,7 +53,7 @@ export default function remarkBookBlocks(options: BookBlocksOptions) {
       if (!block || block.kind === 'smoke') return;
       jobs.push(
         renderBlock(block, book, xref).then((el) => {
-          parent.children[index] = hastNode(el) as never;
+          parent.children[index] = hastNode(el);
         }),
       );
     });

@@ -5,8 +5,7 @@ import type { Element, ElementContent } from 'hast';
 import { h } from 'hastscript';
 import type { Root } from 'mdast';
 import { visit } from 'unist-util-visit';
-import type { Chapter } from '../../tangle/parse/model.js';
-import type { AssertionResult, BootRecord } from '../../tangle/smoke/result.js';
+import type { Chapter, AssertionResult, BootRecord } from '../../tangle/index.js';
 import { joinLines } from './highlight.js';
 import { hastNode } from './remark-book-blocks.js';
 import { STATE_LABEL, type SmokeView } from './results.js';
@@ -27,7 +26,7 @@ export default function remarkSmokePanels(options: SmokePanelsOptions) {
       const block = byLine.get(node.position.start.line);
       if (!block?.target) return;
       const view = views.get(block.target) ?? { name: block.target, state: 'missing', reason: 'no result' };
-      parent.children[index] = hastNode(smokePanel(view, block.value, block.bodyLine, block.line, chapter.path)) as never;
+      parent.children[index] = hastNode(smokePanel(view, block.value, block.bodyLine, block.line, chapter.path));
     });
   };
 }

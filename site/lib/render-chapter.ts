@@ -7,7 +7,7 @@ import { toString } from 'mdast-util-to-string';
 import { toHast } from 'mdast-util-to-hast';
 import { unified } from 'unified';
 import { visit } from 'unist-util-visit';
-import type { Book, Chapter } from '../../tangle/parse/model.js';
+import type { Book, Chapter } from '../../tangle/index.js';
 import { tokenStyleSheet } from './highlight.js';
 import remarkBookBlocks from './remark-book-blocks.js';
 import remarkSmokePanels from './remark-smoke-panels.js';

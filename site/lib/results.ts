@@ -2,8 +2,7 @@
 // chapters as they are now (same smoke block, same tangled files); otherwise it is stale, failing or missing.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Book, SmokeSpec, TangledFile } from '../../tangle/parse/model.js';
-import { allAssertions, changedInputs, computeInputs, validateSmokeResult, type SmokeResult } from '../../tangle/smoke/result.js';
+import { allAssertions, changedInputs, computeInputs, validateSmokeResult, type Book, type SmokeSpec, type TangledFile, type SmokeResult } from '../../tangle/index.js';
 
 export type SmokeState = 'pass' | 'fail' | 'stale' | 'missing';
 

@@ -1,10 +1,7 @@
 // Everything the site shows, computed once per build from the book (through the tangler's own loadBook and
 // tangleBook), the phase list and the smoke results. A malformed results file makes this throw, naming the file,
 // which fails the build.
-import { loadBook, tangleBook } from '../../tangle/index.js';
-import type { Book, TangledFile } from '../../tangle/parse/model.js';
-import type { SmokeResult } from '../../tangle/smoke/result.js';
-import { builtImageBytes } from '../../tangle/smoke/runner.js';
+import { analyseChapters, builtImageBytes, type Book, type TangledFile, type SmokeResult } from '../../tangle/index.js';
 import { siteInputs, type SiteInputs } from './config.js';
 import { loadPhases, phaseBoard, type BoardRow, type Phase } from './phases.js';
 import { loadResults, smokeViews, type SmokeView } from './results.js';
@@ -30,8 +27,7 @@ export function siteData(inputs: SiteInputs = siteInputs()): Promise<SiteData> {
 }
 
 async function compute(inputs: SiteInputs): Promise<SiteData> {
-  const book = await loadBook(inputs.bookRoot);
-  const tangled = tangleBook(book);
+  const { book, files: tangled } = await analyseChapters(inputs.bookRoot);
   const [results, phases] = await Promise.all([loadResults(inputs.resultsDir), loadPhases(inputs.bookRoot)]);
   const views = smokeViews(book, tangled, results, phases.flatMap((p) => p.smokes), (spec) => builtImageBytes(inputs.bookRoot, spec));
   return { inputs, book, tangled, xref: buildXref(book), results, views, phases, board: phaseBoard(phases, book, views) };

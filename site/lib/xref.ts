@@ -1,8 +1,7 @@
 // The book's cross-reference index (in the spirit of CWEB's): for every chunk, where it is defined, which later
 // blocks extend it and which blocks use it; for every tangled file, the blocks that write it. Built once from the
 // parsed Book, then read by the chapter renderer and the file map.
-import type { Block, Book } from '../../tangle/parse/model.js';
-import { parseReference, type Reference } from '../../tangle/tangle/references.js';
+import { parseReference, type Block, type Book, type Reference } from '../../tangle/index.js';
 import { chapterHref } from './slugs.js';
 
 /** One code block, located for a reader: its chapter, fence line and a link to it. */

@@ -9,6 +9,7 @@ import { chapterStanding } from '../lib/phases.js';
 import { saveHighlightCache, useHighlightCache } from '../lib/highlight.js';
 import { renderChapter } from '../lib/render-chapter.js';
 import { siteData } from '../lib/site-data.js';
+import { boardEntrySchema, chunkSchema, fileMapEntrySchema, sourceFileSchema, stampSchema, standingSchema, statusSchema } from '../lib/schemas.js';
 import { chapterId } from '../lib/slugs.js';
 
 /** Loads the book once per build and points the highlighter at its cache in Astro's cache directory. */
@@ -82,7 +83,7 @@ const boardLoader: Loader = {
   async load({ store }) {
     const data = await siteData();
     store.clear();
-    data.board.forEach((row, order) => store.set({ id: row.id, data: { ...JSON.parse(JSON.stringify(row)), order } }));
+    data.board.forEach((row, order) => store.set({ id: row.id, data: { ...row, order } }));
   },
 };
 
@@ -91,11 +92,10 @@ const chunksLoader: Loader = {
   async load({ store }) {
     const data = await siteData();
     store.clear();
-    for (const chunk of data.xref.chunks.values()) store.set({ id: chunk.name, data: JSON.parse(JSON.stringify(chunk)) });
+    for (const chunk of data.xref.chunks.values()) store.set({ id: chunk.name, data: { ...chunk } });
   },
 };
 
-const stampSchema = z.object({ commit: z.string(), time: z.string() });
 
 export const collections = {
   docs: defineCollection({
@@ -104,18 +104,18 @@ export const collections = {
       extend: z.object({
         // Optional because Starlight also applies this schema to the board and file map pages.
         phase: z.string().optional(),
-        status: z.enum(['planned', 'in-progress', 'done', 'blocked']).optional(),
+        status: statusSchema.optional(),
         topics: z.array(z.string()).optional(),
         smokes: z.array(z.string()).optional(),
         stamp: stampSchema.optional(),
         lead: z.string().optional(),
         chapterPath: z.string().optional(),
-        standing: z.object({ status: z.string(), claimed: z.string().optional(), note: z.string().optional() }).optional(),
+        standing: standingSchema.optional(),
       }),
     }),
   }),
-  files: defineCollection({ loader: filesLoader, schema: z.object({ path: z.string(), lines: z.number(), writers: z.array(z.any()) }) }),
-  sources: defineCollection({ loader: sourcesLoader, schema: z.object({ path: z.string(), regions: z.array(z.any()) }) }),
-  chunks: defineCollection({ loader: chunksLoader, schema: z.object({ name: z.string(), blocks: z.array(z.any()), uses: z.array(z.any()) }) }),
-  board: defineCollection({ loader: boardLoader, schema: z.object({ id: z.string(), order: z.number() }).passthrough() }),
+  files: defineCollection({ loader: filesLoader, schema: fileMapEntrySchema }),
+  sources: defineCollection({ loader: sourcesLoader, schema: sourceFileSchema }),
+  chunks: defineCollection({ loader: chunksLoader, schema: chunkSchema }),
+  board: defineCollection({ loader: boardLoader, schema: boardEntrySchema }),
 };

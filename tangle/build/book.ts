@@ -1,7 +1,6 @@
 // The tangle step of the build, smoke, run and bench commands: load the book, tangle it, write changed files.
-import { loadBook } from '../parse/load-book.js';
+import { analyseChapters } from '../parse/load-book.js';
 import type { Book, SmokeSpec, TangledFile } from '../parse/model.js';
-import { tangleBook } from '../tangle/tangle-book.js';
 import { writeTangled } from '../tangle/write.js';
 import { fmtMs, type Log } from './step.js';
 
@@ -9,8 +8,7 @@ export interface Tangled { book: Book; files: TangledFile[]; written: string[]; 
 
 export async function tangle(root: string, log: Log): Promise<Tangled> {
   const t0 = performance.now();
-  const book = await loadBook(root);
-  const files = tangleBook(book);
+  const { book, files } = await analyseChapters(root);
   const { written, unchanged } = await writeTangled(root, files);
   const ms = performance.now() - t0;
   log(`  tangle: ${book.chapters.length} chapters, ${files.length} files (${written.length} written, ${unchanged.length} unchanged) in ${fmtMs(ms)}`);

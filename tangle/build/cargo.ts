@@ -1,7 +1,7 @@
 // Cargo steps: capOS binaries (kernel, init, services) cross-built for bare metal with the contract's RUSTFLAGS,
 // host tools (mkmanifest), and capos-wasm for both sides. Cargo always runs from the repo root with --manifest-path
 // so the generated .cargo/config.toml (vendored sources) applies.
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import { cargoStatusLine, runTool, StepError } from './exec.js';
@@ -34,16 +34,26 @@ export function isCaposPackageDir(rel: string): boolean {
 
 interface CargoBin { pkg: string; bin: string; dir: string; features: string[] }
 
+/** `cargo metadata --no-deps` for `manifest`, as JSON text. */
+async function cargoMetadata(root: string, manifest: string): Promise<string> {
+  const args = ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', manifest];
+  const r = await execa('cargo', [...args, '--offline'], { cwd: root, reject: false });
+  if (r.exitCode === 0) return r.stdout;
+  // --offline fails before vendoring when the registry cache lacks something; retry letting cargo decide
+  const r2 = await execa('cargo', args, { cwd: root, reject: false });
+  if (r2.exitCode !== 0) throw new StepError('cargo metadata', `cargo metadata for ${manifest} failed:\n${r2.stderr}`);
+  return r2.stdout;
+}
+
 async function cargoBins(root: string, manifest: string): Promise<CargoBin[]> {
-  const r = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline', '--manifest-path', manifest],
-    { cwd: root, reject: false });
-  if (r.exitCode !== 0) {
-    // --offline fails before vendoring when the registry cache lacks something; retry letting cargo decide
-    const r2 = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', manifest], { cwd: root, reject: false });
-    if (r2.exitCode !== 0) throw new StepError('cargo metadata', `cargo metadata for ${manifest} failed:\n${r2.stderr}`);
-    return parseBins(root, r2.stdout);
-  }
-  return parseBins(root, r.stdout);
+  return parseBins(root, await cargoMetadata(root, manifest));
+}
+
+/** The features `cargo metadata` reports for the package in `dir` (none if it has no such package). */
+export async function packageFeatures(root: string, manifest: string, dir: string): Promise<string[]> {
+  const meta = JSON.parse(await cargoMetadata(root, manifest)) as { packages: { manifest_path: string; features: Record<string, string[]> }[] };
+  const pkg = meta.packages.find((p) => relative(root, dirname(p.manifest_path)).split(sep).join('/') === dir);
+  return pkg ? Object.keys(pkg.features) : [];
 }
 
 function parseBins(root: string, json: string): CargoBin[] {
@@ -57,12 +67,11 @@ function parseBins(root: string, json: string): CargoBin[] {
   return out;
 }
 
-let toolVersions: Promise<string[]> | undefined;
-/** cargo/rustc versions are part of every cargo stamp: a toolchain change rebuilds. */
-function versions(root: string): Promise<string[]> {
-  toolVersions ??= Promise.all([execa('cargo', ['-V'], { cwd: root }), execa('rustc', ['-V'], { cwd: root })])
-    .then((rs) => rs.map((r) => r.stdout.trim()));
-  return toolVersions;
+/** cargo/rustc versions are part of every cargo stamp: a toolchain change rebuilds. The build asks once and passes
+ * them to each cargo step. */
+export async function toolVersions(root: string): Promise<string[]> {
+  const rs = await Promise.all([execa('cargo', ['-V'], { cwd: root }), execa('rustc', ['-V'], { cwd: root })]);
+  return rs.map((r) => r.stdout.trim());
 }
 
 async function cargoInputs(root: string, dirs: string[]): Promise<string[]> {
@@ -82,12 +91,12 @@ async function copyOut(root: string, from: string, to: string): Promise<string> 
 }
 
 /** capOS kernel, init and services → build/capos/<bin> */
-export async function caposStep(root: string): Promise<BuildStep> {
+export async function caposStep(root: string, versions: string[]): Promise<BuildStep> {
   const manifest = 'capos/Cargo.toml';
   return {
     name: 'capos',
     extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `kernel RUSTFLAGS=${KERNEL_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, `kernel target=${KERNEL_TARGET}`,
-      PROFILE, ...(await versions(root))],
+      PROFILE, ...versions],
     inputs: () => cargoInputs(root, ['capos']),
     async run() {
       const bins = (await cargoBins(root, manifest)).filter((b) => isCaposPackageDir(b.dir));
@@ -107,11 +116,11 @@ export async function caposStep(root: string): Promise<BuildStep> {
 }
 
 /** Host tools in capos/ (mkmanifest …) → build/cargo/host/release/<bin> */
-export async function hostToolsStep(root: string): Promise<BuildStep> {
+export async function hostToolsStep(root: string, versions: string[]): Promise<BuildStep> {
   const manifest = 'capos/Cargo.toml';
   return {
     name: 'host-tools',
-    extra: [PROFILE, ...(await versions(root))],
+    extra: [PROFILE, ...versions],
     inputs: () => cargoInputs(root, ['capos']),
     async run() {
       const bins = (await cargoBins(root, manifest)).filter((b) => !isCaposPackageDir(b.dir));
@@ -130,17 +139,15 @@ const JSON_MESSAGES = ['--message-format=json'];
 export const MKMANIFEST = `build/cargo/host/${PROFILE}/mkmanifest`;
 
 /** capos-wasm is tangled from chapters; present only once its chapter exists. */
-export async function caposWasmSteps(root: string, map?: TangleMap): Promise<BuildStep[]> {
+export async function caposWasmSteps(root: string, versions: string[], map?: TangleMap): Promise<BuildStep[]> {
   const manifest = 'capos-wasm/Cargo.toml';
   if (!(await exists(join(root, manifest)))) return [];
-  const toml = await readFile(join(root, manifest), 'utf8');
-  // the host runner is built with the `host` feature when the chapter defines one
-  // the chapter decides the features: `capos` selects the capOS process side, `host` the Linux runner
-  const features = toml.split(/^\[features\]/m)[1]?.split(/^\[/m)[0] ?? '';
-  const hasFeature = (f: string) => new RegExp(`^\\s*${f}\\s*=`, 'm').test(features);
-  const hostFeature = hasFeature('host');
-  const caposFeature = hasFeature('capos');
-  const v = await versions(root);
+  // The chapters decide the features: `capos` selects the capOS process side, `host` the Linux runner; cargo
+  // metadata says which the tangled Cargo.toml defines.
+  const features = await packageFeatures(root, manifest, 'capos-wasm');
+  const hostFeature = features.includes('host');
+  const caposFeature = features.includes('capos');
+  const v = versions;
   const translate = map ? cargoTranslator(map, 'capos-wasm') : undefined;
   // capos-wasm depends on crates in capos/ by path (abi, rt, schema and whatever they use): hash all of capos/
   const inputs = () => cargoInputs(root, ['capos-wasm', 'capos']);

@@ -1,7 +1,7 @@
 // The whole build in order: capOS binaries, host tools, capos-wasm (both sides), demos, input archives, boot images.
 // Steps run one at a time (two shared cores; cargo already uses both).
 import { archiveSteps } from './archives.js';
-import { caposStep, caposWasmSteps, hostToolsStep } from './cargo.js';
+import { caposStep, caposWasmSteps, hostToolsStep, toolVersions } from './cargo.js';
 import { demoSteps } from './demos.js';
 import { imageSteps } from './images.js';
 import { fmtMs, runStep, type BuildStep, type Log, type StepReport } from './step.js';
@@ -23,10 +23,11 @@ export interface BuildOptions {
 export async function planBuild(root: string, opts: BuildOptions = {}): Promise<BuildStep[]> {
   // What the tools say about tangled files is reported at chapter lines (the map `npm run tangle` wrote).
   const map = await loadTangleMap(root);
+  const versions = await toolVersions(root);
   const steps = [
-    await caposStep(root),
-    await hostToolsStep(root),
-    ...(await caposWasmSteps(root, map)),
+    await caposStep(root, versions),
+    await hostToolsStep(root, versions),
+    ...(await caposWasmSteps(root, versions, map)),
     ...(await demoSteps(root, map)),
     ...(await archiveSteps(root)),
     ...(await imageSteps(root, opts.manifests ?? [], map)),

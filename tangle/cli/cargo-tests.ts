@@ -1,8 +1,9 @@
 // `cargo test` for the host-testable Rust: the capos crates that build for the host (HOST_TESTED below,
 // those the workspace has) and capos-wasm's host tests (its `host` feature), into build/cargo/host, without capOS RUSTFLAGS.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { packageFeatures } from '../build/cargo.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
@@ -21,7 +22,7 @@ const pkgs = HOST_TESTED.filter((p) => present.has(p));
 const statuses = [await cargo(['test', '--manifest-path', 'capos/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...pkgs.flatMap((p) => ['-p', p])])];
 const wasmToml = join(root, 'capos-wasm/Cargo.toml');
 if (existsSync(wasmToml)) {
-  const host = /^\s*host\s*=/m.test(readFileSync(wasmToml, 'utf8'));
+  const host = (await packageFeatures(root, 'capos-wasm/Cargo.toml', 'capos-wasm')).includes('host');
   // run even when the kernel crates failed, so one run reports every failing suite
   statuses.push(await cargo(['test', '--manifest-path', 'capos-wasm/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...(host ? ['--features', 'host'] : [])]));
 }

@@ -2,7 +2,7 @@
 // book-level check (smokes, then a trial tangle) so all problems are reported in one go.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Book, Chapter } from './model.js';
+import type { Block, Book, Chapter, TangledFile } from './model.js';
 import { BookError, Diagnostics } from '../diag/diagnostics.js';
 import { analyzeBook } from '../tangle/tangle-book.js';
 import { checkSmokes } from './check-smokes.js';
@@ -10,7 +10,15 @@ import { checkPhaseStamps } from './phases.js';
 import { resolveIncludes } from './includes.js';
 import { parseChapter } from './processor.js';
 
+/** The book, analysed once: its chapters, the tangled files and the chunk table (throws BookError on any problem). */
+export interface AnalysedBook { book: Book; files: TangledFile[]; chunks: Map<string, Block[]> }
+
 export async function loadBook(root: string): Promise<Book> {
+  return (await analyseChapters(root)).book;
+}
+
+/** Parses, checks and tangles the book in one pass; the entry points (tangle, build, smoke, stamp, site) use this. */
+export async function analyseChapters(root: string): Promise<AnalysedBook> {
   const names = (await readdir(join(root, 'chapters'))).filter((name) => name.endsWith('.md')).sort();
   const diag = new Diagnostics();
   const valid = new Set<Chapter>();
@@ -27,8 +35,8 @@ export async function loadBook(root: string): Promise<Book> {
   await resolveIncludes(book, diag);
   checkSmokes(book, diag, (chapter) => valid.has(chapter));
   checkPhaseStamps(book, diag);
-  analyzeBook(book, diag);
+  const { files, chunks } = analyzeBook(book, diag);
   const messages = diag.messages;
   if (messages.length > 0) throw new BookError(messages);
-  return book;
+  return { book, files, chunks };
 }

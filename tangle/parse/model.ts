@@ -1,5 +1,5 @@
-// The book's data model. These names are part of the team contract (/work/contract.md):
-// the site, the build and the smoke runner code against them, so change them only with the lead.
+// The book's data model, described for contributors in chapter A.2 (chapters/91-a2-chapter-format.md):
+// the site, the build and the smoke runner code against them.
 
 export type Status = 'planned' | 'in-progress' | 'done' | 'blocked';
 

@@ -4,10 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { Book, Chapter } from '../parse/model.js';
-import { loadBook } from '../parse/load-book.js';
+import type { Book, Chapter, TangledFile } from '../parse/model.js';
+import { analyseChapters } from '../parse/load-book.js';
 import { phaseChapters, phaseSmokes, stampChapter } from '../parse/phases.js';
-import { tangleBook } from '../tangle/tangle-book.js';
 import { BookError, formatMessage } from '../diag/diagnostics.js';
 import { allAssertions, changedInputs, computeInputs, validateSmokeResult } from '../smoke/result.js';
 
@@ -28,8 +27,9 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
   const commit = head.stdout.trim();
 
   let book: Book;
+  let tangled: TangledFile[];
   try {
-    book = await loadBook(root);
+    ({ book, files: tangled } = await analyseChapters(root));
   } catch (error) {
     if (!(error instanceof BookError)) throw error;
     return { ok: false, reasons: [...reasons, 'the book has problems (run npm run tangle):', ...error.messages.map(formatMessage)] };
@@ -41,7 +41,6 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
     const known = book.chapters.map((c) => c.meta.phase).join(', ');
     return { ok: false, reasons: [...reasons, `no chapter has phase \`${phase}\` (phases: ${known})`] };
   }
-  const tangled = tangleBook(book);
   const smokes = phaseSmokes(chapters);
   for (const name of smokes) {
     const spec = chapters.flatMap((c) => c.smokes).find((s) => s.name === name)!;

@@ -2,8 +2,7 @@
 // step and every diagnostic on its own line. Returns the exit code instead of exiting, so tests
 // can run it against a scratch book.
 import { BookError, formatMessage } from '../diag/diagnostics.js';
-import { loadBook } from '../parse/load-book.js';
-import { tangleBook } from './tangle-book.js';
+import { analyseChapters } from '../parse/load-book.js';
 import { staleFiles, writeTangled } from './write.js';
 
 export interface RunOptions { check?: boolean; log?: (line: string) => void; error?: (line: string) => void }
@@ -18,8 +17,7 @@ export async function runTangle(root: string, options: RunOptions = {}): Promise
     return result;
   };
   try {
-    const book = await step((b) => `parse ${b.chapters.length} chapters`, () => loadBook(root));
-    const files = await step((f) => `tangle ${f.length} files`, () => tangleBook(book));
+    const { files } = await step((a) => `parse and tangle ${a.book.chapters.length} chapters into ${a.files.length} files`, () => analyseChapters(root));
     if (options.check) {
       const { written } = await step((r) => `check ${r.written.length} drifted, ${r.unchanged.length} unchanged`, () => writeTangled(root, files, { check: true }));
       for (const path of written) error(`drift: ${path} differs from its chapters; run npm run tangle`);

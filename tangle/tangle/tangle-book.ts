@@ -6,7 +6,8 @@ import type { VFileMessage } from 'vfile-message';
 import { headerLine } from './comments.js';
 import { blockLabel, buildChunks, Expander, referencedNames, type OutLine } from './expand.js';
 
-export interface TangleAnalysis { files: TangledFile[]; messages: VFileMessage[] }
+/** What one analysis of the book yields: the tangled files, the chunk table, and every problem found. */
+export interface TangleAnalysis { files: TangledFile[]; chunks: Map<string, Block[]>; messages: VFileMessage[] }
 
 /** Tangle and report every problem instead of stopping at the first. */
 export function analyzeBook(book: Book, diag = new Diagnostics()): TangleAnalysis {
@@ -32,7 +33,7 @@ export function analyzeBook(book: Book, diag = new Diagnostics()): TangleAnalysi
     files.push(assemble(path, parts[0]!, lines));
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, messages: diag.messages };
+  return { files, chunks, messages: diag.messages };
 }
 
 /** Pure: the tangled files of a valid book; throws BookError listing every problem otherwise. */

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadBook, runTangle, tangleBook } from '../../index.js';
-import { caposWasmSteps } from '../../build/cargo.js';
+import { caposWasmSteps, toolVersions } from '../../build/cargo.js';
 import { demoSteps } from '../../build/demos.js';
 import { runTool } from '../../build/exec.js';
 import { runStep } from '../../build/step.js';
@@ -53,7 +53,7 @@ describe('TangleMap', () => {
 describe('tool errors at chapter lines', () => {
   test('rustc, through cargo\'s JSON messages, reports the chunk\'s line and column', async () => {
     const { root, map } = await tangled();
-    const host = (await caposWasmSteps(root, map)).find((s) => s.name === 'capos-wasm-host')!;
+    const host = (await caposWasmSteps(root, await toolVersions(root), map)).find((s) => s.name === 'capos-wasm-host')!;
     const message = await failure(() => runStep(root, host, () => {}));
     expect(message).toContain(`--> ${await chapterPlace(root, '"forty-two"')} [capos-wasm/src/main.rs:3:23]`);
     expect(message).toMatch(/error\[E0308\]: mismatched types/);

@@ -119,8 +119,8 @@ describe('runTangle', () => {
     expect(await runTangle(root, { log: (l) => lines.push(l) })).toBe(0);
     expect(await runTangle(root, { log: (l) => lines.push(l) })).toBe(0);
     expect(lines.map((l) => l.replace(/\d+ ms$/, 'N ms'))).toEqual([
-      'parse 2 chapters … N ms', 'tangle 5 files … N ms', 'write 5 changed, 0 unchanged … N ms',
-      'parse 2 chapters … N ms', 'tangle 5 files … N ms', 'write 0 changed, 5 unchanged … N ms',
+      'parse and tangle 2 chapters into 5 files … N ms', 'write 5 changed, 0 unchanged … N ms',
+      'parse and tangle 2 chapters into 5 files … N ms', 'write 0 changed, 5 unchanged … N ms',
     ]);
   });
 

@@ -1,4 +1,4 @@
-// npm test (after tangle/setup/setup.sh): tangle, the vitest suites, host `cargo test`, the full smoke, the site
+// npm test (after tangle/setup/setup.sh): tangle, every chapter state's tangle, the vitest suites, host `cargo test`, the full smoke, the site
 // build and, once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built).
 // Not the benchmarks.
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,6 +19,8 @@ const browser = browserTests(join(root, 'tangle/test'));
 const stages: Stage[] = [
   { name: 'tangle', cmd: tsx, args: ['tangle/cli/tangle.ts'] },
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
+  // every WASI phase's state of the book tangles on its own (chapter A.2, "Chapter states")
+  { name: 'chapter states', cmd: tsx, args: ['tangle/cli/states.ts'], needs: ['tangle'] },
   { name: 'vitest', cmd: vitest, args: ['run', '--exclude', '**/*.browser.test.ts'] },
   { name: 'cargo test', cmd: tsx, args: ['tangle/cli/cargo-tests.ts'], needs: ['tangle'] },
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },

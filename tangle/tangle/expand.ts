@@ -42,7 +42,10 @@ export function buildChunks(blocks: readonly Block[], diag: Diagnostics, rejecte
 export class Expander {
   private readonly reportedCycles = new Set<string>();
 
-  constructor(private readonly chunks: Map<string, Block[]>, private readonly diag: Diagnostics) {}
+  /** `laterChunks`: in a chapter state (tangle/tangle/states.ts), names that only later chapters define; a reference
+   * to one is an extension point and expands to nothing. */
+  constructor(private readonly chunks: Map<string, Block[]>, private readonly diag: Diagnostics,
+    private readonly laterChunks: ReadonlySet<string> = new Set()) {}
 
   /** The lines of `block`, with every reference replaced by the chunk's expansion. */
   expandBlock(block: Block, stack: string[] = []): OutLine[] {
@@ -56,6 +59,7 @@ export class Expander {
       const place = { chapter: block.chapter, line: chapterLine, column: reference.indent.length + 1 };
       const definition = this.chunks.get(reference.name);
       if (!definition) {
+        if (this.laterChunks.has(reference.name)) return;
         this.diag.error(place, { reason: `Unexpected reference to undefined chunk \`${reference.name}\``, ruleId: 'undefined-chunk', hint: `define it with a block \`chunk="${reference.name}"\`, or correct the name` });
         return;
       }

@@ -9,18 +9,22 @@ import { blockLabel, buildChunks, Expander, referencedNames, type OutLine } from
 /** What one analysis of the book yields: the tangled files, the chunk table, and every problem found. */
 export interface TangleAnalysis { files: TangledFile[]; chunks: Map<string, Block[]>; messages: VFileMessage[] }
 
+/** For a chapter state: chunks only later chapters define (references to them expand to nothing), and names that
+ * later chapters reference (a chunk they use is not unused). */
+export interface StateOptions { laterChunks?: ReadonlySet<string>; referencedLater?: ReadonlySet<string> }
+
 /** Tangle and report every problem instead of stopping at the first. */
-export function analyzeBook(book: Book, diag = new Diagnostics()): TangleAnalysis {
+export function analyzeBook(book: Book, diag = new Diagnostics(), state: StateOptions = {}): TangleAnalysis {
   const blocks = book.chapters.flatMap((chapter) => chapter.blocks);
   const rejectedChunks: Block[] = [];
   const chunks = buildChunks(blocks, diag, rejectedChunks);
-  const expander = new Expander(chunks, diag);
+  const expander = new Expander(chunks, diag, state.laterChunks);
   for (const block of rejectedChunks) expander.expandBlock(block, [block.target!]);
 
   const used = referencedNames(blocks);
   for (const [name, definition] of chunks) {
     const first = definition[0]!;
-    if (!used.has(name)) diag.error({ chapter: first.chapter, line: first.line }, { reason: `Unexpected chunk \`${name}\` that nothing references`, ruleId: 'unused-chunk', hint: `reference it with a line \`<<${name}>>\` in a file block or another chunk, or remove it` });
+    if (!used.has(name) && !state.referencedLater?.has(name)) diag.error({ chapter: first.chapter, line: first.line }, { reason: `Unexpected chunk \`${name}\` that nothing references`, ruleId: 'unused-chunk', hint: `reference it with a line \`<<${name}>>\` in a file block or another chunk, or remove it` });
     // Expand each chunk on its own too, so a cycle no file reaches is still found.
     for (const part of definition) expander.expandBlock(part, [name]);
   }

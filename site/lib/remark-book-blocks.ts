@@ -10,7 +10,7 @@ import { h } from 'hastscript';
 import type { Code, Parent, Root } from 'mdast';
 import type {} from 'mdast-util-to-hast';
 import { visit } from 'unist-util-visit';
-import { regionLines, type Block, type Book, type Chapter } from '../../tangle/index.js';
+import { regionLines, type Block, type Book, type Chapter, type IncludeBlock } from '../../tangle/index.js';
 import { highlight } from './highlight.js';
 import { sourceHref, tangledHref } from './slugs.js';
 import { laterBlocks, referenceIn, type BlockRef, type Xref } from './xref.js';
@@ -75,7 +75,7 @@ export async function renderBlock(block: Block, book: Book, xref: Xref): Promise
 
 function figure(block: Block, caption: ElementContent[], pre: Element, footer: ElementContent[]): Element {
   const props: Record<string, string> = { className: `book-block kind-${block.kind}`, id: `L${block.line}`, dataKind: block.kind };
-  if (block.target) props.dataTarget = block.target;
+  if (block.kind !== 'plain') props.dataTarget = block.target;
   return h('figure', props, [
     ...(caption.length ? [h('figcaption', caption)] : []),
     pre,
@@ -103,7 +103,7 @@ async function numbered(block: Block, xref: Xref): Promise<Element> {
 }
 
 async function renderTargetBlock(block: Block, book: Book, xref: Xref): Promise<Element> {
-  const target = block.target ?? '';
+  const target = block.kind === 'plain' ? '' : block.target;
   const isChunk = block.kind === 'chunk';
   const entry = isChunk ? xref.chunks.get(target) : xref.files.get(target);
   const all = entry?.blocks ?? [];
@@ -148,8 +148,8 @@ export async function regionStart(bookRoot: string, file: string, region: string
   }
 }
 
-async function renderInclude(block: Block, book: Book): Promise<Element> {
-  const file = block.target ?? '';
+async function renderInclude(block: IncludeBlock, book: Book): Promise<Element> {
+  const file = block.target;
   const start = await regionStart(book.root, file, block.region);
   const pre = await highlight(block.value.replace(/\n$/, ''), block.lang, (line, { index }) => {
     if (start !== undefined) line.properties.dataLine = String(start + index - 1);

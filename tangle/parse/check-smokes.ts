@@ -1,6 +1,6 @@
 // Book-level smoke checks: names are unique across the book, each smoke boots a manifest that a
 // file block produces, and each chapter's `smokes:` front matter lists exactly its smoke blocks.
-import type { Book, Chapter } from './model.js';
+import type { Book, Chapter, SmokeBlock } from './model.js';
 import type { Diagnostics } from '../diag/diagnostics.js';
 
 export function checkSmokes(book: Book, diag: Diagnostics, metaValid: (chapter: Chapter) => boolean): void {
@@ -28,14 +28,14 @@ export function checkSmokes(book: Book, diag: Diagnostics, metaValid: (chapter: 
     if (!metaValid(chapter)) continue;
     const listedLine = smokesKeyLine(chapter.source);
     // Smoke blocks, not parsed specs: a malformed smoke is reported once, not also as missing.
-    const blocks = chapter.blocks.filter((b) => b.kind === 'smoke' && b.target !== undefined);
+    const blocks = chapter.blocks.filter((b): b is SmokeBlock => b.kind === 'smoke');
     const defined = new Set(blocks.map((b) => b.target));
     const listed = new Set(chapter.meta.smokes);
     for (const name of chapter.meta.smokes) {
       if (!defined.has(name)) diag.error({ chapter: chapter.path, line: listedLine }, { reason: `Unexpected smoke \`${name}\` in \`smokes:\`, which this chapter has no smoke block for`, ruleId: 'smoke-not-defined', hint: `add a \`smoke name=${name}\` block or remove it from \`smokes:\`` });
     }
     for (const block of blocks) {
-      const name = block.target!;
+      const name = block.target;
       if (!listed.has(name)) diag.error({ chapter: chapter.path, line: block.line }, { reason: `Unexpected smoke \`${name}\` missing from the chapter's \`smokes:\` front matter`, ruleId: 'smoke-not-listed', hint: `add \`${name}\` to \`smokes:\`` });
     }
   }

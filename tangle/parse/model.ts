@@ -16,10 +16,8 @@ export interface ChapterMeta {
   stamp?: Stamp;
 }
 
-export type BlockKind = 'file' | 'chunk' | 'include' | 'smoke' | 'plain';
-
-export interface Block {
-  kind: BlockKind;
+/** What every fenced block has, whatever its kind. */
+interface BlockBase {
   lang: string;
   attrs: Record<string, string | true>;
   /** The block body; for an include block, the included region once the book is loaded. */
@@ -27,10 +25,22 @@ export interface Block {
   chapter: string; // 'chapters/11-w1-scaffold.md'
   line: number; // opening fence line, 1-based
   bodyLine: number; // first body line
-  target?: string; // file path, chunk name, include path, smoke name
-  append: boolean;
-  region?: string;
 }
+
+/** `file=path [append]`: writes (or continues) a tangled file. */
+export interface FileBlock extends BlockBase { kind: 'file'; target: string; append: boolean }
+/** `chunk=name [append]`: defines (or extends) a named chunk. */
+export interface ChunkBlock extends BlockBase { kind: 'chunk'; target: string; append: boolean }
+/** `include=path [region=name]`: shows part of a hand-written file. */
+export interface IncludeBlock extends BlockBase { kind: 'include'; target: string; region?: string }
+/** ```` ```smoke name=… ```` : a boot test; `target` is its name. */
+export interface SmokeBlock extends BlockBase { kind: 'smoke'; target: string }
+/** No target: illustration only (also what a block with an unusable target is demoted to). */
+export interface PlainBlock extends BlockBase { kind: 'plain' }
+
+/** A fenced code block, keyed on its kind (chapter A.2, "Code blocks"). */
+export type Block = FileBlock | ChunkBlock | IncludeBlock | SmokeBlock | PlainBlock;
+export type BlockKind = Block['kind'];
 
 export interface Matcher { kind: 'exact' | 'regex'; text: string; line: number /* chapter line */ }
 

@@ -84,38 +84,36 @@ function toBlock(node: Code, chapter: string, file: VFile, lines: string[]): Blo
     });
   }
 
-  const block: Block = {
-    // CRLF chapters tangle to LF files, and references are found on either.
-    kind, lang, attrs, value: node.value.replace(/\r\n?/g, '\n'), chapter, line, bodyLine,
-    append: attrs.append === true,
-  };
+  // CRLF chapters tangle to LF files, and references are found on either.
+  const base = { lang, attrs, value: node.value.replace(/\r\n?/g, '\n'), chapter, line, bodyLine };
+  const append = attrs.append === true;
   if (attrs.append !== undefined && attrs.append !== true) {
     fail(file, { line, column: fenceColumn }, {
       reason: 'Unexpected value for `append`, expected a bare flag', ruleId: 'malformed-info-string', hint: 'write `append` without `=`',
     });
   }
+  const plain: Block = { ...base, kind: 'plain' };
+  if (kind === 'plain') return plain;
   const targetKey = kind === 'smoke' ? 'name' : kind;
-  if (kind !== 'plain') {
-    const target = attrs[targetKey];
-    if (typeof target !== 'string') {
-      fail(file, { line, column: fenceColumn }, {
-        reason: `Unexpected ${kind} block without a \`${targetKey}=\` value, expected \`${targetKey}=…\``,
-        ruleId: 'missing-attribute', hint: `add \`${targetKey}=…\` to the info string`,
-      });
-    } else {
-      block.target = target;
-    }
+  const target = attrs[targetKey];
+  if (typeof target !== 'string') {
+    fail(file, { line, column: fenceColumn }, {
+      reason: `Unexpected ${kind} block without a \`${targetKey}=\` value, expected \`${targetKey}=…\``,
+      ruleId: 'missing-attribute', hint: `add \`${targetKey}=…\` to the info string`,
+    });
+    return plain;
   }
-  if (typeof attrs.region === 'string') block.region = attrs.region;
+  const block: Block = kind === 'file' || kind === 'chunk' ? { ...base, kind, target, append }
+    : kind === 'include' ? { ...base, kind, target, ...(typeof attrs.region === 'string' ? { region: attrs.region } : {}) }
+    : { ...base, kind, target };
   // Keep the kind when the target itself is sound, so one typo does not cascade into
   // "chunk never used" noise; demote to plain only when there is no usable target.
-  const usable = kind === 'plain' || (block.target !== undefined && checkTarget(block, file, fenceColumn));
-  return usable ? block : { ...block, kind: 'plain' };
+  return checkTarget(block, file, fenceColumn) ? block : plain;
 }
 
 function checkTarget(block: Block, file: VFile, column: number): boolean {
   const place = { line: block.line, column };
-  const target = block.target;
+  const target = block.kind === 'plain' ? undefined : block.target;
   if (block.kind === 'file' && target !== undefined) {
     const bad = badRelativePath(target);
     if (bad) {

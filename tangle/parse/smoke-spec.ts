@@ -29,7 +29,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
   const problems: SmokeProblem[] = [];
   const malformed = (line: number, reason: string, hint: string) =>
     problems.push({ line, column: 1, reason, ruleId: 'malformed-smoke', hint });
-  const name = block.target ?? '';
+  const name = block.kind === 'plain' ? '' : block.target;
   const manifest = typeof block.attrs.manifest === 'string' ? block.attrs.manifest : '';
   if (!NAME.test(name)) {
     problems.push({ line: block.line, column: 1, reason: `Unexpected smoke name \`${name}\`, expected lowercase letters, digits and dashes`, ruleId: 'bad-smoke-name', hint: 'name it like `run-wasi-hello` (phases) or `run-capos-hello` (kernel appendix)' });

@@ -1,6 +1,6 @@
 // Chunk table and recursive expansion. Every output line remembers the chapter line it came
 // from, which is what the tangle map is made of.
-import type { Block } from '../parse/model.js';
+import type { Block, ChunkBlock } from '../parse/model.js';
 import type { Diagnostics } from '../diag/diagnostics.js';
 import { parseReference } from './references.js';
 
@@ -8,15 +8,15 @@ import { parseReference } from './references.js';
 export interface OutLine { text: string; chapter: string; chapterLine: number; block: string; indent?: number }
 
 export function blockLabel(block: Block): string {
-  return `${block.kind}=${block.target ?? ''}`;
+  return `${block.kind}=${block.kind === 'plain' ? '' : block.target}`;
 }
 
 /** Chunk name → its defining block followed by its `append` extensions, in book order.
  * Blocks refused as second definitions go to `rejected`, to be checked but not tangled. */
-export function buildChunks(blocks: readonly Block[], diag: Diagnostics, rejected: Block[] = []): Map<string, Block[]> {
-  const chunks = new Map<string, Block[]>();
+export function buildChunks(blocks: readonly Block[], diag: Diagnostics, rejected: ChunkBlock[] = []): Map<string, ChunkBlock[]> {
+  const chunks = new Map<string, ChunkBlock[]>();
   for (const block of blocks) {
-    if (block.kind !== 'chunk' || block.target === undefined) continue;
+    if (block.kind !== 'chunk') continue;
     const name = block.target;
     const existing = chunks.get(name);
     if (!existing) {

@@ -24,7 +24,7 @@ export function analyseState(book: Book, phase: string): TangleAnalysis & { chap
   const chapters = stateChapters(book, phase);
   if (!chapters) throw new Error(`no chapter has phase \`${phase}\` (phases: ${[...new Set(book.chapters.map((c) => c.meta.phase))].join(', ')})`);
   const all = book.chapters.flatMap((c) => c.blocks);
-  const later = new Set(all.filter((b) => b.kind === 'chunk' && b.target !== undefined).map((b) => b.target!));
+  const later = new Set(all.flatMap((b) => (b.kind === 'chunk' ? [b.target] : [])));
   const analysis = analyzeBook({ root: book.root, chapters }, new Diagnostics(), { laterChunks: later, referencedLater: referencedNames(all) });
   return { ...analysis, chapters };
 }

@@ -1,6 +1,6 @@
 // Tangle the book: gather file blocks per path in book order, expand chunk references, put the
 // header comment first and record which chapter line every output line came from.
-import type { Block, Book, MapRange, TangledFile } from '../parse/model.js';
+import type { Block, Book, ChunkBlock, MapRange, TangledFile } from '../parse/model.js';
 import { BookError, Diagnostics } from '../diag/diagnostics.js';
 import type { VFileMessage } from 'vfile-message';
 import { headerLine } from './comments.js';
@@ -16,10 +16,10 @@ export interface StateOptions { laterChunks?: ReadonlySet<string>; referencedLat
 /** Tangle and report every problem instead of stopping at the first. */
 export function analyzeBook(book: Book, diag = new Diagnostics(), state: StateOptions = {}): TangleAnalysis {
   const blocks = book.chapters.flatMap((chapter) => chapter.blocks);
-  const rejectedChunks: Block[] = [];
+  const rejectedChunks: ChunkBlock[] = [];
   const chunks = buildChunks(blocks, diag, rejectedChunks);
   const expander = new Expander(chunks, diag, state.laterChunks);
-  for (const block of rejectedChunks) expander.expandBlock(block, [block.target!]);
+  for (const block of rejectedChunks) expander.expandBlock(block, [block.target]);
 
   const used = referencedNames(blocks);
   for (const [name, definition] of chunks) {

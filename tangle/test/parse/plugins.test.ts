@@ -10,7 +10,7 @@ describe('remark plugins', () => {
     const processor = unified().use(remarkParse).use(remarkChapterMeta, { required: false }).use(remarkCodeBlocks).use(remarkSmoke);
     await processor.run(processor.parse(file), file);
     expect(file.messages).toEqual([]);
-    expect(file.data.blocks?.map((b) => [b.kind, b.chapter, b.line, b.target])).toEqual([
+    expect(file.data.blocks?.map((b) => [b.kind, b.chapter, b.line, b.kind === 'plain' ? undefined : b.target])).toEqual([
       ['chunk', 'chapters/12-w2-x.md', 3, 'c'], ['smoke', 'chapters/12-w2-x.md', 7, 'run-wasi-x'],
     ]);
     expect(file.data.smokes?.[0]?.steps).toEqual([{ kind: 'line', matcher: { kind: 'exact', text: 'hi', line: 8 } }]);

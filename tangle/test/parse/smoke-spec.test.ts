@@ -4,7 +4,7 @@ import { parseSmoke, type Block } from '../../index.js';
 function smokeBlock(body: string, extra: Record<string, string | true> = {}): Block {
   return {
     kind: 'smoke', lang: 'smoke', attrs: { name: 'run-wasi-x', manifest: 'manifests/x.cue', ...extra }, value: body,
-    chapter: 'chapters/10-x.md', line: 20, bodyLine: 21, target: 'run-wasi-x', append: false,
+    chapter: 'chapters/10-x.md', line: 20, bodyLine: 21, target: 'run-wasi-x',
   };
 }
 

@@ -214,3 +214,37 @@ interface WallClock {
   now @0 () -> (ns :UInt64);
 }
 # endregion: wallclock
+
+# region: network
+# The socket protocol of the network stack (chapter W.6), served on one Endpoint per grant: the
+# stack knows what each of its endpoints allows (ports to listen on, addresses to reach), so a
+# client can only name the sockets it opened through its own endpoint and only open what its
+# grant names. Method ids are these ordinals. Every result carries `error`; `none` means success.
+enum NetError {
+  none @0;
+  wouldBlock @1;   # a non-blocking call found nothing to do
+  notGranted @2;   # the port or address is outside this endpoint's grant
+  badSocket @3;    # no such socket on this endpoint
+  reset @4;        # the peer reset the connection
+  closed @5;       # writing after the peer (or this side) closed
+  refused @6;      # connecting: the peer refused or could not be reached
+  inUse @7;        # the port is bound already
+  noBuffers @8;    # the stack's socket quota for this endpoint is spent
+  invalid @9;      # a malformed request (wrong socket kind, bad shutdown direction)
+}
+
+interface Network {
+  listen @0 (port :UInt16) -> (error :NetError, socket :UInt32);
+  accept @1 (listener :UInt32, nonblocking :Bool) -> (error :NetError, socket :UInt32, peerAddr :UInt32, peerPort :UInt16);
+  recv @2 (socket :UInt32, maxBytes :UInt32, nonblocking :Bool) -> (error :NetError, data :Data);  # empty data: end of stream
+  send @3 (socket :UInt32, data :Data, nonblocking :Bool) -> (error :NetError, sent :UInt32);
+  shutdown @4 (socket :UInt32, how :UInt8) -> (error :NetError);   # how: 1 read, 2 write, 3 both
+  close @5 (socket :UInt32) -> (error :NetError);
+  connect @6 (addr :UInt32, port :UInt16) -> (error :NetError, socket :UInt32);
+  bindUdp @7 (port :UInt16) -> (error :NetError, socket :UInt32);
+  sendTo @8 (socket :UInt32, addr :UInt32, port :UInt16, data :Data) -> (error :NetError);
+  recvFrom @9 (socket :UInt32, maxBytes :UInt32, nonblocking :Bool) -> (error :NetError, data :Data, addr :UInt32, port :UInt16);
+  poll @10 (socket :UInt32) -> (error :NetError, readable :Bool, writable :Bool, hangup :Bool);
+  done @11 () -> ();   # this client is finished (a smoke's stack exits when all its clients are)
+}
+# endregion: network

@@ -3,7 +3,7 @@
 // Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `guest` only the Linux-guest
 // comparison (without the qemu-user column), `site` only the site budget; `snapshot DIR` and `ab DIR_A DIR_B` are the
 // A/B runs for kernel work (tangle/bench/ab.ts); `profile` boots the round-trip systems with the tsc-profile kernel.
-// `files` runs only chapter 16's file throughput.
+// `files` runs only chapter 16's file throughput; `net` only chapter W.6's HTTP burst (capOS and wasmi_cli).
 // Not part of `npm test`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { isComparisonManifest, runComparisons, runGuestComparison } from '../ben
 import { benchCue, formatCue } from '../bench/cue.js';
 import { benchSite, formatSiteBench } from '../bench/site.js';
 import { benchFiles } from '../bench/files.js';
+import { benchNet } from '../bench/net.js';
 import { formatAb, runAb, snapshot, snapshotBuild } from '../bench/ab.js';
 import { runProfile } from '../bench/profile.js';
 import { gitState } from '../smoke/git.js';
@@ -44,6 +45,10 @@ async function main(): Promise<number> {
   if (names.includes('files')) { // chapter 16's file throughput only
     await buildAll(root, {});
     return benchFiles(root, runsAt >= 0 ? runs : 3, console.log);
+  }
+  if (names.includes('net')) { // chapter W.6's HTTP burst against wasmi_cli only
+    await buildAll(root, {});
+    return benchNet(root, console.log);
   }
   if (names.includes('guest')) return runGuestComparison(root, { build: true, runs }); // issue 23's Linux guest only
   if (names[0] === 'snapshot' && names[1]) { await buildAll(root, {}); await snapshot(root, names[1]); return 0; }
@@ -92,6 +97,7 @@ async function main(): Promise<number> {
   if (names.length === 0 || names.includes('cue') || names.includes('bench-cue')) failed += await cueComparisons(); // chapter W.8
   if (names.length === 0) failed += await runComparisons(root); // chapter A.4: wasm runners, kernel vs Linux
   if (names.length === 0) failed += await benchFiles(root, 3, console.log); // chapter 16: file throughput
+  if (names.length === 0) failed += await benchNet(root, console.log); // chapter W.6: HTTP burst, capOS and wasmi_cli
   if (names.length === 0) failed += await siteBudget();
   return failed ? 1 : 0;
 }

@@ -61,6 +61,13 @@ export interface BootSpec {
   line: number;
 }
 
+/** What the smoke runner does on the host while a boot runs (chapter W.6): once the guest printed `after` exactly,
+ * send one HTTP GET for `path`, or a burst of `count` GETs for `path/<i>`, `concurrency` at a time, to the forwarded
+ * port. What happened goes into the transcript as `[host] …` lines. */
+export type HostAction =
+  | { kind: 'http'; line: number; after: string; path: string }
+  | { kind: 'burst'; line: number; after: string; path: string; count: number; concurrency: number };
+
 /** A disk image the runner creates fresh (sparse, zero-filled) for one smoke and keeps across its boots. */
 export interface DiskSpec { bytes: number; text: string }
 
@@ -76,6 +83,10 @@ export interface SmokeSpec {
   boots?: BootSpec[];
   /** attribute `disk=16M`: one virtio-blk disk attached to every boot of this smoke */
   disk?: DiskSpec;
+  /** attribute `net=user`: a virtio-net NIC on QEMU's restricted user network, host port → guest port 80 (W.6) */
+  net?: 'user';
+  /** `host:` directives, in chapter order (they apply to the first boot) */
+  host?: HostAction[];
   /** QEMU CPU model for this boot (attribute `cpu=`); absent means the default `qemu64,+rdrand`. */
   cpu?: string;
   chapter: string;

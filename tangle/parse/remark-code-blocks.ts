@@ -15,7 +15,7 @@ const ALLOWED: Record<BlockKind, readonly string[]> = {
   file: ['file', 'append', 'title'],
   chunk: ['chunk', 'append', 'title'],
   include: ['include', 'region', 'title'],
-  smoke: ['name', 'manifest', 'cpu', 'title', 'disk'],
+  smoke: ['name', 'manifest', 'cpu', 'title', 'disk', 'net'],
   plain: ['title'],
 };
 const TARGET_KEYS = ['file', 'chunk', 'include'] as const;

@@ -8,10 +8,12 @@
 //   differs: ~ regex       one capture group whose value must differ between two boots
 //   boot:  /  boot: manifests/x.cue   ends this boot's lines; the lines after it check one more boot of the same
 //                          (or the named) manifest, with the same disk; `exit:` and `!` lines apply per boot
+//   host: after "LINE" http GET /path      once the guest printed LINE, GET /path through the forwarded port (net=user)
+//   host: after "LINE" burst N C /prefix   N GETs of /prefix/<i>, C at a time; results become `[host] …` lines
 //   = "prefix" cue export f  the lines the pinned `cue export f` prints (run at smoke time in f's folder), each with
 //                          the prefix, expected in order as `>` lines
 // Blank lines are ignored. Anything else is a malformed directive.
-import type { Block, BootSpec, DiskSpec, Matcher, SmokeSpec, Step } from './model.js';
+import type { Block, BootSpec, DiskSpec, HostAction, Matcher, SmokeSpec, Step } from './model.js';
 
 export interface SmokeProblem { line: number; column: number; reason: string; ruleId: string; hint: string }
 
@@ -47,6 +49,11 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       problems.push({ line: block.line, column: 1, reason: `Unexpected disk size \`${diskAttr === true ? '' : diskAttr}\`, expected a size such as \`16M\` (K, M or G; whole sectors; at most 1G)`, ruleId: 'bad-smoke-disk', hint: 'write e.g. `disk=16M`' });
     } else disk = { bytes, text: diskAttr as string };
   }
+  const net = block.attrs.net;
+  if (net !== undefined && net !== 'user') {
+    problems.push({ line: block.line, column: 1, reason: `Unexpected net \`${net === true ? '' : net}\`, expected \`net=user\``, ruleId: 'bad-smoke-net', hint: 'write `net=user` (QEMU user networking with restrict=on and a forwarded port)' });
+  }
+  const host: HostAction[] = [];
   let timeout: number | undefined;
   let exit: number | undefined;
   let differs: Matcher | undefined;
@@ -103,6 +110,12 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       }
       return;
     }
+    if (text.startsWith('host:')) {
+      const action = hostAction(text.slice(5).trim(), line, malformed);
+      if (action && net !== 'user') malformed(line, 'Unexpected `host:` in a smoke without `net=user`, expected the attribute on the block', 'add `net=user` to the smoke block');
+      else if (action) host.push(action);
+      return;
+    }
     if (text === 'unordered:') { group = { kind: 'unordered', line, matchers: [] }; steps.push(group); return }
     if (text.startsWith('=')) { const c = computed(text.slice(1).trim(), line, malformed); if (c) steps.push(c); return }
     if (text.startsWith('!~')) { const m = regexMatcher(text.slice(2), line, malformed); if (m) forbid.push(m); return }
@@ -126,6 +139,8 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
   if (disk) spec.disk = disk;
   if (differs) spec.differs = differs;
   if (typeof cpu === 'string') spec.cpu = cpu;
+  if (net === 'user') spec.net = 'user';
+  if (host.length > 0) spec.host = host;
   return { spec, problems };
 }
 
@@ -178,4 +193,27 @@ function differsMatcher(value: string, line: number, malformed: Malformed): Matc
   const groups = new RegExp(`${matcher.text}|`).exec('')!.length - 1;
   if (groups !== 1) { malformed(line, `Unexpected ${groups} capture groups in \`differs:\`, expected exactly one`, 'wrap the varying part in one `( )` group and use `(?: )` for any other'); return undefined }
   return matcher;
+}
+
+/** `after "LINE" http GET /path` or `after "LINE" burst N C /prefix` (after `host:`). */
+function hostAction(rest: string, line: number, malformed: Malformed): HostAction | undefined {
+  const hint = 'write e.g. `host: after "[web] listening" http GET /` or `host: after "[web] listening" burst 2000 16 /n`';
+  const m = /^after\s+("(?:[^"\\]|\\.)*")\s+(.*)$/.exec(rest);
+  let after: unknown;
+  try { after = m ? JSON.parse(m[1]!) : undefined } catch { after = undefined }
+  if (!m || typeof after !== 'string') { malformed(line, `Unexpected host action \`${rest}\`, expected \`after "LINE" <action>\``, hint); return undefined }
+  const what = m[2]!.trim();
+  const http = /^http\s+GET\s+(\/\S*)$/.exec(what);
+  if (http) return { kind: 'http', line, after, path: http[1]! };
+  const burst = /^burst\s+(\d+)\s+(\d+)\s+(\/\S*)$/.exec(what);
+  if (burst) {
+    const count = Number(burst[1]), concurrency = Number(burst[2]);
+    if (count < 1 || count > 100000 || concurrency < 1 || concurrency > 256) {
+      malformed(line, `Unexpected burst ${count} ${concurrency}, expected 1–100000 requests and 1–256 at a time`, hint);
+      return undefined;
+    }
+    return { kind: 'burst', line, after, path: burst[3]!, count, concurrency };
+  }
+  malformed(line, `Unexpected host action \`${what}\`, expected \`http GET /path\` or \`burst N C /prefix\``, hint);
+  return undefined;
 }

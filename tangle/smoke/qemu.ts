@@ -9,7 +9,10 @@ export type Accelerator = 'tcg' | 'kvm';
 /** `cpu` is QEMU's CPU model; a smoke may pick another one (e.g. `qemu64` without RDRAND, to boot with no entropy). */
 export interface BootImage { kernel: string; initrd: string; cpu?: string; disk?: string;
   /** a kernel command line (`-append`); capOS images need none, the bench's Linux guest does */
-  append?: string }
+  append?: string;
+  /** a virtio-net NIC on QEMU's restricted user network, with host port `hostPort` on 127.0.0.1 forwarded to the
+   * guest's port 80 (chapter W.6) */
+  net?: { hostPort: number } }
 
 /** The contract's CPU model: QEMU's default plus RDRAND, the kernel's entropy source under TCG. */
 export const DEFAULT_CPU = 'qemu64,+rdrand';
@@ -20,6 +23,9 @@ export interface BootOptions {
   cwd: string;
   /** called with each chunk of serial output as it arrives (live progress; optional) */
   onOutput?: (chunk: string) => void;
+  /** host actions (chapter W.6): told every complete serial line; their result lines join the transcript at a
+   * line boundary, in the order they finished */
+  host?: { onLine(line: string): void; pending: string[]; notify: () => void; settle(): Promise<void> };
 }
 
 export interface BootOutcome {
@@ -45,7 +51,7 @@ export const FIRMWARE = '/usr/share/qemu/qboot.rom';
 export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
   return ['-accel', accel, '-bios', FIRMWARE, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
     '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk),
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk), ...netArgs(image.net),
     ...(image.append !== undefined ? ['-append', image.append] : [])];
 }
 
@@ -54,6 +60,13 @@ export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
 export function diskArgs(disk: string | undefined): string[] {
   if (disk === undefined) return [];
   return ['-drive', `file=${disk},if=none,id=disk0,format=raw,cache=writeback`, '-device', 'virtio-blk-pci,drive=disk0'];
+}
+
+/** QEMU's user network with `restrict=on` (the guest reaches nothing but the forwards named here) and a
+ * virtio-net-pci NIC; the `pc` machine makes it a transitional device (id 0x1000) with modern memory BARs. */
+export function netArgs(net: BootImage['net']): string[] {
+  if (net === undefined) return [];
+  return ['-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${net.hostPort}-:80`, '-device', 'virtio-net-pci,netdev=net0'];
 }
 
 /** isa-debug-exit makes QEMU exit with (v << 1) | 1; any even status is QEMU's own (0 = guest powered off). */
@@ -93,10 +106,21 @@ export async function boot(image: BootImage, opts: BootOptions): Promise<BootOut
   // QEMU passes the serial port on byte by byte, so a UTF-8 character can span two chunks: decode
   // with a stateful decoder, never chunk by chunk.
   const utf8 = new StringDecoder('utf8');
+  let partial = '';
+  const inject = () => {
+    if (opts.host && partial === '' && opts.host.pending.length > 0) raw += opts.host.pending.splice(0).map((l) => `${l}\n`).join('');
+  };
+  if (opts.host) opts.host.notify = inject;
   child.stdout?.on('data', (chunk: Buffer) => {
     const s = utf8.write(chunk);
     raw += s;
     opts.onOutput?.(s);
+    if (opts.host) {
+      const parts = (partial + s).split('\n');
+      partial = parts.pop() ?? '';
+      for (const l of parts) opts.host.onLine(l.replace(/\r$/, ''));
+      inject();
+    }
   });
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -109,6 +133,10 @@ export async function boot(image: BootImage, opts: BootOptions): Promise<BootOut
   }, opts.timeoutMs);
   const result = await child;
   raw += utf8.end();
+  if (opts.host) {
+    await opts.host.settle();
+    if (opts.host.pending.length > 0) raw += (raw.endsWith('\n') || raw === '' ? '' : '\n') + opts.host.pending.splice(0).map((l) => `${l}\n`).join('');
+  }
   clearTimeout(timer);
   if (child.pid !== undefined) live.delete(child.pid);
   const bootMs = Math.round(performance.now() - started);

@@ -10,6 +10,7 @@ import { bootSpecs, checkSmoke } from './check.js';
 import { expandComputed } from './computed.js';
 import type { GitState } from './git.js';
 import { boot, type Accelerator, type BootImage } from './qemu.js';
+import { freePort, HostActions } from './host.js';
 import { computeInputs, hashInputs, type BootRecord, type SmokeResult } from './result.js';
 
 export const KERNEL = 'build/capos/kernel';
@@ -66,7 +67,13 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
   if (spec.disk && disk) await createDisk(join(ctx.root, disk), spec.disk.bytes);
   const specs = bootSpecs(spec);
   const outcomes = [];
-  for (const b of specs) outcomes.push(await boot(imageFor(spec, b, disk), opts));
+  for (const [i, b] of specs.entries()) {
+    if (!spec.net) { outcomes.push(await boot(imageFor(spec, b, disk), opts)); continue }
+    // A fresh free port per boot; host actions belong to the first boot.
+    const hostPort = await freePort();
+    const host = new HostActions(i === 0 ? spec.host ?? [] : [], hostPort);
+    outcomes.push(await boot({ ...imageFor(spec, b, disk), net: { hostPort } }, { ...opts, host }));
+  }
   // Computed expectations run their tool now, after the boots, so the expected lines are the tool's of this moment.
   const expanded = await expandComputed(ctx.root, spec);
   const checked = checkSmoke(expanded.spec, outcomes);

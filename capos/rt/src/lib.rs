@@ -40,7 +40,7 @@ mod start;
 
 pub use capos_abi as abi;
 pub use capos_schema as schema;
-pub use client::{block, BlockDevice, Device, DeviceManager, DmaRegion};
+pub use client::{block, BlockDevice, Device, DeviceManager, DmaRegion, NetResult, Network};
 pub use client::{
     Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
     ProcessSpawner, SpawnGrant, SpawnSource, Timer, WallClock,
@@ -48,7 +48,7 @@ pub use client::{
 pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use error::Error;
 pub use runtime::Runtime;
-pub use transport::{Cap, Incoming, Reply, StartedCall, Transport};
+pub use transport::{Cap, Incoming, Reply, StartedCall, StartedRecv, Transport};
 
 /// The heap allocator. Its memory is the static the binary declares with [`heap!`].
 #[cfg(all(feature = "runtime", not(test)))]

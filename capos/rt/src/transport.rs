@@ -238,6 +238,59 @@ impl Transport {
 }
 // endregion: started-call
 
+// region: started-recv
+/// A RECV submitted without waiting ([`Transport::start_recv`]): a server that also waits for
+/// other things (a device interrupt, a timeout, several endpoints) keeps one of these per
+/// endpoint and looks at it after each `cap_enter` (the network stack, chapter W.6).
+pub struct StartedRecv {
+    user_data: u64,
+    buf: AlignedBuf,
+    done: bool,
+}
+
+impl Drop for StartedRecv {
+    fn drop(&mut self) {
+        if !self.done {
+            // The kernel may still deliver a call into the buffer: leak it (see StartedCall).
+            core::mem::forget(core::mem::replace(&mut self.buf, AlignedBuf::zeroed(0)));
+        }
+    }
+}
+
+impl Transport {
+    /// Submits RECV on `cap_id` for params of up to `capacity` bytes and returns at once.
+    pub fn start_recv(&self, cap_id: u32, capacity: usize) -> Result<StartedRecv, Error> {
+        let buf = AlignedBuf::zeroed(capacity + size_of::<ResultCap>() * capos_abi::ring::MAX_TRANSFERS as usize);
+        let sqe = Sqe {
+            opcode: OP_RECV,
+            cap_id,
+            result_addr: buf.as_ptr() as u64,
+            result_len: buf.len() as u32,
+            user_data: self.next_user_data(),
+            ..Sqe::default()
+        };
+        let recv = StartedRecv { user_data: sqe.user_data, buf, done: false };
+        self.submit(&sqe)?;
+        Ok(recv)
+    }
+
+    /// The delivered call once it has arrived (None before); each started RECV yields once.
+    pub fn poll_recv(&self, recv: &mut StartedRecv) -> Option<Result<Incoming, Error>> {
+        if recv.done {
+            return None;
+        }
+        let cqe = self.take_completion(recv.user_data)?;
+        recv.done = true;
+        let mut buf = core::mem::replace(&mut recv.buf, AlignedBuf::zeroed(0));
+        Some(decode_completion(&cqe, &mut buf).and_then(|()| {
+            let caps = result_caps(&cqe, &buf)?;
+            buf.truncate(cqe.result as usize);
+            Ok(Incoming { call_id: cqe.call_id, method: cqe_method(cqe.flags), params: buf, caps })
+        }))
+    }
+}
+// endregion: started-recv
+
 /// A call delivered to a server by RECV.
 #[derive(Debug)]
 pub struct Incoming {

@@ -47,6 +47,31 @@ describe('parseSmoke', () => {
     expect(problems.map((p) => p.ruleId)).toEqual(['bad-smoke-disk']);
   });
 
+  test('net=user and host: actions keep their chapter lines, in order', () => {
+    const body = ['host: after "[web] up" http GET /hello', 'host: after "[web] served /hello" burst 2000 16 /n', '> [web] up'].join('\n');
+    const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
+    expect(problems).toEqual([]);
+    expect(spec?.net).toBe('user');
+    expect(spec?.host).toEqual([
+      { kind: 'http', line: 21, after: '[web] up', path: '/hello' },
+      { kind: 'burst', line: 22, after: '[web] served /hello', path: '/n', count: 2000, concurrency: 16 },
+    ]);
+  });
+
+  test.each([
+    ['host: http GET /'], ['host: after "x" http POST /'], ['host: after "x" burst 0 1 /n'], ['host: after "x" burst 10 1000 /n'],
+    ['host: after x http GET /'], ['host: after "x" ping'],
+  ])('refuses the host action %j', (body) => {
+    const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
+    expect(spec).toBeUndefined();
+    expect(problems.map((p) => [p.ruleId, p.line])).toEqual([['malformed-smoke', 21]]);
+  });
+
+  test('host: without net=user, and a net= other than user, are refused', () => {
+    expect(parseSmoke(smokeBlock('host: after "x" http GET /'), 'raw').problems.map((p) => p.ruleId)).toEqual(['malformed-smoke']);
+    expect(parseSmoke(smokeBlock('> x', { net: 'tap' }), 'raw').problems.map((p) => p.ruleId)).toEqual(['bad-smoke-net']);
+  });
+
   test('defaults: timeout 60 s, exit 0; exact lines keep inner spaces, not trailing ones', () => {
     const { spec } = parseSmoke(smokeBlock('>  two spaces '), 'raw');
     expect(spec?.timeout).toBe(60);

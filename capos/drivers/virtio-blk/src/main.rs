@@ -11,15 +11,15 @@
 #![no_main]
 extern crate alloc;
 
-mod hal;
 mod serve;
+
+use capos_virtio_hal as hal;
 
 use alloc::format;
 use alloc::vec::Vec;
-use capos_rt::client::BarInfo;
 use core::sync::atomic::{AtomicU64, Ordering};
 use capos_rt::{Console, DeviceManager, EndpointOwner, Error, Runtime};
-use hal::{Bounce, CapConfig, CapHal, MappedBar, State};
+use hal::{Bounce, CapConfig, CapHal, State};
 use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::transport::pci::bus::{Command, DeviceFunction, PciRoot};
 use virtio_drivers::transport::pci::PciTransport;
@@ -67,19 +67,13 @@ fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
 fn start(devices: &DeviceManager, console: &Console) -> Result<Blk, Error> {
     let device = devices.open("blk0")?;
     let info = device.info()?;
-    let mut bars = Vec::new();
-    for (i, b) in info.bars.iter().enumerate() {
-        if let BarInfo::Memory { .. } = b {
-            let (address, size, phys) = device.map_bar(i as u8)?;
-            bars.push(MappedBar { phys, size, address });
-        }
-    }
+    let bars = hal::map_memory_bars(&device, &info)?;
     let region = device.alloc_dma(BOUNCE_BYTES)?;
     console.write_line(&format!(
         "device {:04x}:{:04x} at {:02x}:{:02x}.{}, irq {}, {} memory bars mapped",
         info.vendor, info.device, info.bus, info.slot, info.function, info.irq_line, bars.len()
     ))?;
-    hal::install(State { device, bars, bounce: Bounce { region, used: 0, outstanding: 0 } });
+    hal::install(State { device, bars, bounce: Bounce { region, used: 0, outstanding: 0 }, direct: Vec::new() });
     let function = DeviceFunction { bus: info.bus, device: info.slot, function: info.function };
     let mut root = PciRoot::new(CapConfig);
     // Clears INTx-disable too: the kernel hands the function over quiesced.

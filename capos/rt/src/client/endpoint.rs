@@ -47,6 +47,16 @@ impl EndpointOwner {
         self.cap.transport().recv(self.cap.id(), capacity)
     }
 
+    /// Starts a RECV without waiting for it ([`crate::Transport::poll_recv`] collects the call).
+    pub fn start_recv(&self, capacity: usize) -> Result<crate::StartedRecv, Error> {
+        self.cap.transport().start_recv(self.cap.id(), capacity)
+    }
+
+    /// The call a started RECV delivered, once it has arrived.
+    pub fn poll_recv(&self, recv: &mut crate::StartedRecv) -> Option<Result<Incoming, Error>> {
+        self.cap.transport().poll_recv(recv)
+    }
+
     /// Answers `call` with `result`, handing `transfers` back to the caller.
     pub fn ret(&self, call: &Incoming, result: &[u8], transfers: &[Transfer]) -> Result<(), Error> {
         self.cap.transport().ret(self.cap.id(), call.call_id, result, transfers, false)

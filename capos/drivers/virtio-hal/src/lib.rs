@@ -3,6 +3,9 @@
 //! The crate calls both through static functions (no `self`), so the Device and what the
 //! driver learned from it live in one process-wide [`State`], set once by [`install`] before
 //! the crate is first called. A driver is one single-threaded process, so nothing races.
+#![no_std]
+extern crate alloc;
+
 use alloc::vec::Vec;
 use capos_rt::{Device, DmaRegion};
 use core::cell::UnsafeCell;
@@ -29,6 +32,22 @@ pub struct State {
     pub device: Device,
     pub bars: Vec<MappedBar>,
     pub bounce: Bounce,
+    /// DMA regions whose buffers the device may use in place (a network driver's receive
+    /// buffers): `share` of a buffer inside one returns its physical address, with no copy.
+    pub direct: Vec<DmaRegion>,
+}
+
+/// The physical address of `len` bytes at `address` if they lie inside one of `regions`.
+fn direct_phys(regions: &[DmaRegion], address: u64, len: u64) -> Option<u64> {
+    regions
+        .iter()
+        .find(|r| address >= r.address && address + len <= r.address + r.size)
+        .map(|r| r.phys + (address - r.address))
+}
+
+/// Whether a physical address belongs to one of `regions` (so `unshare` has nothing to copy back).
+fn is_direct(regions: &[DmaRegion], phys: u64) -> bool {
+    regions.iter().any(|r| phys >= r.phys && phys < r.phys + r.size)
 }
 
 struct Global(UnsafeCell<Option<State>>);
@@ -80,8 +99,12 @@ unsafe impl Hal for CapHal {
     }
 
     unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
-        let b = &mut state().bounce;
+        let s = state();
         let len = buffer.len() as u64;
+        if let Some(phys) = direct_phys(&s.direct, buffer.as_ptr() as *const u8 as u64, len) {
+            return phys;
+        }
+        let b = &mut s.bounce;
         let at = b.used;
         assert!(at + len <= b.region.size, "bounce pool exhausted");
         b.used = (at + len).div_ceil(16) * 16;
@@ -95,7 +118,11 @@ unsafe impl Hal for CapHal {
     }
 
     unsafe fn unshare(paddr: PhysAddr, buffer: NonNull<[u8]>, direction: BufferDirection) {
-        let b = &mut state().bounce;
+        let s = state();
+        if is_direct(&s.direct, paddr) {
+            return;
+        }
+        let b = &mut s.bounce;
         let src = (b.region.address + (paddr - b.region.phys)) as *const u8;
         if direction != BufferDirection::DriverToDevice {
             // SAFETY: src is the bounce copy made by share for this buffer.
@@ -129,3 +156,18 @@ impl ConfigurationAccess for CapConfig {
     }
 }
 // endregion: config-access
+
+// region: open
+/// Maps every memory BAR of `device` (virtio's modern structures live in them; I/O BARs are
+/// never granted, appendix A.6).
+pub fn map_memory_bars(device: &Device, info: &capos_rt::client::DeviceInfo) -> Result<Vec<MappedBar>, capos_rt::Error> {
+    let mut bars = Vec::new();
+    for (i, b) in info.bars.iter().enumerate() {
+        if let capos_rt::client::BarInfo::Memory { .. } = b {
+            let (address, size, phys) = device.map_bar(i as u8)?;
+            bars.push(MappedBar { phys, size, address });
+        }
+    }
+    Ok(bars)
+}
+// endregion: open

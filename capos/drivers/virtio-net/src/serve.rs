@@ -1,0 +1,177 @@
+//! The stack's one loop: the NIC's interrupt, a RECV on every client endpoint and smoltcp's
+//! timers are all waited on at once, in one `cap_enter` with a timeout.
+use alloc::format;
+use alloc::vec::Vec;
+use capos_rt::schema::exception::ExceptionKind;
+use capos_rt::{Console, EndpointOwner, Error, Incoming, StartedCall, StartedRecv, Timer};
+use smoltcp::time::Instant;
+
+use crate::nic::Nic;
+use crate::stack::{Answer, Request, Stack, Step};
+use crate::wire;
+
+/// Params of the largest send plus framing.
+const RECV_CAPACITY: usize = crate::stack::RECV_MAX + 512;
+/// Longest sleep when smoltcp has no timer due: also how often the stack looks at `dieAfter`.
+const IDLE_NS: u64 = 100_000_000;
+
+/// A call that waits for the network (an accept with no connection yet, a recv with no data).
+struct Blocked {
+    client: usize,
+    call: Incoming,
+    req: Request,
+    /// A connect whose handshake is under way: the socket number it will answer with.
+    connecting: Option<u32>,
+}
+
+pub struct Endpoints {
+    pub owners: Vec<EndpointOwner>,
+    recvs: Vec<Option<StartedRecv>>,
+}
+
+impl Endpoints {
+    pub fn new(owners: Vec<EndpointOwner>) -> Endpoints {
+        let recvs = owners.iter().map(|_| None).collect();
+        Endpoints { owners, recvs }
+    }
+}
+
+pub fn now(timer: &Timer) -> Result<Instant, Error> {
+    Ok(Instant::from_micros((timer.now()? / 1000) as i64))
+}
+
+// region: loop
+pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Timer, console: &Console, die_after: Option<u64>) -> Result<i32, Error> {
+    let mut blocked: Vec<Blocked> = Vec::new();
+    let mut interrupt: Option<StartedCall> = None;
+    let mut served: u64 = 0;
+    let mut finished = 0;
+    while finished < eps.owners.len() {
+        let t = now(timer)?;
+        stack.iface.poll(t, nic, &mut stack.sockets);
+        stack.reap();
+        // Calls that waited: answer every one the network has now made possible.
+        let mut i = 0;
+        while i < blocked.len() {
+            if let Some(answer) = retry(stack, &blocked[i]) {
+                let b = blocked.swap_remove(i);
+                answer_call(eps, &b, &answer)?;
+                continue;
+            }
+            i += 1;
+        }
+        // Answers may have queued data: let smoltcp send it before sleeping.
+        stack.iface.poll(t, nic, &mut stack.sockets);
+        for (k, owner) in eps.owners.iter().enumerate() {
+            if eps.recvs[k].is_none() {
+                eps.recvs[k] = Some(owner.start_recv(RECV_CAPACITY)?);
+            }
+        }
+        if interrupt.is_none() {
+            interrupt = Some(capos_virtio_hal::state().device.start_wait_interrupt()?);
+        }
+        let delay = stack.iface.poll_delay(t, &stack.sockets).map_or(IDLE_NS, |d| (d.total_micros() * 1000).min(IDLE_NS));
+        if delay > 0 {
+            capos_rt::syscall::cap_enter(1, delay);
+        }
+        if let Some(call) = interrupt.as_mut() {
+            if let Some(count) = capos_virtio_hal::state().device.interrupt_count(call) {
+                count?;
+                interrupt = None;
+                nic.net.ack_interrupt();
+                nic.drain();
+            }
+        }
+        for k in 0..eps.owners.len() {
+            let Some(recv) = eps.recvs[k].as_mut() else { continue };
+            let Some(call) = eps.owners[k].poll_recv(recv) else { continue };
+            eps.recvs[k] = None;
+            let call = call?;
+            served += 1;
+            if die_after == Some(served) {
+                console.write_line(&format!("dying on purpose in the middle of call {}", call.call_id))?;
+                // SAFETY: none; this is the deliberate fault the stack-death smoke asks for.
+                unsafe { core::ptr::write_volatile(16 as *mut u8, 1) };
+            }
+            if call.method == wire::DONE {
+                finished += 1;
+                stack.counters.heap_at_done.get_or_insert(capos_rt::heap_stats::stats().0);
+                stack.close_all(k);
+                eps.owners[k].ret(&call, &capos_rt::encode_empty_params::<capos_rt::schema::capos_capnp::network::done_results::Owned>(), &[])?;
+                continue;
+            }
+            match wire::decode(&call) {
+                Err(why) => eps.owners[k].ret_exception(&call, ExceptionKind::InvalidArgument, &why)?,
+                Ok(req) => {
+                    let b = Blocked { client: k, call, req, connecting: None };
+                    match first_step(stack, b) {
+                        Ok((b, answer)) => answer_call(eps, &b, &answer)?,
+                        Err(b) => blocked.push(b),
+                    }
+                }
+            }
+        }
+    }
+    // Let the last FIN exchanges finish (bounded), so live sockets and heap are measured at rest.
+    let until = timer.now()? + 2_000_000_000;
+    while stack.closing_count() > 0 && timer.now()? < until {
+        let t = now(timer)?;
+        stack.iface.poll(t, nic, &mut stack.sockets);
+        stack.reap();
+        capos_rt::syscall::cap_enter(1, 10_000_000);
+        nic.net.ack_interrupt();
+        nic.drain();
+    }
+    let c = &stack.counters;
+    console.write_line(&format!(
+        "served {served} calls: {} accepted, {} connected, {} closed, {} refused by grant; {} frames in, {} frames out; {} sockets live; all {finished} clients done",
+        c.accepted, c.connected, c.closed, c.refused_grants, nic.frames_in, nic.frames_out, stack.live_sockets()
+    ))?;
+    let (heap, peak) = capos_rt::heap_stats::stats();
+    if let (Some(first), Some(done)) = (c.heap_at_first_accept, c.heap_at_done) {
+        console.write_line(&format!(
+            "heap {done} bytes in use when the client was done ({} bytes more than at the first accept), {heap} at the end, peak {peak} bytes",
+            done as i64 - first as i64
+        ))?;
+    }
+    Ok(0)
+}
+// endregion: loop
+
+/// The first try of a call: its answer, or the call back to wait.
+fn first_step(stack: &mut Stack, mut b: Blocked) -> Result<(Blocked, Answer), Blocked> {
+    match stack.step(b.client, &b.req) {
+        Step::Ready(Answer::Socket(s)) if matches!(b.req, Request::Connect { .. }) => {
+            b.connecting = Some(s);
+            match retry(stack, &b) {
+                Some(answer) => Ok((b, answer)),
+                None => Err(b),
+            }
+        }
+        Step::Ready(answer) => Ok((b, answer)),
+        Step::Blocked => Err(b),
+    }
+}
+
+/// A waiting call's answer once it has one.
+fn retry(stack: &mut Stack, b: &Blocked) -> Option<Answer> {
+    if let Some(socket) = b.connecting {
+        return match stack.connect_state(b.client, socket)? {
+            Ok(()) => Some(Answer::Socket(socket)),
+            Err(e) => Some(Answer::Error(e)),
+        };
+    }
+    match stack.step(b.client, &b.req) {
+        Step::Ready(answer) => Some(answer),
+        Step::Blocked => None,
+    }
+}
+
+fn answer_call(eps: &Endpoints, b: &Blocked, answer: &Answer) -> Result<(), Error> {
+    let owner = &eps.owners[b.client];
+    match owner.ret(&b.call, &wire::encode(b.call.method, answer), &[]) {
+        // The caller is gone (killed mid-call): nothing to answer, the stack carries on.
+        Err(Error::Transport(_)) => Ok(()),
+        other => other,
+    }
+}

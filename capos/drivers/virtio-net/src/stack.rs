@@ -1,0 +1,432 @@
+//! Sockets on smoltcp, per endpoint, within that endpoint's grant.
+//!
+//! Each client endpoint has its own socket numbers, so a client can name only what it opened.
+//! A listener is a pool of smoltcp sockets in the LISTEN state on one port (smoltcp has no
+//! backlog; several listening sockets are its way to take concurrent connections); `accept`
+//! takes one that a peer connected to and puts a fresh listening socket in its place.
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
+use smoltcp::socket::{tcp, udp};
+use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address};
+
+use crate::grant::Grant;
+
+/// Listening sockets kept per listener: connections that may wait to be accepted at once.
+pub const BACKLOG: usize = 32;
+/// Sockets one endpoint may hold (listeners count one each, not their backlog).
+pub const SOCKETS_MAX: usize = 64;
+const TCP_RX: usize = 4096;
+const TCP_TX: usize = 8192;
+const UDP_BYTES: usize = 8192;
+const UDP_PACKETS: usize = 8;
+/// The most bytes one recv returns (one Endpoint message carries it).
+pub const RECV_MAX: usize = 8192;
+/// Local ports for outgoing connections.
+const EPHEMERAL: core::ops::Range<u16> = 49152..65535;
+
+/// The answer the protocol sends for a NetError (capnp enum ordinals, see capos.capnp).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetError { WouldBlock, NotGranted, BadSocket, Reset, Closed, Refused, InUse, NoBuffers, Invalid }
+
+pub enum Request {
+    Listen { port: u16 },
+    Accept { listener: u32, nonblocking: bool },
+    Recv { socket: u32, max: u32, nonblocking: bool },
+    Send { socket: u32, data: Vec<u8>, nonblocking: bool },
+    Shutdown { socket: u32, how: u8 },
+    Close { socket: u32 },
+    Connect { addr: u32, port: u16 },
+    BindUdp { port: u16 },
+    SendTo { socket: u32, addr: u32, port: u16, data: Vec<u8> },
+    RecvFrom { socket: u32, max: u32, nonblocking: bool },
+    Poll { socket: u32 },
+}
+
+pub enum Answer {
+    Socket(u32),
+    Accepted { socket: u32, addr: u32, port: u16 },
+    Data(Vec<u8>),
+    Sent(u32),
+    Empty,
+    From { data: Vec<u8>, addr: u32, port: u16 },
+    Ready { readable: bool, writable: bool, hangup: bool },
+    Error(NetError),
+}
+
+/// A call either has its answer now, or waits (a blocking call with nothing to do yet).
+pub enum Step {
+    Ready(Answer),
+    Blocked,
+}
+
+enum Sock {
+    Listener { port: u16, pool: Vec<SocketHandle> },
+    Tcp { handle: SocketHandle, closed_by_us: bool, read_shut: bool, connecting: bool },
+    Udp { handle: SocketHandle },
+}
+
+/// One client endpoint: its grant and its sockets.
+pub struct Client {
+    pub grant: Grant,
+    socks: BTreeMap<u32, Sock>,
+    next: u32,
+}
+
+/// Counters the stack prints when it ends (and the load smoke asserts).
+#[derive(Default)]
+pub struct Counters {
+    /// Heap bytes in use when the first connection was accepted, and when the first client said
+    /// done (before its sockets were closed): the load smoke compares the two.
+    pub heap_at_first_accept: Option<usize>,
+    pub heap_at_done: Option<usize>,
+    pub accepted: u64,
+    pub connected: u64,
+    pub closed: u64,
+    pub refused_grants: u64,
+}
+
+pub struct Stack {
+    pub iface: Interface,
+    pub sockets: SocketSet<'static>,
+    pub clients: Vec<Client>,
+    /// Closed by their owner, still finishing their FIN exchange; removed once done.
+    closing: Vec<SocketHandle>,
+    next_port: u16,
+    pub counters: Counters,
+}
+
+fn ready(a: Answer) -> Result<Step, NetError> {
+    Ok(Step::Ready(a))
+}
+
+fn new_tcp() -> tcp::Socket<'static> {
+    tcp::Socket::new(tcp::SocketBuffer::new(vec![0; TCP_RX]), tcp::SocketBuffer::new(vec![0; TCP_TX]))
+}
+
+fn be(addr: IpAddress) -> u32 {
+    match addr {
+        IpAddress::Ipv4(a) => u32::from_be_bytes(a.octets()),
+    }
+}
+
+impl Client {
+    pub fn new(grant: Grant) -> Client {
+        Client { grant, socks: BTreeMap::new(), next: 1 }
+    }
+
+    fn insert(&mut self, sock: Sock) -> Result<u32, NetError> {
+        if self.socks.len() >= SOCKETS_MAX {
+            return Err(NetError::NoBuffers);
+        }
+        let id = self.next;
+        self.next += 1;
+        self.socks.insert(id, sock);
+        Ok(id)
+    }
+}
+
+// region: step
+impl Stack {
+    pub fn new(iface: Interface, grants: Vec<Grant>) -> Stack {
+        Stack {
+            iface,
+            sockets: SocketSet::new(Vec::new()),
+            clients: grants.into_iter().map(Client::new).collect(),
+            closing: Vec::new(),
+            next_port: EPHEMERAL.start,
+            counters: Counters::default(),
+        }
+    }
+
+    /// Carries out `req` for client `c`, or says it must wait.
+    pub fn step(&mut self, c: usize, req: &Request) -> Step {
+        match self.try_step(c, req) {
+            Ok(step) => step,
+            Err(e) => Step::Ready(Answer::Error(e)),
+        }
+    }
+
+    fn try_step(&mut self, c: usize, req: &Request) -> Result<Step, NetError> {
+        match *req {
+            Request::Listen { port } => self.listen(c, port),
+            Request::Accept { listener, nonblocking } => self.accept(c, listener, nonblocking),
+            Request::Recv { socket, max, nonblocking } => self.recv(c, socket, max, nonblocking),
+            Request::Send { socket, ref data, nonblocking } => self.send(c, socket, data, nonblocking),
+            Request::Shutdown { socket, how } => self.shutdown(c, socket, how),
+            Request::Close { socket } => self.close(c, socket),
+            Request::Connect { addr, port } => self.connect(c, addr, port),
+            Request::BindUdp { port } => self.bind_udp(c, port),
+            Request::SendTo { socket, addr, port, ref data } => self.send_to(c, socket, addr, port, data),
+            Request::RecvFrom { socket, max, nonblocking } => self.recv_from(c, socket, max, nonblocking),
+            Request::Poll { socket } => self.poll(c, socket),
+        }
+    }
+
+    fn listen(&mut self, c: usize, port: u16) -> Result<Step, NetError> {
+        if !self.clients[c].grant.may_listen(port) {
+            self.counters.refused_grants += 1;
+            return Err(NetError::NotGranted);
+        }
+        let taken = self.clients.iter().any(|cl| cl.socks.values().any(|s| matches!(s, Sock::Listener { port: p, .. } if *p == port)));
+        if taken {
+            return Err(NetError::InUse);
+        }
+        let mut pool = Vec::new();
+        for _ in 0..BACKLOG {
+            pool.push(self.listening(port)?);
+        }
+        ready(Answer::Socket(self.clients[c].insert(Sock::Listener { port, pool })?))
+    }
+
+    fn listening(&mut self, port: u16) -> Result<SocketHandle, NetError> {
+        let mut s = new_tcp();
+        s.listen(port).map_err(|_| NetError::InUse)?;
+        Ok(self.sockets.add(s))
+    }
+
+    fn accept(&mut self, c: usize, listener: u32, nonblocking: bool) -> Result<Step, NetError> {
+        let Some(Sock::Listener { port, pool }) = self.clients[c].socks.get(&listener) else {
+            return Err(self.kind_error(c, listener));
+        };
+        let port = *port;
+        let sockets = &self.sockets;
+        // A connection is ready once its handshake is done (it may already have data and a FIN).
+        let found = pool.iter().position(|&h| {
+            let s = sockets.get::<tcp::Socket>(h);
+            !matches!(s.state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed)
+        });
+        let Some(i) = found else {
+            return if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) };
+        };
+        let fresh = self.listening(port)?;
+        let Some(Sock::Listener { pool, .. }) = self.clients[c].socks.get_mut(&listener) else { unreachable!() };
+        let handle = core::mem::replace(&mut pool[i], fresh);
+        let remote = self.sockets.get::<tcp::Socket>(handle).remote_endpoint();
+        let socket = self.clients[c].insert(Sock::Tcp { handle, closed_by_us: false, read_shut: false, connecting: false })?;
+        self.counters.accepted += 1;
+        if self.counters.heap_at_first_accept.is_none() {
+            self.counters.heap_at_first_accept = Some(capos_rt::heap_stats::stats().0);
+        }
+        let (addr, port) = remote.map_or((0, 0), |e| (be(e.addr), e.port));
+        ready(Answer::Accepted { socket, addr, port })
+    }
+
+    /// `BadSocket` for an unknown number, `Invalid` for a socket of the wrong kind.
+    fn kind_error(&self, c: usize, socket: u32) -> NetError {
+        if self.clients[c].socks.contains_key(&socket) { NetError::Invalid } else { NetError::BadSocket }
+    }
+
+    fn tcp(&mut self, c: usize, socket: u32) -> Result<(SocketHandle, bool, bool), NetError> {
+        match self.clients[c].socks.get(&socket) {
+            Some(Sock::Tcp { handle, closed_by_us, read_shut, .. }) => Ok((*handle, *closed_by_us, *read_shut)),
+            _ => Err(self.kind_error(c, socket)),
+        }
+    }
+
+    fn recv(&mut self, c: usize, socket: u32, max: u32, nonblocking: bool) -> Result<Step, NetError> {
+        let (h, closed_by_us, read_shut) = self.tcp(c, socket)?;
+        let s = self.sockets.get_mut::<tcp::Socket>(h);
+        if read_shut {
+            return ready(Answer::Data(Vec::new()));
+        }
+        if s.can_recv() {
+            let mut buf = vec![0u8; (max as usize).clamp(1, RECV_MAX)];
+            let n = s.recv_slice(&mut buf).map_err(|_| NetError::Reset)?;
+            buf.truncate(n);
+            return ready(Answer::Data(buf));
+        }
+        if !s.may_recv() {
+            // Closed without our close: the peer reset it (or it timed out).
+            if s.state() == tcp::State::Closed && !closed_by_us {
+                return Err(NetError::Reset);
+            }
+            return ready(Answer::Data(Vec::new()));
+        }
+        if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) }
+    }
+
+    fn send(&mut self, c: usize, socket: u32, data: &[u8], nonblocking: bool) -> Result<Step, NetError> {
+        let (h, closed_by_us, _) = self.tcp(c, socket)?;
+        let s = self.sockets.get_mut::<tcp::Socket>(h);
+        if !s.may_send() {
+            if s.state() == tcp::State::Closed && !closed_by_us {
+                return Err(NetError::Reset);
+            }
+            if matches!(s.state(), tcp::State::SynSent | tcp::State::SynReceived) {
+                return if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) };
+            }
+            return Err(NetError::Closed);
+        }
+        if s.can_send() {
+            let n = s.send_slice(data).map_err(|_| NetError::Closed)?;
+            return ready(Answer::Sent(n as u32));
+        }
+        if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) }
+    }
+
+    fn shutdown(&mut self, c: usize, socket: u32, how: u8) -> Result<Step, NetError> {
+        if !(1..=3).contains(&how) {
+            return Err(NetError::Invalid);
+        }
+        let (h, ..) = self.tcp(c, socket)?;
+        if let Some(Sock::Tcp { closed_by_us, read_shut, .. }) = self.clients[c].socks.get_mut(&socket) {
+            if how & 1 != 0 {
+                *read_shut = true;
+            }
+            if how & 2 != 0 {
+                *closed_by_us = true;
+                self.sockets.get_mut::<tcp::Socket>(h).close();
+            }
+        }
+        ready(Answer::Empty)
+    }
+
+    fn close(&mut self, c: usize, socket: u32) -> Result<Step, NetError> {
+        match self.clients[c].socks.remove(&socket) {
+            None => Err(NetError::BadSocket),
+            Some(Sock::Listener { pool, .. }) => {
+                pool.into_iter().for_each(|h| { self.sockets.remove(h); });
+                ready(Answer::Empty)
+            }
+            Some(Sock::Tcp { handle, .. }) => {
+                self.sockets.get_mut::<tcp::Socket>(handle).close();
+                self.closing.push(handle);
+                self.counters.closed += 1;
+                ready(Answer::Empty)
+            }
+            Some(Sock::Udp { handle }) => {
+                self.sockets.remove(handle);
+                ready(Answer::Empty)
+            }
+        }
+    }
+
+    /// Every socket a client held goes (its endpoint's client facet is gone for good).
+    pub fn close_all(&mut self, c: usize) {
+        let ids: Vec<u32> = self.clients[c].socks.keys().copied().collect();
+        for id in ids {
+            let _ = self.close(c, id);
+        }
+    }
+
+    /// Frees closed sockets whose FIN exchange is over (or that the peer reset).
+    pub fn reap(&mut self) {
+        let sockets = &mut self.sockets;
+        self.closing.retain(|&h| {
+            let done = matches!(sockets.get::<tcp::Socket>(h).state(), tcp::State::Closed | tcp::State::TimeWait);
+            if done {
+                sockets.remove(h);
+            }
+            !done
+        });
+    }
+
+    fn connect(&mut self, c: usize, addr: u32, port: u16) -> Result<Step, NetError> {
+        if !self.clients[c].grant.may_connect(addr, port) {
+            self.counters.refused_grants += 1;
+            return Err(NetError::NotGranted);
+        }
+        let local = self.next_port;
+        self.next_port = if local + 1 >= EPHEMERAL.end { EPHEMERAL.start } else { local + 1 };
+        let mut s = new_tcp();
+        let remote = IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from_bits(addr)), port);
+        s.connect(self.iface.context(), remote, local).map_err(|_| NetError::Refused)?;
+        let handle = self.sockets.add(s);
+        let socket = self.clients[c].insert(Sock::Tcp { handle, closed_by_us: false, read_shut: false, connecting: true })?;
+        self.counters.connected += 1;
+        ready(Answer::Socket(socket))
+    }
+
+    /// Whether a connect of client `c`'s `socket` is still in its handshake (the caller waits),
+    /// refused (the socket is dropped), or done.
+    pub fn connect_state(&mut self, c: usize, socket: u32) -> Option<Result<(), NetError>> {
+        let Some(Sock::Tcp { handle, connecting: true, .. }) = self.clients[c].socks.get(&socket) else { return Some(Ok(())) };
+        match self.sockets.get::<tcp::Socket>(*handle).state() {
+            tcp::State::SynSent | tcp::State::SynReceived => None,
+            tcp::State::Closed => {
+                let _ = self.close(c, socket);
+                Some(Err(NetError::Refused))
+            }
+            _ => {
+                if let Some(Sock::Tcp { connecting, .. }) = self.clients[c].socks.get_mut(&socket) {
+                    *connecting = false;
+                }
+                Some(Ok(()))
+            }
+        }
+    }
+
+    fn udp(&mut self, c: usize, socket: u32) -> Result<SocketHandle, NetError> {
+        match self.clients[c].socks.get(&socket) {
+            Some(Sock::Udp { handle }) => Ok(*handle),
+            _ => Err(self.kind_error(c, socket)),
+        }
+    }
+
+    fn bind_udp(&mut self, c: usize, port: u16) -> Result<Step, NetError> {
+        if !self.clients[c].grant.may_bind_udp(port) {
+            self.counters.refused_grants += 1;
+            return Err(NetError::NotGranted);
+        }
+        let buffer = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; UDP_PACKETS], vec![0; UDP_BYTES]);
+        let mut s = udp::Socket::new(buffer(), buffer());
+        s.bind(port).map_err(|_| NetError::InUse)?;
+        let handle = self.sockets.add(s);
+        ready(Answer::Socket(self.clients[c].insert(Sock::Udp { handle })?))
+    }
+
+    fn send_to(&mut self, c: usize, socket: u32, addr: u32, port: u16, data: &[u8]) -> Result<Step, NetError> {
+        let h = self.udp(c, socket)?;
+        let to = IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from_bits(addr)), port);
+        match self.sockets.get_mut::<udp::Socket>(h).send_slice(data, to) {
+            Ok(()) => ready(Answer::Empty),
+            Err(udp::SendError::BufferFull) => Err(NetError::WouldBlock),
+            Err(_) => Err(NetError::Invalid),
+        }
+    }
+
+    fn recv_from(&mut self, c: usize, socket: u32, max: u32, nonblocking: bool) -> Result<Step, NetError> {
+        let h = self.udp(c, socket)?;
+        let s = self.sockets.get_mut::<udp::Socket>(h);
+        if !s.can_recv() {
+            return if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) };
+        }
+        let mut buf = vec![0u8; (max as usize).clamp(1, RECV_MAX)];
+        let (n, meta) = s.recv_slice(&mut buf).map_err(|_| NetError::Invalid)?;
+        buf.truncate(n);
+        ready(Answer::From { data: buf, addr: be(meta.endpoint.addr), port: meta.endpoint.port })
+    }
+
+    fn poll(&mut self, c: usize, socket: u32) -> Result<Step, NetError> {
+        let answer = match self.clients[c].socks.get(&socket) {
+            None => return Err(NetError::BadSocket),
+            Some(Sock::Listener { pool, .. }) => {
+                let readable = pool.iter().any(|&h| !matches!(self.sockets.get::<tcp::Socket>(h).state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed));
+                Answer::Ready { readable, writable: false, hangup: false }
+            }
+            Some(Sock::Tcp { handle, read_shut, .. }) => {
+                let s = self.sockets.get::<tcp::Socket>(*handle);
+                let hangup = !s.may_recv() && !s.can_recv();
+                Answer::Ready { readable: s.can_recv() || hangup || *read_shut, writable: s.can_send() || !s.may_send(), hangup }
+            }
+            Some(Sock::Udp { handle }) => {
+                let s = self.sockets.get::<udp::Socket>(*handle);
+                Answer::Ready { readable: s.can_recv(), writable: s.can_send(), hangup: false }
+            }
+        };
+        ready(answer)
+    }
+
+    /// Sockets closed by their owner and still finishing their FIN exchange.
+    pub fn closing_count(&self) -> usize {
+        self.closing.len()
+    }
+
+    /// Live smoltcp sockets (the load smoke checks they are released).
+    pub fn live_sockets(&self) -> usize {
+        self.sockets.iter().count()
+    }
+}
+// endregion: step

@@ -18,7 +18,8 @@ import { table } from './measure.js';
 
 export const WASMI_CLI_VERSION = '2.0.0';
 const WASMI_ROOT = join(homedir(), '.cache', 'capos-bench', `wasmi_cli-${WASMI_CLI_VERSION}`);
-export const WASMI_CLI = join(WASMI_ROOT, 'bin', 'wasmi_cli');
+/** wasmi_cli's executable is called `wasmi`. */
+export const WASMI_CLI = join(WASMI_ROOT, 'bin', 'wasmi');
 const MODULE = 'build/demos/wasi-net.wasm';
 const MANIFEST = 'manifests/system-wasi-net-load.cue';
 export const NET_RESULT = 'results/bench/net.json';

@@ -1,6 +1,6 @@
 //! virtio-net: the NIC driver and the TCP/IP stack in one process (chapter W.6).
 //!
-//! Grants: `console`, `devices` (DeviceManager, device `net0`), `timer`, `grants` (text: one
+//! Grants: `console`, `devices` (a DeviceManager restricted to `net0`: `devices: device: "net0"`), `timer`, `grants` (text: one
 //! line per client endpoint, see `grant`), one `export` per line of `grants` under that line's
 //! name, and optionally `dieAfter` (text: fault on purpose at that call, for the stack-death
 //! smoke). The stack is smoltcp on a static IPv4 address: QEMU's user network puts the guest at

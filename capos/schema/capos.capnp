@@ -64,7 +64,12 @@ interface ProcessSpawner {
 # opcodes, see capos-abi). The ids are explicit because capos-abi (which the kernel uses and which
 # cannot depend on this schema) fixes the same values; a capos-schema test keeps them equal.
 interface Endpoint @0xe4d19a6b3c207f01 {}
-interface EndpointOwner @0xe4d19a6b3c207f02 {}
+interface EndpointOwner @0xe4d19a6b3c207f02 {
+  # A new client facet of this endpoint whose calls reach the server with `badge` (not 0) in
+  # their RECV completions; result-cap record 0. When its last copy is released the server
+  # receives a release notice (method 0xffff, call id 0, that badge). Appendix A.7.
+  mint @0 (badge :UInt64) -> ();
+}
 
 struct ExitStatus {
   union {
@@ -248,3 +253,80 @@ interface Network {
   done @11 () -> ();   # this client is finished (a smoke's stack exits when all its clients are)
 }
 # endregion: network
+# region: store
+# --- The store (appendix A.7): served by the store process over one Endpoint; a Namespace or
+# File is a client facet the store minted with its own badge. Expected outcomes are the
+# `error` variants of each result union, never exceptions.
+enum StoreError {
+  notFound @0;
+  exists @1;
+  notDir @2;
+  isDir @3;
+  notEmpty @4;
+  readOnly @5;
+  noSpace @6;
+  invalidName @7;
+  corrupt @8;    # a block failed its checksum: it is never served
+  tooMany @9;    # the store's table of open objects is full
+}
+
+enum NodeKind {
+  file @0;
+  dir @1;
+}
+
+struct NodeStat {
+  kind @0 :NodeKind;
+  size @1 :UInt64;   # bytes of a file; entries of a directory
+}
+
+struct DirEntry {
+  name @0 :Text;
+  stat @1 :NodeStat;
+}
+
+# `ok` of an open, an attenuate or a root: the cap is result-cap record 0.
+struct StoreResult { union { ok @0 :Void; error @1 :StoreError; } }
+struct StatResult { union { ok @0 :NodeStat; error @1 :StoreError; } }
+struct ListResult { union { ok @0 :List(DirEntry); error @1 :StoreError; } }
+struct DataResult { union { ok @0 :Data; error @1 :StoreError; } }
+struct SizeResult { union { ok @0 :UInt64; error @1 :StoreError; } }
+
+struct OpenMode {
+  write @0 :Bool;       # the File may write (refused with readOnly through a read-only Namespace)
+  create @1 :Bool;      # create the file when it is missing
+  exclusive @2 :Bool;   # with create: refuse with exists when it is there
+  truncate @3 :Bool;    # empty it (needs write)
+}
+
+# The volume.
+interface Store {
+  stats @0 () -> (capacity :UInt64, free :UInt64, files :UInt64, dirs :UInt64, generation :UInt64,
+                  objects :UInt64);   # objects: Namespace and File caps alive (the store frees each on its release)
+  sync @1 () -> (result :StoreResult);   # returns once the volume is on the disk
+  root @2 () -> (result :StoreResult);   # the root Namespace
+  done @3 () -> ();   # this client is finished (a smoke's store exits when all its clients are)
+}
+
+# A directory subtree. Paths are relative, `/`-separated; "" is the subtree's own root; `..`,
+# `.`, absolute paths, empty components and NUL are invalidName and nothing resolves above it.
+interface Namespace {
+  open @0 (path :Text, mode :OpenMode) -> (result :StoreResult);
+  mkdir @1 (path :Text) -> (result :StoreResult);
+  list @2 (path :Text) -> (result :ListResult);
+  stat @3 (path :Text) -> (result :StatResult);
+  remove @4 (path :Text) -> (result :StoreResult);
+  rename @5 (from :Text, to :Text) -> (result :StoreResult);
+  attenuate @6 (path :Text, readOnly :Bool) -> (result :StoreResult);   # a narrower Namespace
+}
+
+# One open file. Reads and writes carry at most 16 KiB; a read past the end is short.
+interface File {
+  read @0 (offset :UInt64, len :UInt32) -> (result :DataResult);
+  write @1 (offset :UInt64, data :Data) -> (result :SizeResult);
+  size @2 () -> (result :SizeResult);
+  truncate @3 (size :UInt64) -> (result :StoreResult);
+  sync @4 () -> (result :StoreResult);
+  stat @5 () -> (result :StatResult);
+}
+# endregion: store

@@ -7,7 +7,7 @@ import { packageFeatures } from '../build/cargo.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
-const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest'];
+const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest', 'capos-storefs'];
 
 async function cargo(args: string[]): Promise<number> {
   console.log(`cargo ${args.join(' ')}`);

@@ -91,7 +91,8 @@ pub struct Cqe {
     /// How many `ResultCap` records follow the payload.
     pub cap_count: u32,
     pub call_id: u32,
-    pub _reserved: u64,
+    /// A RECV completion: the badge of the client facet the call came through (0: unbadged).
+    pub badge: u64,
 }
 
 /// A capability returned by a call, placed at `result_addr + align8(result)`.

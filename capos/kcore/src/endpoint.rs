@@ -28,13 +28,19 @@ pub struct Waiter {
     pub pending: PendingCall,
 }
 
-/// What a CALL carries to the server: method ordinal, params bytes, transferred caps.
+/// What a CALL carries to the server: method ordinal, params bytes, transferred caps, and the
+/// badge of the client facet it came through (0 for the unbadged facet).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Message<C> {
     pub method: u16,
     pub params: Vec<u8>,
     pub caps: Vec<(C, u64)>,
+    pub badge: u64,
 }
+
+/// The method ordinal of a release notice: the last copy of the client facet with the notice's
+/// badge is gone. A notice has call id 0 and no caller, so it is never RETURNed.
+pub const RELEASED_METHOD: u16 = 0xffff;
 
 /// A call matched with a receive: the kernel writes `message` into the server's RECV buffer
 /// and posts its CQE with `call_id`.
@@ -81,6 +87,8 @@ pub struct Endpoint<C> {
     calls: VecDeque<(Waiter, Message<C>)>,
     recvs: VecDeque<Waiter>,
     in_flight: BTreeMap<u32, InFlight>,
+    /// Badges whose facets are gone, waiting for a RECV (delivered before any queued call).
+    released: VecDeque<u64>,
     next_call_id: u32,
     closed: bool,
 }
@@ -91,6 +99,7 @@ impl<C> Endpoint<C> {
             calls: VecDeque::new(),
             recvs: VecDeque::new(),
             in_flight: BTreeMap::new(),
+            released: VecDeque::new(),
             next_call_id: 1,
             closed: false,
         }
@@ -116,6 +125,9 @@ impl<C> Endpoint<C> {
 
     /// The owner's RECV. Takes the oldest queued call, else waits in the receive queue.
     pub fn recv(&mut self, server: Waiter) -> Result<Option<Delivery<C>>, EndpointError> {
+        if let Some(badge) = self.released.pop_front() {
+            return Ok(Some(notice(server, badge)));
+        }
         if self.in_flight.len() >= MAX_IN_FLIGHT {
             return Err(EndpointError::QueueFull);
         }
@@ -127,6 +139,21 @@ impl<C> Endpoint<C> {
         }
         self.recvs.push_back(server);
         Ok(None)
+    }
+
+    /// The last copy of the client facet badged `badge` was released: its server learns it on
+    /// a RECV, now if one is waiting. Notices are not bounded by [`MAX_QUEUED_CALLS`] (refusing
+    /// one would leak the server's object): there is at most one per facet the server minted.
+    /// A closed endpoint has nobody to tell.
+    pub fn release_notice(&mut self, badge: u64) -> Option<Delivery<C>> {
+        if self.closed {
+            return None;
+        }
+        if let Some(server) = self.recvs.pop_front() {
+            return Some(notice(server, badge));
+        }
+        self.released.push_back(badge);
+        None
     }
 
     /// The owner's RETURN of `call_id` by process `server`: the caller to complete.
@@ -149,6 +176,7 @@ impl<C> Endpoint<C> {
     pub fn close(&mut self) -> Vec<Waiter> {
         self.closed = true;
         self.recvs.clear();
+        self.released.clear();
         let mut callers: Vec<Waiter> = self.calls.drain(..).map(|(w, _)| w).collect();
         callers.extend(core::mem::take(&mut self.in_flight).into_values().map(|f| f.caller));
         callers
@@ -196,6 +224,11 @@ impl<C> Endpoint<C> {
 }
 // endregion: endpoint
 
+/// A release notice for `server`: call id 0, never in flight.
+fn notice<C>(server: Waiter, badge: u64) -> Delivery<C> {
+    Delivery { server, call_id: 0, message: Message { method: RELEASED_METHOD, params: Vec::new(), caps: Vec::new(), badge } }
+}
+
 impl<C> Default for Endpoint<C> {
     fn default() -> Self {
         Self::new()
@@ -211,7 +244,24 @@ mod tests {
         Waiter { pid, pending: PendingCall { user_data: ud, result_addr: 0x1000, result_len: 64 } }
     }
     fn msg(tag: u8) -> Message<u32> {
-        Message { method: tag as u16, params: vec![tag], caps: vec![] }
+        Message { method: tag as u16, params: vec![tag], caps: vec![], badge: 0 }
+    }
+
+    #[test]
+    fn release_notices_go_to_a_waiting_recv_or_the_next_one_first() {
+        let mut e: Endpoint<u32> = Endpoint::new();
+        e.recv(w(1, 1)).unwrap();
+        let d = e.release_notice(7).expect("a waiting receive takes the notice at once");
+        assert_eq!((d.call_id, d.message.method, d.message.badge), (0, RELEASED_METHOD, 7));
+        assert_eq!(e.counts(), (0, 0, 0), "a notice is never in flight");
+        e.call(w(2, 1), msg(3)).unwrap();
+        assert!(e.release_notice(8).is_none());
+        let d = e.recv(w(1, 2)).unwrap().unwrap();
+        assert_eq!((d.message.method, d.message.badge), (RELEASED_METHOD, 8), "notices come before queued calls");
+        assert_eq!(e.recv(w(1, 3)).unwrap().unwrap().message.params, vec![3]);
+        e.close();
+        assert!(e.release_notice(9).is_none());
+        assert!(e.recv(w(1, 4)).unwrap().is_none(), "a closed endpoint drops notices");
     }
 
     #[test]

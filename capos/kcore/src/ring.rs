@@ -147,7 +147,7 @@ pub fn encode_cqe(c: &Cqe) -> [u8; 32] {
     b[12..16].copy_from_slice(&c.flags.to_le_bytes());
     b[16..20].copy_from_slice(&c.cap_count.to_le_bytes());
     b[20..24].copy_from_slice(&c.call_id.to_le_bytes());
-    b[24..32].copy_from_slice(&c._reserved.to_le_bytes());
+    b[24..32].copy_from_slice(&c.badge.to_le_bytes());
     b
 }
 
@@ -158,7 +158,7 @@ pub fn decode_cqe(b: &[u8; 32]) -> Cqe {
         flags: le32(b, 12),
         cap_count: le32(b, 16),
         call_id: le32(b, 20),
-        _reserved: le64(b, 24),
+        badge: le64(b, 24),
     }
 }
 
@@ -446,7 +446,7 @@ fn finish<C>(
         }
         at += 16;
     }
-    Cqe { user_data: p.user_data, result: data.len() as i32, flags, cap_count, call_id: 0, _reserved: 0 }
+    Cqe { user_data: p.user_data, result: data.len() as i32, flags, cap_count, call_id: 0, badge: 0 }
 }
 
 /// Completes a call that was left [`Outcome::Pending`], releasing its reserved CQ slot.
@@ -476,11 +476,13 @@ pub fn deliver<C>(
     call_id: u32,
     method: u16,
     message: (Vec<u8>, Vec<(C, u64)>),
+    badge: u64,
 ) -> Result<bool, MemError> {
     let mut cqe = finish(mem, table, d, p, Outcome::Reply { data: message.0, caps: message.1 });
     let ok = cqe.result >= 0 && cqe.flags & CQE_EXCEPTION == 0;
     if ok {
         cqe.call_id = call_id;
+        cqe.badge = badge;
         cqe.flags |= (method as u32) << CQE_METHOD_SHIFT;
     }
     st.inflight = st.inflight.saturating_sub(1);
@@ -936,11 +938,12 @@ mod tests {
         w.push(&[w.call(2, b"", 7)]);
         w.run();
         let p = w.d.pending.borrow_mut().pop().unwrap();
-        let ok = deliver(&mut w.mem, &mut w.st, &mut w.table, &mut w.d, p, 42, 3, (vec![1; 5], vec![(Obj(9), 0x77)]))
+        let ok = deliver(&mut w.mem, &mut w.st, &mut w.table, &mut w.d, p, 42, 3, (vec![1; 5], vec![(Obj(9), 0x77)]), 0xbad)
             .unwrap();
         assert!(ok);
         let c = w.pop();
         assert_eq!((c[0].user_data, c[0].result, c[0].call_id, cqe_method(c[0].flags), c[0].cap_count), (7, 5, 42, 3, 1));
+        assert_eq!(c[0].badge, 0xbad, "the facet's badge reaches the server");
         assert_eq!(c[0].flags & CQE_EXCEPTION, 0);
         let mut rec = [0u8; 4];
         w.mem.read(BUF + 0x10000 + 8, &mut rec).unwrap();
@@ -949,7 +952,7 @@ mod tests {
         w.push(&[Sqe { result_len: 4, ..w.call(2, b"", 8) }]);
         w.run();
         let p = w.d.pending.borrow_mut().pop().unwrap();
-        let ok = deliver(&mut w.mem, &mut w.st, &mut w.table, &mut w.d, p, 43, 0, (vec![1; 5], vec![])).unwrap();
+        let ok = deliver(&mut w.mem, &mut w.st, &mut w.table, &mut w.d, p, 43, 0, (vec![1; 5], vec![]), 0).unwrap();
         assert!(!ok);
         assert_eq!(results(&w.pop()), vec![(8, E_RESULT_TOO_SMALL)]);
     }
@@ -977,7 +980,7 @@ mod tests {
         let direct: [u8; 64] = unsafe { core::mem::transmute(s) };
         assert_eq!(b, direct);
         assert_eq!(decode_sqe(&b), s);
-        let c = Cqe { user_data: 1, result: -2, flags: 3, cap_count: 4, call_id: 5, _reserved: 6 };
+        let c = Cqe { user_data: 1, result: -2, flags: 3, cap_count: 4, call_id: 5, badge: 6 };
         // SAFETY: Cqe is repr(C) plain integers, 32 bytes.
         let direct: [u8; 32] = unsafe { core::mem::transmute(c) };
         assert_eq!(encode_cqe(&c), direct);

@@ -308,12 +308,13 @@ fn drain_ipc(k: &mut Kernel) {
                     let Delivery { server, call_id, message } = delivery;
                     let delivered = post_to(k, server.pid, |mem, st, caps, d| {
                         let payload = (message.params, message.caps);
-                        ring::deliver(mem, st, caps, d, server.pending, call_id, message.method, payload)
+                        ring::deliver(mem, st, caps, d, server.pending, call_id, message.method, payload, message.badge)
                     });
                     if !matches!(delivered, Some(Ok(true))) {
                         endpoint::delivery_failed(&ep, call_id);
                     }
                 }
+                Event::Released { ep, badge } => endpoint::released(&ep, badge),
             }
         }
     }

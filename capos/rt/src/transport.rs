@@ -153,7 +153,7 @@ impl Transport {
         decode_completion(&cqe, &mut buf)?;
         let caps = result_caps(&cqe, &buf)?;
         buf.truncate(cqe.result as usize);
-        Ok(Incoming { call_id: cqe.call_id, method: cqe_method(cqe.flags), params: buf, caps })
+        Ok(Incoming { call_id: cqe.call_id, method: cqe_method(cqe.flags), params: buf, caps, badge: cqe.badge })
     }
 
     /// RETURN `call_id` through an owner facet: `data` is the result message (or, with
@@ -301,7 +301,13 @@ pub struct Incoming {
     pub params: AlignedBuf,
     /// Caps the client sent (COPY or MOVE); they are now in this process's table.
     pub caps: Vec<ResultCap>,
+    /// The badge of the client facet the call came through (0: unbadged; see
+    /// `EndpointOwner::mint`). A release notice has method `RELEASED` and call id 0.
+    pub badge: u64,
 }
+
+/// The method of a release notice: the last copy of the facet with the notice's badge is gone.
+pub const RELEASED: u16 = 0xffff;
 
 /// Points `sqe` at the transfer descriptors (none: address and count stay 0, as the ABI requires).
 fn with_transfers(sqe: Sqe, transfers: &[Transfer]) -> Sqe {
@@ -369,6 +375,14 @@ impl Cap {
 
     pub fn call(&self, method: u16, params: &[u8], capacity: usize) -> Result<Reply, Error> {
         self.transport.call(self.id, method, params, capacity)
+    }
+
+    /// Forgets the cap without releasing it: a RETURN or CALL MOVEd it to another process, so
+    /// this process's slot is already gone.
+    pub fn moved(self) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again; moving the Rc out drops the only copy held by it.
+        drop(unsafe { core::ptr::read(&this.transport) });
     }
 
     /// Releases now, reporting the kernel's answer (drop ignores it).

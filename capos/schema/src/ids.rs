@@ -25,6 +25,10 @@ pub const DEVICE: u64 = <c::device::Client as HasTypeId>::TYPE_ID;
 pub const BLOCK_DEVICE: u64 = <c::block_device::Client as HasTypeId>::TYPE_ID;
 /// Wall-clock time (ours, ahead of upstream; chapter W.8).
 pub const WALL_CLOCK: u64 = <c::wall_clock::Client as HasTypeId>::TYPE_ID;
+/// The store's volume, directories and files (appendix A.7); each cap is an Endpoint client facet.
+pub const STORE: u64 = <c::store::Client as HasTypeId>::TYPE_ID;
+pub const NAMESPACE: u64 = <c::namespace::Client as HasTypeId>::TYPE_ID;
+pub const FILE: u64 = <c::file::Client as HasTypeId>::TYPE_ID;
 
 /// A capability the kernel itself serves, named in manifests by [`KernelCap::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +104,9 @@ pub fn interface_name(id: u64) -> &'static str {
         DEVICE => "Device",
         BLOCK_DEVICE => "BlockDevice",
         WALL_CLOCK => "WallClock",
+        STORE => "Store",
+        NAMESPACE => "Namespace",
+        FILE => "File",
         _ => "unknown interface",
     }
 }
@@ -124,6 +131,9 @@ mod tests {
             DEVICE,
             BLOCK_DEVICE,
             WALL_CLOCK,
+            STORE,
+            NAMESPACE,
+            FILE,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_ne!(interface_name(*a), "unknown interface");

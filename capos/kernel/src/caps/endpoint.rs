@@ -30,6 +30,8 @@ pub enum Event {
     Deliver { ep: Shared, delivery: Delivery<Cap> },
     /// Post a caller's CQE: the server's RETURN, or a disconnection.
     Complete { to: Waiter, outcome: Outcome<Cap> },
+    /// The last copy of a badged client facet is gone: tell the server (a release notice).
+    Released { ep: Shared, badge: u64 },
 }
 
 pub static EVENTS: KCell<Vec<Event>> = KCell::new(Vec::new());
@@ -75,7 +77,14 @@ pub fn new_pair() -> (Cap, Cap) {
     all.retain(|w| w.strong_count() > 0);
     all.push(Rc::downgrade(&ep));
     drop(all);
-    (Rc::new(Owner { ep: ep.clone() }), Rc::new(Client { ep }))
+    (Rc::new(Owner { ep: ep.clone() }), Rc::new(Client { ep, badge: 0 }))
+}
+
+/// Applies a [`Event::Released`]: the notice, delivered now if the server waits in RECV.
+pub fn released(ep: &Shared, badge: u64) {
+    if let Some(delivery) = ep.borrow_mut().release_notice(badge) {
+        push(Event::Deliver { ep: ep.clone(), delivery });
+    }
 }
 
 /// May RECV and RETURN. One object however often it is granted (COPY shares it), so its drop
@@ -84,9 +93,22 @@ pub struct Owner {
     ep: Shared,
 }
 
-/// May only CALL.
+/// May only CALL. Its calls reach the server with its badge: 0 for the facet an export grants,
+/// the owner's choice for a facet minted with `EndpointOwner.mint`, which is how one server
+/// tells its many objects apart (a store's files and directories, say).
 pub struct Client {
     ep: Shared,
+    badge: u64,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // Dropped wherever a cap table lets go of it (a RELEASE, a MOVE that failed, a process's
+        // end), maybe while this endpoint is borrowed: the notice is queued, not sent here.
+        if self.badge != 0 {
+            push(Event::Released { ep: self.ep.clone(), badge: self.badge });
+        }
+    }
 }
 
 impl Drop for Owner {
@@ -100,8 +122,20 @@ impl KernelCap for Owner {
     fn interface_id(&self) -> u64 {
         ENDPOINT_OWNER_ID
     }
-    fn call(&self, method: u16, _p: &[u8], _c: &mut super::CallCtx<'_>) -> Result<super::Reply, super::CapError> {
-        Err(super::CapError::no_method("EndpointOwner (it serves with RECV and RETURN)", method))
+    fn call(&self, method: u16, params: &[u8], _c: &mut super::CallCtx<'_>) -> Result<super::Reply, super::CapError> {
+        use capos_schema::capos_capnp::endpoint_owner::mint_params;
+        if method != 0 {
+            let why = alloc::format!("an owner facet cannot call: EndpointOwner has no method {method} (only mint @0)");
+            return Err(super::CapError { kind: ExceptionKind::Unimplemented, reason: why });
+        }
+        let badge = super::params(params)?.get_root::<mint_params::Reader>()?.get_badge();
+        if badge == 0 {
+            return Err(super::CapError::invalid("badge 0 is the unbadged facet; mint a non-zero badge"));
+        }
+        let facet: Cap = Rc::new(Client { ep: self.ep.clone(), badge });
+        let mut out = capos_schema::capnp::message::Builder::new_default();
+        out.init_root::<capos_schema::capos_capnp::endpoint_owner::mint_results::Builder>();
+        Ok(super::Reply::Done { data: super::encode(&out), caps: alloc::vec![facet] })
     }
     fn transferable(&self) -> bool {
         // Only ProcessSpawner grants hand out owner facets; sending one through an endpoint
@@ -122,14 +156,14 @@ impl KernelCap for Client {
         Err(super::CapError::no_method("Endpoint", method))
     }
     fn endpoint(&self) -> Option<Facet<'_>> {
-        Some(Facet::Client(&self.ep))
+        Some(Facet::Client(&self.ep, self.badge))
     }
 }
 
 /// Which side of an endpoint a cap is.
 pub enum Facet<'a> {
     Owner(&'a Shared),
-    Client(&'a Shared),
+    Client(&'a Shared, u64),
 }
 // endregion: facets
 
@@ -141,10 +175,10 @@ fn refused(kind: ExceptionKind, e: EndpointError) -> Outcome<Cap> {
 /// CALL through a client facet: queued or delivered. A refused call is an exception, so the
 /// ring commits none of its MOVEs and the caller keeps its caps.
 pub fn call(facet: Facet<'_>, caller: Pid, method: u16, params: &[u8], caps: Vec<(Cap, u64)>, pending: PendingCall) -> Outcome<Cap> {
-    let Facet::Client(ep) = facet else {
+    let Facet::Client(ep, badge) = facet else {
         return Outcome::Exception(exception::encode(ExceptionKind::Unimplemented, "an owner facet cannot call"));
     };
-    let message = Message { method, params: params.to_vec(), caps };
+    let message = Message { method, params: params.to_vec(), caps, badge };
     match ep.borrow_mut().call(Waiter { pid: caller, pending }, message) {
         Ok(Some(delivery)) => push(Event::Deliver { ep: ep.clone(), delivery }),
         Ok(None) => {}

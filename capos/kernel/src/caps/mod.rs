@@ -126,7 +126,9 @@ pub struct KernelDispatch<'a> {
 
 impl Dispatch<Cap> for KernelDispatch<'_> {
     fn call(&mut self, cap: &Cap, req: Request<'_, Cap>, caps: &CapTable<Cap>) -> Outcome<Cap> {
-        if let Some(facet) = cap.endpoint() {
+        // A client facet's CALL goes to the endpoint's server; an owner facet's CALL is a kernel
+        // method of its own (EndpointOwner.mint).
+        if let Some(facet @ endpoint::Facet::Client(..)) = cap.endpoint() {
             return endpoint::call(facet, self.caller, req.method, req.params, req.transfer, req.pending);
         }
         // Kernel objects take their inputs as params; only endpoints carry caps along.

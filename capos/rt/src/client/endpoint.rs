@@ -38,6 +38,19 @@ pub struct EndpointOwner {
 client!(EndpointOwner, ENDPOINT_OWNER);
 
 impl EndpointOwner {
+    /// A new client facet whose calls arrive with `badge` (not 0) in [`Incoming::badge`]; when
+    /// its last copy is released this owner receives a release notice with that badge.
+    pub fn mint(&self, badge: u64) -> Result<Endpoint, Error> {
+        let p = super::params(|m| m.init_root::<capos_schema::capos_capnp::endpoint_owner::mint_params::Builder>().set_badge(badge));
+        let reply = self.cap.call(0, &p, super::SMALL_RESULT)?;
+        let first = reply.caps.first().ok_or(Error::BadReply("mint returned no facet"))?;
+        let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());
+        if first.interface_id != ENDPOINT {
+            return Err(Error::BadReply("mint returned a cap that is not an Endpoint"));
+        }
+        Ok(Endpoint { cap })
+    }
+
     /// Waits for the next call (params of up to [`DEFAULT_CAPACITY`] bytes).
     pub fn recv(&self) -> Result<Incoming, Error> {
         self.recv_with_capacity(DEFAULT_CAPACITY)

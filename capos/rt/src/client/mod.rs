@@ -8,6 +8,7 @@ mod endpoint;
 mod entropy;
 mod network;
 mod process;
+pub mod store;
 mod timer;
 mod wallclock;
 

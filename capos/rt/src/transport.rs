@@ -285,7 +285,7 @@ impl Transport {
         Some(decode_completion(&cqe, &mut buf).and_then(|()| {
             let caps = result_caps(&cqe, &buf)?;
             buf.truncate(cqe.result as usize);
-            Ok(Incoming { call_id: cqe.call_id, method: cqe_method(cqe.flags), params: buf, caps })
+            Ok(Incoming { call_id: cqe.call_id, method: cqe_method(cqe.flags), params: buf, caps, badge: cqe.badge })
         }))
     }
 }

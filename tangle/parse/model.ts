@@ -59,6 +59,8 @@ export interface BootSpec {
   forbid: Matcher[];
   /** chapter line of the block (first boot) or of its `boot:` directive */
   line: number;
+  /** what the runner does to the disk around this boot (`boot: m.cue log|replay|flip=…`; appendix A.7) */
+  disk?: DiskAction;
 }
 
 /** What the smoke runner does on the host while a boot runs (chapter W.6): once the guest printed `after` exactly,
@@ -67,6 +69,13 @@ export interface BootSpec {
 export type HostAction =
   | { kind: 'http'; line: number; after: string; path: string }
   | { kind: 'burst'; line: number; after: string; path: string; count: number; concurrency: number };
+
+/** Disk actions of a `boot:` line (appendix A.7): record this boot's writes and flushes (QEMU's blklogwrites);
+ * repeat this boot once per replay point of the recorded log; or flip one byte of the store's volume first. */
+export type DiskAction =
+  | { kind: 'log' }
+  | { kind: 'replay' }
+  | { kind: 'flip'; target: { meta: true } | { file: string } };
 
 /** A disk image the runner creates fresh (sparse, zero-filled) for one smoke and keeps across its boots. */
 export interface DiskSpec { bytes: number; text: string }

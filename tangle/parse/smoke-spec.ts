@@ -10,10 +10,11 @@
 //                          (or the named) manifest, with the same disk; `exit:` and `!` lines apply per boot
 //   host: after "LINE" http GET /path      once the guest printed LINE, GET /path through the forwarded port (net=user)
 //   host: after "LINE" burst N C /prefix   N GETs of /prefix/<i>, C at a time; results become `[host] …` lines
+//   boot: … log / replay / flip=meta / flip=file:NAME   a disk action for that boot (appendix A.7)
 //   = "prefix" cue export f  the lines the pinned `cue export f` prints (run at smoke time in f's folder), each with
 //                          the prefix, expected in order as `>` lines
 // Blank lines are ignored. Anything else is a malformed directive.
-import type { Block, BootSpec, DiskSpec, HostAction, Matcher, SmokeSpec, Step } from './model.js';
+import type { Block, BootSpec, DiskSpec, DiskAction, HostAction, Matcher, SmokeSpec, Step } from './model.js';
 
 export interface SmokeProblem { line: number; column: number; reason: string; ruleId: string; hint: string }
 
@@ -82,14 +83,17 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     closeGroup();
     const bootLine = /^boot:\s*(.*)$/.exec(text);
     if (bootLine) {
-      const named = bootLine[1] ?? '';
+      const words = (bootLine[1] ?? '').split(/\s+/).filter((w) => w !== '');
+      const named = words[0] !== undefined && words[0].startsWith('manifests/') ? words.shift()! : '';
       if (named !== '' && !MANIFEST_PATH.test(named)) {
         malformed(line, `Unexpected \`boot: ${named}\`, expected \`boot:\` alone or \`boot: manifests/<name>.cue\``, 'name a manifest file under manifests/, or leave it out to boot the same one again');
         return;
       }
+      const action = diskAction(words, line, malformed);
+      if (action === null) return;
       if (boots.length === 0) first = { steps, forbid, exit };
       else { const b = boots[boots.length - 1]!; b.steps = steps; b.forbid = forbid; b.exit = exit ?? DEFAULT_EXIT; }
-      boots.push({ manifest: named || manifest, exit: DEFAULT_EXIT, steps: [], forbid: [], line });
+      boots.push({ manifest: named || manifest, exit: DEFAULT_EXIT, steps: [], forbid: [], line, ...(action ? { disk: action } : {}) });
       steps = []; forbid = []; exit = undefined;
       return;
     }
@@ -129,6 +133,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     b.steps = steps; b.forbid = forbid; b.exit = exit ?? DEFAULT_EXIT;
     ({ steps, forbid, exit } = first!);
   }
+  checkDiskActions(boots, disk !== undefined, malformed);
   if (differs && boots.length > 0) malformed(differs.line, 'Unexpected `differs:` in a smoke with `boot:` lines, expected one or the other', '`differs:` boots the same image twice by itself; drop the `boot:` lines or the `differs:`');
   if (problems.length > 0) return { problems };
   const spec: SmokeSpec = {
@@ -145,6 +150,35 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
 }
 
 type Malformed = (line: number, reason: string, hint: string) => void;
+
+/** The words after a `boot:` line's manifest: none, or one disk action. null: malformed (already reported). */
+function diskAction(words: string[], line: number, malformed: Malformed): DiskAction | undefined | null {
+  if (words.length === 0) return undefined;
+  const hint = 'write `boot: manifests/x.cue log`, `… replay`, `… flip=meta` or `… flip=file:NAME` (appendix A.7)';
+  const [word, ...rest] = words;
+  if (rest.length > 0) { malformed(line, `Unexpected \`${rest.join(' ')}\` after the disk action, expected one action per boot`, hint); return null }
+  if (word === 'log') return { kind: 'log' };
+  if (word === 'replay') return { kind: 'replay' };
+  if (word === 'flip=meta') return { kind: 'flip', target: { meta: true } };
+  const file = /^flip=file:([A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*)$/.exec(word!);
+  if (file) return { kind: 'flip', target: { file: file[1]! } };
+  malformed(line, `Unexpected disk action \`${word}\`, expected \`log\`, \`replay\`, \`flip=meta\` or \`flip=file:NAME\``, hint);
+  return null;
+}
+
+/** Disk actions need a disk; one `log` boot at most; `replay` only as the last boot, after the `log` one. */
+function checkDiskActions(boots: BootSpec[], hasDisk: boolean, malformed: Malformed): void {
+  const logs = boots.filter((b) => b.disk?.kind === 'log');
+  boots.forEach((b, i) => {
+    if (!b.disk) return;
+    if (!hasDisk) malformed(b.line, `Unexpected disk action \`${b.disk.kind}\` in a smoke without a disk, expected a \`disk=\` attribute`, 'add e.g. `disk=16M` to the smoke block');
+    if (b.disk.kind === 'log' && logs.length > 1 && b !== logs[0]) malformed(b.line, 'Unexpected second `log` boot, expected one per smoke', 'record one burst; replay it with a final `replay` boot');
+    if (b.disk.kind === 'replay') {
+      if (i !== boots.length - 1) malformed(b.line, 'Unexpected `replay` boot before the last, expected it to be the last boot', 'move the replay boot to the end of the smoke');
+      if (!boots.slice(0, i).some((x) => x.disk?.kind === 'log')) malformed(b.line, 'Unexpected `replay` boot without a `log` boot before it, expected a boot recorded with `log`', 'add `log` to the boot whose writes are to be replayed');
+    }
+  });
+}
 
 /** `"prefix" cue export <file>` after the `=`: the prefix is a JSON string, the file repo-relative without `..`. */
 function computed(rest: string, line: number, malformed: Malformed): Step | undefined {

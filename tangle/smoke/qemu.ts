@@ -8,6 +8,8 @@ export type Accelerator = 'tcg' | 'kvm';
 
 /** `cpu` is QEMU's CPU model; a smoke may pick another one (e.g. `qemu64` without RDRAND, to boot with no entropy). */
 export interface BootImage { kernel: string; initrd: string; cpu?: string; disk?: string;
+  /** record every write and flush of the disk into this file (QEMU's blklogwrites; appendix A.7) */
+  diskLog?: string;
   /** a kernel command line (`-append`); capOS images need none, the bench's Linux guest does */
   append?: string;
   /** a virtio-net NIC on QEMU's restricted user network, with host port `hostPort` on 127.0.0.1 forwarded to the
@@ -51,15 +53,19 @@ export const FIRMWARE = '/usr/share/qemu/qboot.rom';
 export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
   return ['-accel', accel, '-bios', FIRMWARE, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
     '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk), ...netArgs(image.net),
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk, image.diskLog), ...netArgs(image.net),
     ...(image.append !== undefined ? ['-append', image.append] : [])];
 }
 
 /** A raw image file as a virtio-blk PCI disk (appendix A.6); QEMU's default `pc` machine makes it a transitional
  * device with both the legacy I/O BAR and the modern memory BARs. */
-export function diskArgs(disk: string | undefined): string[] {
+export function diskArgs(disk: string | undefined, log?: string): string[] {
   if (disk === undefined) return [];
-  return ['-drive', `file=${disk},if=none,id=disk0,format=raw,cache=writeback`, '-device', 'virtio-blk-pci,drive=disk0'];
+  // blklogwrites sits between the device and the image: the guest sees the same disk, the log gets every write
+  // and flush in order (the dm-log-writes format), its superblock rewritten after each entry.
+  const drive = log === undefined ? `file=${disk},format=raw`
+    : `driver=blklogwrites,file.driver=file,file.filename=${disk},log.driver=file,log.filename=${log},log-sector-size=512,log-super-update-interval=1`;
+  return ['-drive', `${drive},if=none,id=disk0,cache=writeback`, '-device', 'virtio-blk-pci,drive=disk0'];
 }
 
 /** QEMU's user network with `restrict=on` (the guest reaches nothing but the forwards named here) and a

@@ -5,7 +5,7 @@ import type { SmokeSpec, TangledFile } from '../parse/model.js';
 import { smokeDependencies } from './inputs.js';
 
 export interface AssertionResult {
-  kind: 'line' | 'unordered' | 'forbid' | 'exit' | 'differs' | 'timeout';
+  kind: 'line' | 'unordered' | 'forbid' | 'exit' | 'differs' | 'timeout' | 'replay';
   text: string;
   chapterLine: number;
   ok: boolean;
@@ -25,6 +25,8 @@ export interface BootRecord {
   bootMs: number;
   transcript: string[];
   assertions: AssertionResult[];
+  /** a replayed crash state (a `replay` boot, appendix A.7): which point of the recorded log it booted */
+  replayPoint?: string;
 }
 
 export interface SmokeResult {
@@ -54,7 +56,7 @@ export class SmokeResultError extends Error {
   }
 }
 
-const ASSERTION_KINDS = new Set(['line', 'unordered', 'forbid', 'exit', 'differs', 'timeout']);
+const ASSERTION_KINDS = new Set(['line', 'unordered', 'forbid', 'exit', 'differs', 'timeout', 'replay']);
 
 /** Every assertion of every boot, in boot order. */
 export function allAssertions(r: SmokeResult): AssertionResult[] {
@@ -137,7 +139,7 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
   const boots: BootRecord[] = rawBoots.map((b, i) => {
     const at = `boots[${i}].`;
     if (!isObj(b)) return r.fail(`boots[${i}]`, `expected an object, got ${describe(b)}`);
-    return {
+    const record: BootRecord = {
       manifest: r.str(b, 'manifest', at),
       exitStatus: r.numOrNull(b, 'exitStatus', at),
       qemuStatus: r.numOrNull(b, 'qemuStatus', at),
@@ -146,6 +148,8 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
       transcript: r.strList(b, 'transcript', at),
       assertions: assertionList(b.assertions, `boots[${i}].assertions`),
     };
+    if (b.replayPoint !== undefined) record.replayPoint = r.str(b, 'replayPoint', at);
+    return record;
   });
   const inputsRaw = json.inputs;
   if (!isObj(inputsRaw)) return r.fail('inputs', `expected an object, got ${describe(inputsRaw)}`);

@@ -1,15 +1,16 @@
 // Runs one smoke end to end: create its disk (if it names one), boot each of its boots in order (twice for
 // `differs`), check each transcript, and build the SmokeResult; then writes results/smoke/<name>.json atomically.
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BootSpec, SmokeSpec, TangledFile } from '../parse/model.js';
 import { imagePath } from '../build/images.js';
 import { writeAtomic } from '../build/stamp.js';
 import { bootSpecs, checkSmoke } from './check.js';
+import { checkReplay, createLog, flipImage, logPath, replayStates } from './disk-actions.js';
 import { expandComputed } from './computed.js';
 import type { GitState } from './git.js';
-import { boot, type Accelerator, type BootImage } from './qemu.js';
+import { boot, type Accelerator, type BootImage, type BootOutcome } from './qemu.js';
 import { freePort, HostActions } from './host.js';
 import { computeInputs, hashInputs, type BootRecord, type SmokeResult } from './result.js';
 
@@ -66,21 +67,50 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
   const disk = spec.disk ? diskPath(spec.name) : undefined;
   if (spec.disk && disk) await createDisk(join(ctx.root, disk), spec.disk.bytes);
   const specs = bootSpecs(spec);
-  const outcomes = [];
+  const outcomes: BootOutcome[] = [];
+  // Which spec each boot ran (a `replay` spec runs once per crash state), and the crash state it booted.
+  const ran: number[] = [];
+  const replayed: (Awaited<ReturnType<typeof replayStates>>[number] | undefined)[] = [];
+  let before: Buffer | undefined;
   for (const [i, b] of specs.entries()) {
-    if (!spec.net) { outcomes.push(await boot(imageFor(spec, b, disk), opts)); continue }
-    // A fresh free port per boot; host actions belong to the first boot.
-    const hostPort = await freePort();
-    const host = new HostActions(i === 0 ? spec.host ?? [] : [], hostPort);
-    outcomes.push(await boot({ ...imageFor(spec, b, disk), net: { hostPort } }, { ...opts, host }));
+    const action = disk ? b.disk : undefined;
+    const diskAbs = disk ? join(ctx.root, disk) : '';
+    if (action?.kind === 'replay' && disk && before) {
+      for (const state of await replayStates(before, join(ctx.root, logPath(disk)))) {
+        await writeFile(diskAbs, state.image);
+        outcomes.push(await boot(imageFor(spec, b, disk), opts));
+        ran.push(i);
+        replayed.push(state);
+      }
+      continue;
+    }
+    if (action?.kind === 'flip') await flipImage(diskAbs, action.target);
+    let image = imageFor(spec, b, disk);
+    if (action?.kind === 'log' && disk) {
+      before = await readFile(diskAbs);
+      await createLog(join(ctx.root, logPath(disk)));
+      image = { ...image, diskLog: logPath(disk) };
+    }
+    if (spec.net) {
+      // A fresh free port per boot; host actions belong to the first boot.
+      const hostPort = await freePort();
+      const host = new HostActions(i === 0 ? spec.host ?? [] : [], hostPort);
+      outcomes.push(await boot({ ...image, net: { hostPort } }, { ...opts, host }));
+    } else outcomes.push(await boot(image, opts));
+    ran.push(i);
+    replayed.push(undefined);
   }
   // Computed expectations run their tool now, after the boots, so the expected lines are the tool's of this moment.
   const expanded = await expandComputed(ctx.root, spec);
-  const checked = checkSmoke(expanded.spec, outcomes);
+  const expandedSpecs = bootSpecs(expanded.spec);
+  const plan = ran.map((i) => expandedSpecs[i]!);
+  const checked = checkSmoke({ ...expanded.spec, ...(plan.length > 1 ? { boots: plan.slice(1) } : {}) }, outcomes);
   checked[0]?.unshift(...expanded.problems);
+  replayed.forEach((state, i) => { if (state) checked[i]!.push(checkReplay(state, outcomes[i]!.transcript, plan[i]!)) });
   const boots: BootRecord[] = outcomes.map((o, i) => ({
-    manifest: specs[i]!.manifest, exitStatus: o.exitStatus, qemuStatus: o.qemuStatus, timedOut: o.timedOut,
+    manifest: plan[i]!.manifest, exitStatus: o.exitStatus, qemuStatus: o.qemuStatus, timedOut: o.timedOut,
     bootMs: o.bootMs, transcript: o.transcript, assertions: checked[i]!,
+    ...(replayed[i] ? { replayPoint: replayed[i]!.point.label } : {}),
   }));
   const inputs = computeInputs(ctx.tangled, spec, Buffer.concat(images));
   return {

@@ -2,12 +2,20 @@
 //!
 //! - `basic`: namespaces, attenuation and every expected outcome;
 //! - `peer`: a second client writing its own files at the same time;
-//! - `persist-write` / `persist-read`: boot 1 writes and syncs, boot 2 reads back.
+//! - `persist-write` / `persist-read`: boot 1 writes and syncs, boot 2 reads back;
+//! - `crash-base`, `crash-burst`, `crash-verify`: the crash replay's base state, its logged burst
+//!   and the verifier every replayed image boots;
+//! - `corrupt-write` / `corrupt-read`: two generations, then reads after the runner flipped a byte;
+//! - `hostile`, `victim` (dies holding caps and mid-call; never says done), `watcher`,
+//!   `driver-death`.
 #![no_std]
 #![no_main]
 extern crate alloc;
 
 mod basic;
+mod corrupt;
+mod crash;
+mod hostile;
 mod persist;
 
 use alloc::format;
@@ -31,6 +39,16 @@ fn main(rt: &mut Runtime) -> i32 {
             "peer" => basic::peer(&console, &store)?,
             "persist-write" => persist::write(&console, &store)?,
             "persist-read" => persist::read(&console, &store)?,
+            "crash-base" => crash::base(&console, &store)?,
+            "crash-burst" => crash::burst(&console, &store)?,
+            "crash-verify" => crash::verify(&console, &store)?,
+            "corrupt-write" => corrupt::write(&console, &store)?,
+            "corrupt-read" => corrupt::read(&console, &store)?,
+            "hostile" => hostile::hostile(&console, &store)?,
+            "watcher" => hostile::watcher(&console, &store)?,
+            "driver-death" => hostile::driver_death(&console, &store)?,
+            // A client that dies never says done.
+            "victim" => return hostile::victim(&console, &store),
             other => return Err(Error::Decode(format!("unknown role {other}"))),
         };
         store.done()?;

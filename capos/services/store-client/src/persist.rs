@@ -17,7 +17,8 @@ fn write_all(f: &File, data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_all(f: &File) -> Result<Vec<u8>, Error> {
+/// The whole of `f`, in reads of at most 16 KiB.
+pub fn read_all(f: &File) -> Result<Vec<u8>, Error> {
     let size = must("size", f.size())? as usize;
     let mut out = Vec::new();
     while out.len() < size {

@@ -68,6 +68,22 @@ macro_rules! entry {
     };
 }
 
+/// The usual body of a program's `main`: takes the `console` grant (exit code 2 without one),
+/// runs `body` with it, and reports an error `body` returns on the console as `error: …` with exit
+/// code 1. `fn main(rt: &mut Runtime) -> i32 { capos_rt::with_console(rt, run) }`.
+pub fn with_console(rt: &mut Runtime, body: impl FnOnce(&mut Runtime, &Console) -> Result<i32, Error>) -> i32 {
+    let Ok(console) = rt.take::<Console>("console") else {
+        return 2;
+    };
+    match body(rt, &console) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = console.write_line(&alloc::format!("error: {e}"));
+            1
+        }
+    }
+}
+
 /// Declares the heap: `heap!(bytes)` reserves a zero-initialised static of that size (in .bss,
 /// so it costs nothing in the ELF file) and hands it to the allocator at start.
 #[macro_export]

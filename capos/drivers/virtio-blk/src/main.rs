@@ -33,16 +33,7 @@ const BOUNCE_BYTES: u64 = 32 * 1024;
 pub type Blk = VirtIOBlk<CapHal, PciTransport>;
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    match run(rt, &console) {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+    capos_rt::with_console(rt, run)
 }
 
 fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {

@@ -32,16 +32,7 @@ pub const GUEST: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
 pub const GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    match run(rt, &console) {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+    capos_rt::with_console(rt, run)
 }
 
 fn text(rt: &mut Runtime, name: &str) -> Result<Option<alloc::string::String>, Error> {

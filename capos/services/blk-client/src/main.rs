@@ -23,28 +23,18 @@ const PATTERN_AT: u64 = 100;
 const PATTERN_SECTORS: u32 = 8;
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    let result = (|| {
+    capos_rt::with_console(rt, |rt, console| (|| {
         let role = rt.take::<capos_rt::Blob>("role")?.read_string()?;
         let disk = BlockDevice::new(rt.take::<Endpoint>("disk")?);
         match role.as_str() {
-            "io" => io(&console, &disk),
-            "readback" => readback(&console, &disk),
-            "peer" => peer(&console, &disk),
-            "death" => death(&console, &disk),
-            "bench" => bench(&console, &disk, &rt.take::<Timer>("timer")?),
+            "io" => io(console, &disk),
+            "readback" => readback(console, &disk),
+            "peer" => peer(console, &disk),
+            "death" => death(console, &disk),
+            "bench" => bench(console, &disk, &rt.take::<Timer>("timer")?),
             other => Err(Error::Decode(format!("unknown role {other}"))),
         }
-    })();
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+    })())
 }
 
 /// Sector `s`'s pattern: its number and a rolling byte, so a misplaced sector is caught.

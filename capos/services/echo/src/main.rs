@@ -30,23 +30,13 @@ const STOP: u16 = 2;
 // endregion: protocol
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    let result = if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
-        rt.take::<EndpointOwner>("serve").and_then(|ep| server(rt, &console, &ep))
+    capos_rt::with_console(rt, |rt, console| if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
+        rt.take::<EndpointOwner>("serve").and_then(|ep| server(rt, console, &ep))
     } else if rt.caps().find("echo", ENDPOINT).is_ok() {
-        rt.take::<Endpoint>("echo").and_then(|ep| client(rt, &console, &ep))
+        rt.take::<Endpoint>("echo").and_then(|ep| client(rt, console, &ep))
     } else {
-        outsider(rt, &console)
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+        outsider(rt, console)
+    })
 }
 
 /// "ok" or the error, for lines that report what an action got.

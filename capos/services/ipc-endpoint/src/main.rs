@@ -32,26 +32,16 @@ const EXIT: u16 = 3;
 const HELLO: u16 = 4;
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    let result = rt.take::<Blob>("role").and_then(|b| b.read_string()).and_then(|role| match role.as_str() {
-        "parent" => parent(rt, &console),
-        "server" => server(rt, &console),
-        "client" => client(rt, &console),
-        "bad-server" => bad_server(rt, &console),
-        "bad-client" => bad_client(rt, &console),
+    capos_rt::with_console(rt, |rt, console| rt.take::<Blob>("role").and_then(|b| b.read_string()).and_then(|role| match role.as_str() {
+        "parent" => parent(rt, console),
+        "server" => server(rt, console),
+        "client" => client(rt, console),
+        "bad-server" => bad_server(rt, console),
+        "bad-client" => bad_client(rt, console),
         "bench-server" => bench_server(rt),
-        "bench-client" => bench_client(rt, &console),
+        "bench-client" => bench_client(rt, console),
         _ => Err(Error::BadReply("unknown role")),
-    });
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+    }))
 }
 
 /// The cap id of CapSet entry `name` with interface `iface`.

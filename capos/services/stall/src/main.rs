@@ -17,21 +17,11 @@ capos_rt::entry!(main);
 capos_rt::heap!(256 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    let result = if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
-        rt.take::<EndpointOwner>("serve").and_then(|ep| hold(&console, &ep))
+    capos_rt::with_console(rt, |rt, console| if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
+        rt.take::<EndpointOwner>("serve").and_then(|ep| hold(console, &ep))
     } else {
-        rt.take::<Endpoint>("server").and_then(|ep| call(&console, &ep))
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+        rt.take::<Endpoint>("server").and_then(|ep| call(console, &ep))
+    })
 }
 
 // region: hold

@@ -22,45 +22,35 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use capos_rt::client::store::{error_name, NodeKind, Outcome, Store};
-use capos_rt::{Console, Endpoint, Error, Runtime};
+use capos_rt::{Endpoint, Error, Runtime};
 
 capos_rt::entry!(main);
 capos_rt::heap!(1024 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    let result = (|| {
+    capos_rt::with_console(rt, |rt, console| (|| {
         let role = rt.take::<capos_rt::Blob>("role")?.read_string()?;
         let store = Store::new(rt.take::<Endpoint>("store")?);
         let code = match role.as_str() {
-            "basic" => basic::basic(&console, &store)?,
-            "peer" => basic::peer(&console, &store)?,
-            "persist-write" => persist::write(&console, &store)?,
-            "persist-read" => persist::read(&console, &store)?,
-            "crash-base" => crash::base(&console, &store)?,
-            "crash-burst" => crash::burst(&console, &store)?,
-            "crash-verify" => crash::verify(&console, &store)?,
-            "corrupt-write" => corrupt::write(&console, &store)?,
-            "corrupt-read" => corrupt::read(&console, &store)?,
-            "hostile" => hostile::hostile(&console, &store)?,
-            "watcher" => hostile::watcher(&console, &store)?,
-            "driver-death" => hostile::driver_death(&console, &store)?,
+            "basic" => basic::basic(console, &store)?,
+            "peer" => basic::peer(console, &store)?,
+            "persist-write" => persist::write(console, &store)?,
+            "persist-read" => persist::read(console, &store)?,
+            "crash-base" => crash::base(console, &store)?,
+            "crash-burst" => crash::burst(console, &store)?,
+            "crash-verify" => crash::verify(console, &store)?,
+            "corrupt-write" => corrupt::write(console, &store)?,
+            "corrupt-read" => corrupt::read(console, &store)?,
+            "hostile" => hostile::hostile(console, &store)?,
+            "watcher" => hostile::watcher(console, &store)?,
+            "driver-death" => hostile::driver_death(console, &store)?,
             // A client that dies never says done.
-            "victim" => return hostile::victim(&console, &store),
+            "victim" => return hostile::victim(console, &store),
             other => return Err(Error::Decode(format!("unknown role {other}"))),
         };
         store.done()?;
         Ok(code)
-    })();
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+    })())
 }
 
 /// An outcome as a smoke line shows it: `ok`, the error variant's name, or the exception.

@@ -22,16 +22,7 @@ capos_rt::entry!(main);
 capos_rt::heap!(4 * 1024 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
-    let Ok(console) = rt.take::<Console>("console") else {
-        return 2;
-    };
-    match run(rt, &console) {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = console.write_line(&format!("error: {e}"));
-            1
-        }
-    }
+    capos_rt::with_console(rt, run)
 }
 
 fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {

@@ -91,8 +91,8 @@ static TICKING: AtomicBool = AtomicBool::new(false);
 /// Runs the tick only while something needs it (the scheduler decides, see `sched::schedule`).
 /// A tick interrupts the running process, and under TCG each one costs thousands of emulated
 /// instructions; a process computing alone has no use for it. Stopping is a control word that
-/// puts channel 0 in one-shot mode without a count, so it never fires (the PIC's mask, which
-/// device drivers share, is left alone). Changes only on a transition, so a steady state costs
+/// puts channel 0 in one-shot mode without a count, so it never fires (its IOAPIC pin stays routed
+/// and unmasked). Changes only on a transition, so a steady state costs
 /// no port I/O.
 pub fn set_tick(on: bool) {
     if TICKING.load(Ordering::Relaxed) == on {

@@ -23,7 +23,7 @@ const PATTERN_AT: u64 = 100;
 const PATTERN_SECTORS: u32 = 8;
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| (|| {
+    capos_rt::with_console(rt, |rt, console| {
         let role = rt.take::<capos_rt::Blob>("role")?.read_string()?;
         let disk = BlockDevice::new(rt.take::<Endpoint>("disk")?);
         match role.as_str() {
@@ -34,7 +34,7 @@ fn main(rt: &mut Runtime) -> i32 {
             "bench" => bench(console, &disk, &rt.take::<Timer>("timer")?),
             other => Err(Error::Decode(format!("unknown role {other}"))),
         }
-    })())
+    })
 }
 
 /// Sector `s`'s pattern: its number and a rolling byte, so a misplaced sector is caught.

@@ -19,12 +19,12 @@ capos_rt::entry!(main);
 capos_rt::heap!(128 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| (|| match rt.take::<capos_rt::Blob>("role")?.read_string()?.as_str() {
+    capos_rt::with_console(rt, |rt, console| match rt.take::<capos_rt::Blob>("role")?.read_string()?.as_str() {
         "hostile" => hostile(console, &rt.take::<DeviceManager>("devices")?),
         "ports" => ports(console, &rt.take::<DeviceManager>("devices")?),
         "after" => after(console, &rt.take::<DeviceManager>("devices")?),
         other => Err(Error::Decode(format!("unknown role {other}"))),
-    })())
+    })
 }
 
 fn outcome<T>(r: Result<T, Error>) -> String {

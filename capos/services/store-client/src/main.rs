@@ -28,7 +28,7 @@ capos_rt::entry!(main);
 capos_rt::heap!(1024 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| (|| {
+    capos_rt::with_console(rt, |rt, console| {
         let role = rt.take::<capos_rt::Blob>("role")?.read_string()?;
         let store = Store::new(rt.take::<Endpoint>("store")?);
         let code = match role.as_str() {
@@ -50,7 +50,7 @@ fn main(rt: &mut Runtime) -> i32 {
         };
         store.done()?;
         Ok(code)
-    })())
+    })
 }
 
 /// An outcome as a smoke line shows it: `ok`, the error variant's name, or the exception.

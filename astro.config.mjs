@@ -2,6 +2,7 @@
 // Inputs and output are configurable so the same site builds from fixture chapters and results:
 //   BOOK_ROOT   directory holding chapters/ (default: this repository)
 //   RESULTS_DIR smoke results (default: $BOOK_ROOT/results/smoke)
+//   BENCH_DIR   benchmark reports for /performance/ (default: $BOOK_ROOT/results/bench/reports)
 //   SITE_OUT    output directory (default: site/dist; `npm run preview` serves that)
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -33,6 +34,7 @@ export default defineConfig({
       sidebar: [
         { label: 'Phase board', link: '/' },
         { label: 'Chapters', autogenerate: { directory: 'chapters' } },
+        { label: 'Performance', link: '/performance/' },
         { label: 'File map', link: '/files/' },
       ],
     }),

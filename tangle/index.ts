@@ -20,3 +20,4 @@ export { allAssertions, changedInputs, computeInputs, hashInputs, validateSmokeR
 export { smokeDependencies } from './smoke/inputs.js';
 export { builtImageBytes } from './smoke/runner.js';
 export { TangleMap, loadTangleMap } from './diag/remap.js';
+export { hashInput, REPORT_KINDS, REPORTS_DIR, showCell, validateReport, ReportError, type Cell, type InputHash, type Report, type ReportChart, type ReportKind, type ReportTable } from './bench/report.js';

@@ -1,10 +1,12 @@
 // Builds the static site with Astro in a child process, so each build reads its own BOOK_ROOT / RESULTS_DIR /
 // SITE_OUT (astro.config.mjs and the content loaders read them at start-up). Before Astro starts, the book and
-// the results are loaded once here: a broken chapter or a malformed results file fails fast with its file name.
+// the results and bench reports are loaded once here: a broken chapter or a malformed results or report file fails
+// fast with its file name.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot, siteInputs, type SiteInputs } from './config.js';
+import { reportViews } from './performance.js';
 import { siteData } from './site-data.js';
 
 export interface SiteBuild {
@@ -16,8 +18,10 @@ export interface SiteBuild {
 export async function buildSite(inputs: SiteInputs = siteInputs(), log: (line: string) => void = console.log): Promise<SiteBuild> {
   const t0 = performance.now();
   const data = await siteData(inputs);
-  log(`  site: ${data.book.chapters.length} chapters, ${data.tangled.length} tangled files, ${data.results.size} smoke results from ${path.relative(repoRoot, inputs.resultsDir) || '.'}`);
-  const env = { ...cleanEnv(), BOOK_ROOT: inputs.bookRoot, RESULTS_DIR: inputs.resultsDir, SITE_OUT: inputs.outDir, ASTRO_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' };
+  const reports = await reportViews(inputs.bookRoot, inputs.benchDir);
+  log(`  site: ${data.book.chapters.length} chapters, ${data.tangled.length} tangled files, ${data.results.size} smoke results from ${path.relative(repoRoot, inputs.resultsDir) || '.'}, ` +
+    `${reports.filter((r) => r.report).length} bench reports (${reports.filter((r) => r.state === 'current').length} current)`);
+  const env = { ...cleanEnv(), BOOK_ROOT: inputs.bookRoot, RESULTS_DIR: inputs.resultsDir, BENCH_DIR: inputs.benchDir, SITE_OUT: inputs.outDir, ASTRO_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' };
   const child = execa(process.execPath, [path.join(repoRoot, 'node_modules', 'astro', 'astro.js'), 'build', '--root', repoRoot], {
     cwd: repoRoot,
     env,

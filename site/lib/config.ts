@@ -11,6 +11,8 @@ export interface SiteInputs {
   bookRoot: string;
   /** Directory holding <smoke name>.json result files. */
   resultsDir: string;
+  /** Directory holding the benchmarks' published reports (<id>.json, tangle/bench/report.ts). */
+  benchDir: string;
   /** Where the static site is written. */
   outDir: string;
 }
@@ -20,6 +22,7 @@ export function siteInputs(env: NodeJS.ProcessEnv = process.env): SiteInputs {
   return {
     bookRoot,
     resultsDir: path.resolve(repoRoot, env.RESULTS_DIR ?? path.join(bookRoot, 'results', 'smoke')),
+    benchDir: path.resolve(repoRoot, env.BENCH_DIR ?? path.join(bookRoot, 'results', 'bench', 'reports')),
     outDir: path.resolve(repoRoot, env.SITE_OUT ?? path.join('site', 'dist')),
   };
 }

@@ -10,7 +10,8 @@ import { writeAtomic } from '../build/stamp.js';
 import { chooseAccelerator } from '../smoke/accel.js';
 import { gitState } from '../smoke/git.js';
 import { KERNEL } from '../smoke/runner.js';
-import { benchGuest, formatGuest, guestRows } from './guest.js';
+import { benchGuest, formatGuest, guestRows, guestTables } from './guest.js';
+import { makeReport, writeReport } from './report.js';
 import { benchIpc, formatIpc } from './ipc-linux.js';
 import { buildNative } from './native.js';
 import { benchManifest, benchWasm, formatWasm, lowestTscMHz, PROGRAMS } from './wasm.js';
@@ -35,6 +36,7 @@ export async function runGuestComparison(root: string, opts: CompareOptions = {}
   log('');
   for (const l of formatGuest(guest, undefined, undefined, accel.accel, load)) log(l);
   for (const e of guest.errors) log(`\nERROR: ${e}`);
+  log(`  → ${await writeReport(root, await makeReport(root, 'linux-guest', accel.accel, guestTables(guest), guest.errors, load))}`);
   return guest.errors.length;
 }
 
@@ -81,5 +83,6 @@ export async function runComparisons(root: string, opts: CompareOptions = {}): P
     totalMs: Math.round(performance.now() - t0),
   }, null, 2) + '\n');
   log(`  → ${LATEST} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  log(`  → ${await writeReport(root, await makeReport(root, 'linux-guest', accel.accel, guestTables(guest, ipc, wasm), guest.errors, load))}`);
   return errors.length;
 }

@@ -13,6 +13,7 @@ import { bootLinuxGuest, BEGIN, prepareLinuxGuest, type LinuxGuestImage } from '
 import { bootTimed, fmtRatio, fmtUs, median, table, timerScale, tscMHz, type TimedLine } from './measure.js';
 import { NATIVE } from './native.js';
 import { benchManifest, PROGRAMS, wasmFile, type Program, type WasmBench } from './wasm.js';
+import type { ReportTable } from './report.js';
 
 const SYSCALLS = 200_000;
 const ROUND_TRIPS = 5000; // as many as the capOS endpoint bench makes
@@ -196,6 +197,32 @@ export function targets(g: GuestBench): Target[] {
   }
   out.push({ what: 'boot: QEMU start to init\'s first line', value: per((r) => r.capos['first-line']), limit: 100, sense: 'max', unit: 'ms' });
   return out;
+}
+
+/** The comparison as the published report's tables: the figures side by side (charted per row), then the targets. */
+export function guestTables(g: GuestBench, ipc?: IpcBench, wasm?: WasmBench): ReportTable[] {
+  if (g.runs.length === 0) return [];
+  const rows = guestRows(g, ipc, wasm);
+  const v = (x: number | undefined) => (x === undefined ? null : Number(x.toPrecision(4)));
+  const figures: ReportTable = {
+    title: 'capOS beside a Linux guest (same qemu-system-x86_64 line)',
+    how: `Medians of ${g.runs.length} runs, each a Linux guest boot (${g.image?.kernelPackage ?? 'Linux'}) followed by the capOS boots measuring ` +
+      'the same things; ratio: median of per-run ratios; round trips on each side\'s own clock, capOS rescaled to the lowest TSC calibration; ' +
+      'compute is QEMU\'s CPU time between the start and compute lines on both sides.',
+    columns: [{ label: 'figure' }, { label: 'unit' }, { label: 'capOS' }, { label: 'capOS median' }, { label: 'Linux' }, { label: 'guest median' },
+      { label: 'capOS ÷ guest' }, { label: 'qemu-x86_64 (user mode)' }],
+    rows: rows.map((r) => [r.what, r.unit, r.capos, v(r.caposMedian), r.linux, v(r.guestMedian), r.ratioMedian !== undefined ? fmtRatio(r.ratioMedian) : null,
+      r.key === 'first-line' ? null : v(r.qemuUser)]),
+    chart: { columns: [3, 5], scale: 'row', unitColumn: 1 },
+  };
+  const goals: ReportTable = {
+    title: 'Targets (issue 23)', how: 'Each target judged on this run\'s medians; ratios are medians of the per-run ratios.',
+    columns: [{ label: 'target' }, { label: 'value' }, { label: 'limit' }, { label: 'met' }],
+    rows: targets(g).map((t) => [t.what, t.value === undefined ? null : t.unit === 'ms' ? `${t.value.toFixed(0)} ms` : fmtRatio(t.value),
+      `${t.sense === 'max' ? '≤' : '≥'} ${t.limit}${t.unit === 'ms' ? ' ms' : '×'}`,
+      t.value === undefined ? null : (t.sense === 'max' ? t.value <= t.limit : t.value >= t.limit) ? 'met' : 'not met']),
+  };
+  return [figures, goals];
 }
 
 function cell(v: number | undefined, unit: GuestRow['unit']): string {

@@ -10,6 +10,7 @@ export const NATIVE = {
   c: 'build/bench/wasi-bench-c',
   rust: 'build/bench/wasi-bench-rust',
   ipc: 'build/bench/linux-ipc-bench',
+  store: 'build/bench/linux-store-bench',
 } as const;
 
 export async function buildNative(root: string): Promise<void> {
@@ -18,4 +19,5 @@ export async function buildNative(root: string): Promise<void> {
   await runTool(root, 'bench-native-c', 'gcc', ['-O2', '-static', '-o', NATIVE.c, 'demos/wasi-bench-c/main.c', '-lm'], quiet);
   await runTool(root, 'bench-native-rust', DEBIAN_RUSTC, ['--edition', '2021', '-O', '-o', NATIVE.rust, 'demos/wasi-bench-rust/main.rs'], quiet);
   await runTool(root, 'bench-native-ipc', 'gcc', ['-O2', '-static', '-Wall', '-Wextra', '-o', NATIVE.ipc, 'demos/linux-ipc-bench/ipc.c'], quiet);
+  await runTool(root, 'bench-native-store', 'gcc', ['-O2', '-static', '-Wall', '-Wextra', '-o', NATIVE.store, 'demos/linux-store-bench/store.c'], quiet);
 }

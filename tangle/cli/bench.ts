@@ -3,7 +3,8 @@
 // Writes results/bench/<manifest stem>.json. `compare` runs only chapter A.4's comparisons, `guest` only the Linux-guest
 // comparison (without the qemu-user column), `site` only the site budget; `snapshot DIR` and `ab DIR_A DIR_B` are the
 // A/B runs for kernel work (tangle/bench/ab.ts); `profile` boots the round-trip systems with the tsc-profile kernel.
-// `files` runs only chapter 16's file throughput; `net` only chapter W.6's HTTP burst (capOS and wasmi_cli).
+// `files` runs only chapter 16's file throughput; `net` only chapter W.6's HTTP burst (capOS and wasmi_cli); `store`
+// only appendix A.7's store against ext4 in the Linux guest.
 // Not part of `npm test`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +19,9 @@ import { benchCue, formatCue } from '../bench/cue.js';
 import { benchSite, formatSiteBench } from '../bench/site.js';
 import { benchFiles } from '../bench/files.js';
 import { benchNet } from '../bench/net.js';
+import { buildNative } from '../bench/native.js';
+import { runStoreBench, STORE_MANIFEST } from '../bench/store.js';
+import { makeReport, reportKind, writeReport } from '../bench/report.js';
 import { formatAb, runAb, snapshot, snapshotBuild } from '../bench/ab.js';
 import { runProfile } from '../bench/profile.js';
 import { gitState } from '../smoke/git.js';
@@ -50,11 +54,12 @@ async function main(): Promise<number> {
     await buildAll(root, {});
     return benchNet(root, console.log);
   }
+  if (names.includes('store')) return storeBench(runsAt >= 0 ? runs : 3); // appendix A.7's store against ext4
   if (names.includes('guest')) return runGuestComparison(root, { build: true, runs }); // issue 23's Linux guest only
   if (names[0] === 'snapshot' && names[1]) { await buildAll(root, {}); await snapshot(root, names[1]); return 0; }
   if (names[0] === 'ab' && names.length >= 3) return abRun(names.slice(1));
   if (names[0] === 'profile') return profileRun();
-  const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m));
+  const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m) && m !== STORE_MANIFEST);
   const selected = names.length ? all.filter((m) => names.includes(imageStem(m)) || names.includes(imageStem(m).slice(7))) : all;
   if (selected.length === 0) {
     console.log(`bench: no benchmark manifests${names.length ? ` named ${names.join(', ')}` : ''} (manifests/system-bench-*.cue); nothing to measure yet`);
@@ -92,14 +97,33 @@ async function main(): Promise<number> {
     await writeAtomic(join(root, file), JSON.stringify({ schemaVersion: 1, manifest: m, accelerator: accel.accel, runs: bootMs.length,
       bootMs, summary, commit: git.commit, dirty: git.dirty, at: new Date().toISOString(),
       manifestBytes: (await readFile(join(root, imagePath(m)))).length }, null, 2) + '\n');
+    const kind = reportKind(imageStem(m));
+    if (kind) {
+      const report = await makeReport(root, kind, accel.accel, [{ title: `${imageStem(m)}: medians of ${bootMs.length} boots`,
+        how: `Each boot prints its own figures (bench <metric> <value> <unit>, timed on the Timer cap); medians, minimum and maximum over the boots.`,
+        columns: [{ label: 'metric' }, { label: 'unit' }, { label: 'median' }, { label: 'min' }, { label: 'max' }, { label: 'boots' }],
+        rows: summary.map((x) => [x.metric, x.unit, x.median, x.min, x.max, x.runs]) }],
+        bootMs.length < runs ? [`boot ${bootMs.length + 1} of ${runs} failed`] : []);
+      console.log(`  → ${await writeReport(root, report)}`);
+    }
     console.log(`  → ${file}`);
   }
   if (names.length === 0 || names.includes('cue') || names.includes('bench-cue')) failed += await cueComparisons(); // chapter W.8
   if (names.length === 0) failed += await runComparisons(root); // chapter A.4: wasm runners, kernel vs Linux
   if (names.length === 0) failed += await benchFiles(root, 3, console.log); // chapter 16: file throughput
   if (names.length === 0) failed += await benchNet(root, console.log); // chapter W.6: HTTP burst, capOS and wasmi_cli
+  if (names.length === 0) failed += await storeBench(3); // appendix A.7: the store beside ext4 in a Linux guest
   if (names.length === 0) failed += await siteBudget();
   return failed ? 1 : 0;
+}
+
+/** Appendix A.7: the store and ext4 in the Linux guest, alternating boots (tangle/bench/store.ts). */
+async function storeBench(n: number): Promise<number> {
+  await buildAll(root, {});
+  await buildNative(root);
+  const accel = await chooseAccelerator({ kernel: KERNEL, initrd: imagePath(STORE_MANIFEST) }, root);
+  console.log(`\nstore bench: accelerator ${accel.accel} (${accel.reason})`);
+  return runStoreBench(root, accel.accel, n, console.log);
 }
 
 /** Two capOS builds booted alternately (chapter A.1): the medians of each and of the per-round ratios. */
@@ -126,6 +150,11 @@ async function cueComparisons(): Promise<number> {
   const b = await benchCue(root, 3, (l) => console.log(l));
   for (const line of formatCue(b)) console.log(`  ${line}`);
   for (const e of b.errors) console.log(`  ERROR: ${e}`);
+  const report = await makeReport(root, 'cue', 'host', [{ title: `cue export of one manifest, ${(b.moduleBytes / 1e6).toFixed(1)} MB module`,
+    how: 'Host wall time and peak RSS (/usr/bin/time), medians of 3 runs; each run\'s output must equal the host cue\'s. capOS\'s own figures ' +
+      'are the system-bench-cue boot\'s.', columns: [{ label: 'runner' }, { label: 'wall', unit: 'ms' }, { label: 'peak RSS', unit: 'MiB' }, { label: 'runs' }],
+    rows: b.rows.map((r) => [r.runner, r.wallMs, Math.round(r.peakRssKiB / 1024), r.runs]), chart: { columns: [1], scale: 'table', unit: 'ms' } }], b.errors);
+  console.log(`  → ${await writeReport(root, report)}`);
   return b.errors.length;
 }
 

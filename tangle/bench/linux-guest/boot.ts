@@ -24,7 +24,7 @@ export function initScript(commands: string[]): string {
 
 export interface GuestBoot { outcome: BootOutcome; lines: TimedLine[]; status: number | null }
 
-export async function bootLinuxGuest(image: { kernel: string; initrd: string; cpu?: string }, accel: Accelerator, cwd: string,
+export async function bootLinuxGuest(image: { kernel: string; initrd: string; cpu?: string; disk?: string }, accel: Accelerator, cwd: string,
   timeoutMs = 300_000): Promise<GuestBoot> {
   const { outcome, lines } = await bootTimed({ ...image, append: GUEST_APPEND }, accel, cwd, timeoutMs);
   let status: number | null = null;

@@ -2,8 +2,11 @@
 // bench that wants one: `prepareLinuxGuest({ programs, commands })` fetches Debian's cloud kernel and busybox (cached
 // outside the clone by package version), packs an initramfs with the programs and an /init that runs the commands,
 // and returns a bootable image; `bootLinuxGuest(image, accel, cwd)` boots it with the contract's QEMU line and gives
-// the timestamped serial lines and the commands' status.
+// the timestamped serial lines and the commands' status. `modules` names kernel modules the guest loads first (with
+// their dependencies, from the kernel package itself), for drivers Debian builds as modules (a virtio disk).
+import { basename, join } from 'node:path';
 import { buildInitramfs, type GuestProgram } from './initramfs.js';
+import { loadOrder } from './modules.js';
 import { defaultCacheDir, fetchBusybox, fetchCloudKernel } from './fetch.js';
 import { initScript } from './boot.js';
 
@@ -11,6 +14,7 @@ export { bootLinuxGuest, BEGIN, GUEST_APPEND, initScript, type GuestBoot } from 
 export { defaultCacheDir, fetchBusybox, fetchCloudKernel, GuestFetchError } from './fetch.js';
 export { buildInitramfs, InitramfsError, sharedLibraries, type GuestProgram } from './initramfs.js';
 export { writeCpio, type CpioEntry } from './cpio.js';
+export { loadOrder, modinfo, ModuleError, type KernelModule } from './modules.js';
 
 export interface LinuxGuestImage {
   kernel: string;
@@ -20,12 +24,17 @@ export interface LinuxGuestImage {
   busyboxPackage: string;
 }
 
-export async function prepareLinuxGuest(spec: { programs: GuestProgram[]; commands: string[] },
-  opts: { cacheDir?: string; log?: (l: string) => void } = {}): Promise<LinuxGuestImage> {
+export interface GuestSpec { programs: GuestProgram[]; commands: string[]; modules?: string[] }
+
+export async function prepareLinuxGuest(spec: GuestSpec, opts: { cacheDir?: string; log?: (l: string) => void } = {}): Promise<LinuxGuestImage> {
   const cache = opts.cacheDir ?? defaultCacheDir();
   const kernel = await fetchCloudKernel(cache, opts.log);
   const busybox = await fetchBusybox(cache, opts.log);
-  const initrd = await buildInitramfs({ busybox: busybox.binary, init: initScript(spec.commands), programs: spec.programs }, cache);
+  const release = basename(kernel.vmlinuz).slice('vmlinuz-'.length);
+  const modules = spec.modules?.length ? await loadOrder(join(kernel.package.dir, 'lib/modules', release), spec.modules) : [];
+  const programs = [...spec.programs, ...modules.map((m) => ({ host: m.path, guestPath: `/modules/${m.name}.ko`, mode: 0o644 }))];
+  const commands = [...modules.map((m) => `insmod /modules/${m.name}.ko`), ...spec.commands];
+  const initrd = await buildInitramfs({ busybox: busybox.binary, init: initScript(commands), programs }, cache);
   return { kernel: kernel.vmlinuz, initrd, kernelPackage: `${kernel.package.name} ${kernel.package.version}`,
     busyboxPackage: `${busybox.package.name} ${busybox.package.version}` };
 }

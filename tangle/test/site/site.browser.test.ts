@@ -17,6 +17,8 @@ import { buildSite } from '../../../site/lib/build-site.js';
 import { repoRoot, siteInputs } from '../../../site/lib/config.js';
 import { loadPhases } from '../../../site/lib/phases.js';
 import { FIXTURE_BOOK, FIXTURE_STATES, writeFixtureResults } from './fixture-results.js';
+import { FIXTURE_REPORTS, writeFixtureReports } from './fixture-reports.js';
+import { REPORT_KINDS } from '../../bench/report.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const SHOTS = path.join(repoRoot, 'results', 'site');
@@ -95,10 +97,12 @@ function uniqueWord(book: Book, phasesText: string): { word: string; chapter: st
 describe('the site built from fixture chapters and fixture results', () => {
   let server: StaticServer;
   const resultsDir = path.join(OUT, 'fixture-results');
+  const benchDir = path.join(OUT, 'fixture-reports');
 
   beforeAll(async () => {
     await writeFixtureResults(resultsDir);
-    await buildSite({ bookRoot: FIXTURE_BOOK, resultsDir, outDir: path.join(OUT, 'fixture') }, () => {});
+    await writeFixtureReports(benchDir);
+    await buildSite({ bookRoot: FIXTURE_BOOK, resultsDir, benchDir, outDir: path.join(OUT, 'fixture') }, () => {});
     server = await serveStatic(path.join(OUT, 'fixture'));
   }, BUILD_TIMEOUT);
   afterAll(async () => server?.close());
@@ -134,6 +138,39 @@ describe('the site built from fixture chapters and fixture results', () => {
     }
   });
 
+  test('the performance page shows current, stale and missing reports as such, with tables and bars', async () => {
+    const page = await open(server, '/performance/');
+    const states = await page.$$eval('section.bench-report', (ss) => Object.fromEntries(ss.map((s) => [s.getAttribute('data-report'), s.getAttribute('data-state')])));
+    expect(states).toEqual({ ...Object.fromEntries(Object.keys(REPORT_KINDS).map((id) => [id, 'missing'])), ...FIXTURE_REPORTS });
+    const current = page.locator('section.bench-report[data-report="fix-current"]');
+    expect((await current.locator('.report-badge').textContent())?.trim()).toBe('current');
+    expect(await current.locator('tbody tr').count()).toBe(2);
+    // Three numbers to plot (the fourth cell is n/a): three bars, each scaled within its row, the row's largest full width.
+    const bars = await current.locator('svg.bar-chart g.bar rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('width'))));
+    expect(bars).toHaveLength(3);
+    expect(bars[1]).toBeCloseTo(bars[0]! * 4, 0);
+    expect(bars[2]).toBeCloseTo(bars[1]!, 0);
+    expect(await current.locator('svg.bar-chart text.bar-value').allTextContents()).toEqual(['1200 KiB/s', '4800 KiB/s', '900 us', 'n/a']);
+    const stale = page.locator('section.bench-report[data-report="fix-stale"]');
+    expect(await stale.locator('.bench-reason').textContent()).toContain('chapters/10-w1-first.md changed since these figures were taken');
+    expect(await stale.locator('.state-current').count()).toBe(0);
+    const missing = page.locator('section.bench-report[data-report="store"]');
+    expect(await missing.locator('.bench-reason').textContent()).toContain('run npm run bench -- store');
+    expect(await missing.locator('table').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'fixture-performance.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('a malformed bench report fails the build, naming the file and field', async () => {
+    const bad = await mkdtemp(path.join(tmpdir(), 'site-bad-reports-'));
+    await writeFile(path.join(bad, 'fix-current.json'), JSON.stringify({ schemaVersion: 1, id: 'fix-current', title: 'x', chapter: 'c', command: 'c',
+      at: 'now', accelerator: 'tcg', commit: null, dirty: false, inputs: [], machine: { cpus: 2, loadAvg1m: 0 }, errors: [],
+      tables: [{ title: 't', how: 'h', columns: [{ label: 'a' }, { label: 'b' }], rows: [[1]] }] }));
+    await expect(buildSite({ bookRoot: FIXTURE_BOOK, resultsDir, benchDir: bad, outDir: path.join(OUT, 'bad-bench') }, () => {}))
+      .rejects.toThrow(/fix-current\.json: tables\[0\]\.rows\[0\] must be 2 numbers, strings or nulls/);
+    await rm(bad, { recursive: true, force: true });
+  });
+
   test('every page ships under the JavaScript budget, and the weighing sees the scripts', async () => {
     const pages = await weighSite(path.join(OUT, 'fixture'));
     expect(pages.length).toBeGreaterThanOrEqual(8);
@@ -146,7 +183,7 @@ describe('the site built from fixture chapters and fixture results', () => {
   test('a malformed results file fails the build, naming the file', async () => {
     const bad = await mkdtemp(path.join(tmpdir(), 'site-bad-results-'));
     await writeFile(path.join(bad, 'fix-pass.json'), JSON.stringify({ schemaVersion: 1, name: 'fix-pass', ok: 'yes' }));
-    await expect(buildSite({ bookRoot: FIXTURE_BOOK, resultsDir: bad, outDir: path.join(OUT, 'bad') }, () => {})).rejects.toThrow(path.join(bad, 'fix-pass.json'));
+    await expect(buildSite({ bookRoot: FIXTURE_BOOK, resultsDir: bad, benchDir, outDir: path.join(OUT, 'bad') }, () => {})).rejects.toThrow(path.join(bad, 'fix-pass.json'));
     await rm(bad, { recursive: true, force: true });
   });
 });

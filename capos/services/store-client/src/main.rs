@@ -7,12 +7,14 @@
 //!   and the verifier every replayed image boots;
 //! - `corrupt-write` / `corrupt-read`: two generations, then reads after the runner flipped a byte;
 //! - `hostile`, `victim` (dies holding caps and mid-call; never says done), `watcher`,
-//!   `driver-death`.
+//!   `driver-death`;
+//! - `bench`: the store's figures for `npm run bench -- store`, beside ext4 in a Linux guest.
 #![no_std]
 #![no_main]
 extern crate alloc;
 
 mod basic;
+mod bench;
 mod corrupt;
 mod crash;
 mod hostile;
@@ -44,6 +46,7 @@ fn main(rt: &mut Runtime) -> i32 {
             "hostile" => hostile::hostile(console, &store)?,
             "watcher" => hostile::watcher(console, &store)?,
             "driver-death" => hostile::driver_death(console, &store)?,
+            "bench" => bench::bench(console, &store, &rt.take::<capos_rt::Timer>("timer")?)?,
             // A client that dies never says done.
             "victim" => return hostile::victim(console, &store),
             other => return Err(Error::Decode(format!("unknown role {other}"))),

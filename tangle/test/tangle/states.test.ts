@@ -24,6 +24,9 @@ async function hookBook(): Promise<string> {
   return root;
 }
 
+
+/** Parsing the whole book takes a few seconds on an idle machine and over 20 on a shared one under load. */
+const BOOK_TIMEOUT = 90_000;
 describe('analyseState', () => {
   test('W.1\'s state leaves out W.2: its extension point expands to nothing, its append is not there', async () => {
     const book = await loadBook(await hookBook());
@@ -41,13 +44,13 @@ describe('analyseState', () => {
     expect(stateChapters(book, 'W.1')!.map((c) => c.meta.phase)).toEqual(['A.0', 'W.0', 'W.1', 'A.1', 'A.2', 'A.3']);
     expect(stateChapters(book, 'W.2')!.filter((c) => c.meta.phase === 'W.2')).toHaveLength(3);
     expect(() => analyseState(book, 'W.9')).toThrow(/no chapter has phase `W\.9`/);
-  });
+  }, BOOK_TIMEOUT);
 
   test('every phase\'s state of the book tangles without a problem', async () => {
     const book = await loadBook(repoRoot());
     const phases = [...new Set(book.chapters.map((c) => c.meta.phase))].filter((p) => p.startsWith('W.'));
     for (const phase of phases) expect(analyseState(book, phase).messages.map(formatMessage), phase).toEqual([]);
-  });
+  }, BOOK_TIMEOUT);
 });
 
 describe('npm run tangle -- --upto', () => {

@@ -1,18 +1,34 @@
 // `cargo test` for the host-testable Rust: the capos crates that build for the host (HOST_TESTED below,
 // those the workspace has) and capos-wasm's host tests (its `host` feature), into build/cargo/host, without capOS RUSTFLAGS.
+// capos-wasm is tangled, so its run goes through the tangle map: compiler messages (cargo's JSON) and the tests' own
+// output (a panic's `src/…:line:col`) name chapter lines, with the generated position in brackets (chapter A.2).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { packageFeatures } from '../build/cargo.js';
+import { cargoTranslator, loadTangleMap, type LineTranslator } from '../diag/remap.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
 const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest', 'capos-storefs'];
 
-async function cargo(args: string[]): Promise<number> {
+async function cargo(args: string[], translate?: LineTranslator): Promise<number> {
   console.log(`cargo ${args.join(' ')}`);
   const env = { ...process.env, RUSTFLAGS: undefined };
-  const r = await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', reject: false, env, extendEnv: false });
+  if (!translate) {
+    const r = await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', reject: false, env, extendEnv: false });
+    return r.exitCode ?? 1;
+  }
+  const child = execa('nice', ['-n', '10', 'cargo', ...args, '--message-format=json'], { cwd: root, all: true, buffer: false, reject: false, env, extendEnv: false });
+  let pending = '';
+  const show = (raw: string) => { for (const l of translate(raw)) console.log(l); };
+  child.all?.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString('utf8')).split('\n');
+    pending = lines.pop() ?? '';
+    lines.forEach(show);
+  });
+  const r = await child;
+  if (pending) show(pending);
   return r.exitCode ?? 1;
 }
 
@@ -24,6 +40,7 @@ const wasmToml = join(root, 'capos-wasm/Cargo.toml');
 if (existsSync(wasmToml)) {
   const host = (await packageFeatures(root, 'capos-wasm/Cargo.toml', 'capos-wasm')).includes('host');
   // run even when the kernel crates failed, so one run reports every failing suite
-  statuses.push(await cargo(['test', '--manifest-path', 'capos-wasm/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...(host ? ['--features', 'host'] : [])]));
+  statuses.push(await cargo(['test', '--manifest-path', 'capos-wasm/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...(host ? ['--features', 'host'] : [])],
+    cargoTranslator(await loadTangleMap(root), 'capos-wasm')));
 }
 process.exitCode = statuses.find((s) => s !== 0) ?? 0;

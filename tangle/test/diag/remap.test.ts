@@ -1,7 +1,7 @@
-// Diagnostics at chapter lines: a fixture chapter with broken Rust (in an indented chunk), C, WAT and CUE is tangled
+// Diagnostics at chapter lines: a fixture chapter with broken Rust (in an indented chunk), C, WAT, Go and CUE is tangled
 // into a scratch tree and built with the real tools through the build's own steps; every error the tools print
 // must name the chapter line and column, with the generated position kept in brackets.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadBook, runTangle, tangleBook } from '../../index.js';
@@ -27,6 +27,8 @@ async function chapterPlace(root: string, needle: string): Promise<string> {
 async function tangled(): Promise<{ root: string; map: TangleMap }> {
   const root = await scratchCopy('diagnostics');
   await runTangle(root, { log: () => {} });
+  // What set-up does for a Go demo (go mod tidy writes go.sum); this module needs nothing, so it is empty.
+  await writeFile(join(root, 'demos/broken-go/go.sum'), '');
   return { root, map: await loadTangleMap(root) };
 }
 
@@ -68,6 +70,13 @@ describe('tool errors at chapter lines', () => {
     expect(wat).toContain(`${await chapterPlace(root, 'i32.bogus')} [demos/broken-wat/main.wat:4:6]: error:`);
   }, 60_000);
 
+  test('Go, building in the module\'s folder, reports the chapter line of the undefined name', async () => {
+    const { root, map } = await tangled();
+    const go = (await demoSteps(root, map)).find((s) => s.name === 'demo broken-go')!;
+    const message = await failure(() => runStep(root, go, () => {}));
+    expect(message).toContain(`${await chapterPlace(root, 'undeclaredName')} [demos/broken-go/main.go:5:10]: undefined: undeclaredName`);
+  }, 120_000);
+
   test('cue reports the conflicting lines of the manifest in the chapter', async () => {
     const { root, map } = await tangled();
     const cue = join(repoRoot(), 'build/tools/cue');
@@ -81,5 +90,13 @@ describe('tool errors at chapter lines', () => {
     const translate = cargoTranslator(map, 'capos-wasm');
     expect(translate('{"reason":"compiler-artifact","target":{}}')).toEqual([]);
     expect(translate('   Compiling capos-wasm v0.1.0')).toEqual(['   Compiling capos-wasm v0.1.0']);
+  });
+
+  test('a failing test\'s panic, as cargo test prints it, names the chapter line', async () => {
+    const { root, map } = await tangled();
+    const translate = cargoTranslator(map, 'capos-wasm');
+    expect(translate("thread 'tests::answer' panicked at src/main.rs:3:23:")).toEqual(
+      [`thread 'tests::answer' panicked at ${await chapterPlace(root, '"forty-two"')} [capos-wasm/src/main.rs:3:23]:`]);
+    expect(translate('test tests::answer ... FAILED')).toEqual(['test tests::answer ... FAILED']);
   });
 });

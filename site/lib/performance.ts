@@ -3,8 +3,7 @@
 // recorded hashes now as it did when it was measured (the same hashInput the bench used); otherwise it is stale,
 // naming what changed, and a comparison that was never measured here is missing. Reports the bench directory holds
 // for other ids are shown too, judged the same way.
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readJsonDir } from './json-dir.js';
 import { hashInput, REPORT_KINDS, validateReport, type Report, type ReportKind } from '../../tangle/index.js';
 
 export type ReportState = 'current' | 'stale' | 'missing';
@@ -23,21 +22,7 @@ export interface ReportView {
 /** Every report in `dir`, by id; a file that does not parse or validate throws, naming the file. */
 export async function loadReports(dir: string): Promise<Map<string, Report>> {
   const out = new Map<string, Report>();
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
-    throw e;
-  }
-  for (const name of names) {
-    const file = path.join(dir, name);
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(file, 'utf8'));
-    } catch (e) {
-      throw new Error(`malformed bench report ${file}: ${(e as Error).message}`);
-    }
+  for (const { name, file, json } of await readJsonDir(dir, 'bench report')) {
     const report = validateReport(json, file);
     if (`${report.id}.json` !== name) throw new Error(`malformed bench report ${file}: id ${JSON.stringify(report.id)} does not match the file name`);
     out.set(report.id, report);

@@ -1,7 +1,7 @@
 // Smoke results as the site shows them. A result only counts as passing when it is ok AND was produced from the
 // chapters as they are now (same smoke block, same tangled files); otherwise it is stale, failing or missing.
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readJsonDir } from './json-dir.js';
 import { allAssertions, changedInputs, computeInputs, validateSmokeResult, type Book, type SmokeSpec, type TangledFile, type SmokeResult } from '../../tangle/index.js';
 
 export type SmokeState = 'pass' | 'fail' | 'stale' | 'missing';
@@ -21,21 +21,7 @@ export interface SmokeView {
 /** Reads every *.json in `dir`. A file that does not parse or validate throws an error naming it. */
 export async function loadResults(dir: string): Promise<Map<string, SmokeResult>> {
   const results = new Map<string, SmokeResult>();
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return results;
-    throw e;
-  }
-  for (const name of names) {
-    const file = path.join(dir, name);
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(file, 'utf8'));
-    } catch (e) {
-      throw new Error(`malformed smoke result ${file}: ${(e as Error).message}`);
-    }
+  for (const { name, file, json } of await readJsonDir(dir, 'smoke result')) {
     let result: SmokeResult;
     try {
       result = validateSmokeResult(json, file);

@@ -58,11 +58,14 @@ pub fn validate(mem: &dyn UserMemory, addr: u64, len: u64, write: bool) -> Resul
 }
 // endregion: usermem
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fake-memory"))]
 pub mod fake {
-    //! Sparse fake user memory for tests: 4 KiB pages, each readable and maybe writable.
+    //! Sparse fake user memory for tests and the fuzz targets (feature `fake-memory`): 4 KiB
+    //! pages, each readable and maybe writable.
     use super::*;
-    use std::collections::BTreeMap;
+    use alloc::collections::BTreeMap;
+    use alloc::vec;
+    use alloc::vec::Vec;
 
     #[derive(Default)]
     pub struct FakeMemory {

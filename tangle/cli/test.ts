@@ -1,4 +1,5 @@
-// npm test (after tangle/setup/setup.sh): tangle, every chapter state's tangle, the vitest suites, host `cargo test`, the full smoke, the site
+// npm test (after tangle/setup/setup.sh): tangle, every chapter state's tangle, the vitest suites, host `cargo test`, the full smoke, a
+// bounded fuzz run, the site
 // build and, once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built).
 // Not the benchmarks.
 import { existsSync, readdirSync } from 'node:fs';
@@ -24,6 +25,9 @@ const stages: Stage[] = [
   { name: 'vitest', cmd: vitest, args: ['run', '--exclude', '**/*.browser.test.ts'] },
   { name: 'cargo test', cmd: tsx, args: ['tangle/cli/cargo-tests.ts'], needs: ['tangle'] },
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
+  // every fuzz target for a bounded time, its kept crash inputs replayed first (appendix A.9);
+  // after the smoke, whose build made the manifests and demo modules the corpora are seeded from
+  { name: 'fuzz', cmd: tsx, args: ['tangle/cli/fuzz.ts', '--seconds', '10'], needs: ['tangle'] },
   ...(existsSync(join(root, 'tangle/cli/site.ts')) ? [{ name: 'site', cmd: tsx, args: ['tangle/cli/site.ts'], needs: ['tangle'] }] : []),
   ...(browser.length ? [{ name: 'browser', cmd: vitest, args: ['run', ...browser], needs: ['site'] }] : []),
 ];

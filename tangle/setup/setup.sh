@@ -60,12 +60,17 @@ fi
 # 5. Vendor crates so builds run offline from vendor/, when a Cargo.toml or Cargo.lock changed.
 cargo_files=(capos/Cargo.lock $(find capos capos-wasm -name Cargo.toml -not -path '*/target/*' 2>/dev/null | sort))
 [ -f capos-wasm/Cargo.lock ] && cargo_files+=(capos-wasm/Cargo.lock)
+[ -f capos/fuzz/Cargo.lock ] && cargo_files+=(capos/fuzz/Cargo.lock)
 vendor_hash=$(sha "${cargo_files[@]}")
 if [ -d vendor ] && [ -f .cargo/config.toml ] && [ "$(cat "$STAMPS/vendor" 2>/dev/null)" = "$vendor_hash" ]; then
   say "vendor/ matches the Cargo manifests and lock files"
 else
   sync=()
   [ -f capos-wasm/Cargo.toml ] && sync=(--sync capos-wasm/Cargo.toml)
+  # the fuzz crates (appendix A.9) are workspaces of their own; their crates are vendored with the rest
+  for fuzz in capos/fuzz/Cargo.toml capos-wasm/fuzz/Cargo.toml; do
+    [ -f "$fuzz" ] && sync+=(--sync "$fuzz")
+  done
   say "cargo vendor (capos${sync:+ and capos-wasm}) into vendor/"
   # cargo vendor ignores [source] replacement by default, so an existing .cargo/config.toml does not get in the way
   nice cargo vendor --manifest-path capos/Cargo.toml "${sync[@]}" vendor > /dev/null
@@ -81,6 +86,7 @@ TOML
   # re-hash: cargo vendor may have written capos-wasm/Cargo.lock
   cargo_files=(capos/Cargo.lock $(find capos capos-wasm -name Cargo.toml -not -path '*/target/*' 2>/dev/null | sort))
   [ -f capos-wasm/Cargo.lock ] && cargo_files+=(capos-wasm/Cargo.lock)
+  [ -f capos/fuzz/Cargo.lock ] && cargo_files+=(capos/fuzz/Cargo.lock)
   sha "${cargo_files[@]}" > "$STAMPS/vendor"
 fi
 # 6. A Python venv with wasmtime from PyPI: the reference runtime the conformance set is checked against
@@ -128,5 +134,23 @@ if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-none; th
 else
   say "adding the Rust target x86_64-unknown-none (rustup)"
   rustup target add x86_64-unknown-none
+fi
+# 9. Fuzzing (appendix A.9): a nightly toolchain for cargo-fuzz's instrumentation, and cargo-fuzz itself, pinned and
+#    installed outside the clone (the cache rule of tangle/fuzz/toolchain.ts), so a fresh clone finds it built.
+CARGO_FUZZ_VERSION=0.13.2
+FUZZ_CACHE=${CAPOS_FUZZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/capos-fuzz}
+if rustup toolchain list 2>/dev/null | grep -q '^nightly-'; then
+  say "Rust nightly toolchain present ($(rustc +nightly --version))"
+else
+  say "installing the Rust nightly toolchain (rustup, minimal profile) for cargo-fuzz"
+  rustup toolchain install nightly --profile minimal
+fi
+CARGO_FUZZ="$FUZZ_CACHE/cargo-fuzz-$CARGO_FUZZ_VERSION/bin/cargo-fuzz"
+if [ -x "$CARGO_FUZZ" ]; then
+  say "cargo-fuzz $CARGO_FUZZ_VERSION present in $FUZZ_CACHE"
+else
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION into $FUZZ_CACHE (cargo install --locked)"
+  # from outside the clone, so the vendored-sources configuration of .cargo/ does not apply
+  (cd "$HOME" && nice cargo install cargo-fuzz --version "=$CARGO_FUZZ_VERSION" --locked --root "$FUZZ_CACHE/cargo-fuzz-$CARGO_FUZZ_VERSION")
 fi
 say "done"

@@ -1,0 +1,53 @@
+// The fuzz targets (appendix A.9, chapters/98-a9-pressure-fuzzing.md): which cargo-fuzz crate holds each,
+// where its seeds come from, and how long its inputs may be.
+export interface FuzzCrate {
+  /** the cargo-fuzz directory, relative to the repository root */
+  dir: string;
+  targets: FuzzTarget[];
+}
+
+export type SeedSource =
+  /** the built manifest.bin of every manifest */
+  | 'manifest-bin'
+  /** cue's JSON for every manifest (what mkmanifest lowers) */
+  | 'manifest-json'
+  /** the book's demo modules, as built */
+  | 'demo-wasm'
+  | 'none';
+
+export interface FuzzTarget {
+  name: string;
+  seeds: SeedSource;
+  /** libFuzzer's -max_len */
+  maxLen: number;
+}
+
+export const FUZZ_CRATES: FuzzCrate[] = [
+  {
+    dir: 'capos/fuzz',
+    targets: [
+      { name: 'ring_submit', seeds: 'none', maxLen: 16384 },
+      { name: 'cap_table', seeds: 'none', maxLen: 16384 },
+      { name: 'manifest_decode', seeds: 'manifest-bin', maxLen: 65536 },
+      { name: 'manifest_lower', seeds: 'manifest-json', maxLen: 65536 },
+    ],
+  },
+  {
+    dir: 'capos-wasm/fuzz',
+    targets: [
+      { name: 'wasi_imports', seeds: 'none', maxLen: 16384 },
+      { name: 'wasm_smith', seeds: 'none', maxLen: 16384 },
+      { name: 'wasm_bytes', seeds: 'demo-wasm', maxLen: 262144 },
+    ],
+  },
+];
+
+/** Every target with its crate, optionally only the named ones (an unknown name is an error). */
+export function selectTargets(names: string[]): { crate: FuzzCrate; target: FuzzTarget }[] {
+  const all = FUZZ_CRATES.flatMap((crate) => crate.targets.map((target) => ({ crate, target })));
+  const unknown = names.filter((n) => !all.some((t) => t.target.name === n));
+  if (unknown.length > 0) {
+    throw new Error(`unknown fuzz target ${unknown.join(', ')} (known: ${all.map((t) => t.target.name).join(', ')})`);
+  }
+  return names.length === 0 ? all : all.filter((t) => names.includes(t.target.name));
+}

@@ -3,7 +3,7 @@
 // corpus from the book's artifacts and runs it for N seconds (default 60), printing executions per target and the
 // total time. A crash fails the command and leaves its input under build/fuzz/artifacts/<target>/.
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { addToCorpus, seedInputs } from '../fuzz/seeds.js';
@@ -13,11 +13,16 @@ import { fuzzToolchain, type FuzzToolchain } from '../fuzz/toolchain.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
+
+/** Scratch directories of the import target: in memory where the machine has /dev/shm (thousands per second). */
+function fuzzTmp(): string {
+  return existsSync('/dev/shm') ? join('/dev/shm', `capos-fuzz-${process.pid}`) : join(root, 'build/fuzz/tmp');
+}
 const t0 = performance.now();
 const { seconds, targets: names } = parseArgs(process.argv.slice(2));
 const chosen = selectTargets(names);
 const tools: FuzzToolchain = await fuzzToolchain();
-const env = { ...process.env, RUSTFLAGS: undefined, CARGO_TARGET_DIR: tools.targetDir, CAPOS_FUZZ_TMP: join(root, 'build/fuzz/tmp'),
+const env = { ...process.env, RUSTFLAGS: undefined, CARGO_TARGET_DIR: tools.targetDir, CAPOS_FUZZ_TMP: fuzzTmp(),
   // `cargo fuzz` finds the pinned cargo-fuzz first on PATH
   PATH: `${dirname(tools.cargoFuzz)}:${process.env.PATH ?? ''}` };
 await mkdir(env.CAPOS_FUZZ_TMP, { recursive: true });
@@ -25,8 +30,8 @@ await mkdir(env.CAPOS_FUZZ_TMP, { recursive: true });
 async function build(crate: FuzzCrate): Promise<void> {
   const t = performance.now();
   // -s none: the targets are safe Rust (kcore and the adapter forbid unsafe code), so AddressSanitizer would add
-  // cost and find nothing; debug assertions and overflow checks stay on (cargo-fuzz's default).
-  const args = [`+${tools.toolchain}`, 'fuzz', 'build', '-s', 'none', '--fuzz-dir', crate.dir];
+  // cost and find nothing; debug assertions and overflow checks stay on (cargo-fuzz's default) unless the crate says.
+  const args = [`+${tools.toolchain}`, 'fuzz', 'build', '-s', 'none', ...crate.buildFlags, '--fuzz-dir', crate.dir];
   console.log(`fuzz: cargo ${args.join(' ')}`);
   await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', env });
   console.log(`fuzz: built ${crate.dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -67,6 +72,7 @@ for (const { target } of chosen) {
   console.log(`fuzz: ${row.target}: ${ok ? 'ok' : 'FAILED'}, ${stats.execs} execs (${stats.execsPerSec}/s), ${stats.features} features, ` +
     `${row.regressions} regression inputs, ${row.seeds} new seeds, ${row.seconds.toFixed(1)} s${stats.crash ? `, crash input ${stats.crash}` : ''}`);
 }
+await rm(env.CAPOS_FUZZ_TMP, { recursive: true, force: true });
 const failed = rows.filter((r) => !r.ok);
 const execs = rows.reduce((n, r) => n + r.stats.execs, 0);
 const fuzzing = rows.reduce((n, r) => n + r.seconds, 0);

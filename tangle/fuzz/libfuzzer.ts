@@ -31,11 +31,12 @@ export function parseStats(stderr: string): FuzzStats {
 export function parseArgs(argv: string[]): { seconds: number; targets: string[] } {
   let seconds = 60;
   const targets: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+  const rest = [...argv];
+  for (let a = rest.shift(); a !== undefined; a = rest.shift()) {
     if (a === '--seconds') {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`--seconds needs a whole number of seconds above 0, not ${argv[i]}`);
+      const given = rest.shift();
+      const v = Number(given);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`--seconds needs a whole number of seconds above 0, not ${given}`);
       seconds = v;
     } else if (a.startsWith('-')) {
       throw new Error(`unknown option ${a} (usage: npm run fuzz [-- target…] [--seconds N])`);

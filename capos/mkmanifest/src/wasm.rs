@@ -3,7 +3,9 @@
 //! `wasm.instances`, and per instance `wasm.<i>.module` (blob), `wasm.<i>.args` and, when
 //! not empty, `wasm.<i>.env` (text, every string followed by a NUL). Chapter W.8 adds the
 //! `wallclock` cap, `wasm.<i>.stdin` (a blob or a text) and per-instance limits, written as
-//! `key=value` words on the instance's table line.
+//! `key=value` words on the instance's table line. Chapter W.5 on capOS adds preopens: each
+//! distinct store an instance names becomes an import grant `wasm.store.<j>`, and an instance's
+//! preopens the text grant `wasm.<i>.preopens`, one line per directory.
 //!
 //! capos-wasm's `src/table.rs` (tangled from the same chapter) parses what this writes; the
 //! two sides are tested against the format written out in the chapter.
@@ -26,7 +28,7 @@ pub const LIST_MAX: usize = capos_abi::GRANT_TEXT_MAX;
 
 const WASM_FIELDS: &[&str] = &["instances"];
 const INSTANCE_FIELDS: &[&str] = &["name", "binary", "args", "env", "caps", "stdin", "limits", "bench"];
-/// The caps an instance may name; preopens waits for Namespace caps (W.5) and must be empty.
+/// The caps an instance may name.
 pub const CAPS: &[&str] = &["console", "timer", "random", "wallclock", "preopens"];
 /// The bool caps, in table order (W.8 adds the wall clock).
 const BOOL_CAPS: [&str; 4] = ["console", "timer", "random", "wallclock"];
@@ -36,6 +38,11 @@ const LIMIT_FIELDS: &[&str] = &["moduleBytes", "memoryPages", "tableElements"];
 /// (`capos-wasm/src/limits.rs`): 48 MiB of module, 2048 pages (128 MiB) of memory, 65,536 table
 /// elements. The defaults (16 MiB, 256 pages, 10,000) apply when a limit is not named.
 pub const LIMIT_CEILINGS: [u64; 3] = [48 * 1024 * 1024, 2048, 65_536];
+/// W.5: the fields of one preopen, and how many one instance may have.
+const PREOPEN_FIELDS: &[&str] = &["store", "path", "readOnly"];
+pub const PREOPENS_MAX: usize = 8;
+/// Longest guest path of a preopen, and longest name in a store path (the store's own limit).
+pub const PREOPEN_NAME_MAX: usize = 255;
 /// Most grants a CapSet page holds.
 pub const GRANTS_MAX: usize = 63;
 
@@ -75,7 +82,7 @@ fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered
         return fail(args_path, rule(format!("argv is {} bytes with its NUL terminators, the limit is {LIST_MAX}", args.len())));
     }
     let env = environ(&join(path, "env"), fields.get("env"))?;
-    let caps = caps(&join(path, "caps"), fields.get("caps"))?;
+    let (caps, preopens) = caps(&join(path, "caps"), fields.get("caps"))?;
     let stdin = stdin(&join(path, "stdin"), fields.get("stdin"), binaries)?;
     let limits = limits(&join(path, "limits"), fields.get("limits"))?;
     let bench = match fields.get("bench") {
@@ -83,7 +90,7 @@ fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered
         Some(Value::Bool(b)) => *b,
         Some(_) => return fail(join(path, "bench"), Problem::WrongType { expected: "a bool" }),
     };
-    Ok(Lowered { name, binary, args, env, caps, stdin, limits, bench })
+    Ok(Lowered { name, binary, args, env, caps, stdin, limits, bench, preopens })
 }
 
 /// `KEY=VALUE` strings; keys non-empty without `=`, nothing with NUL, at most `LIST_MAX` bytes.
@@ -105,9 +112,9 @@ fn environ(path: &str, v: Option<&Value>) -> Result<String, FieldError> {
     Ok(env)
 }
 
-/// console, timer, random as bools; preopens only as an empty list until W.5.
-fn caps(path: &str, v: Option<&Value>) -> Result<[bool; 4], FieldError> {
-    let Some(v) = v else { return Ok([false; 4]) };
+/// console, timer, random and wallclock as bools, and the preopens (W.5).
+fn caps(path: &str, v: Option<&Value>) -> Result<([bool; 4], Vec<Preopen>), FieldError> {
+    let Some(v) = v else { return Ok(([false; 4], Vec::new())) };
     let fields = object(path, v, CAPS)?;
     let mut granted = [false; 4];
     for (slot, cap) in granted.iter_mut().zip(BOOL_CAPS) {
@@ -117,12 +124,68 @@ fn caps(path: &str, v: Option<&Value>) -> Result<[bool; 4], FieldError> {
             Some(_) => return fail(join(path, cap), Problem::WrongType { expected: "a bool" }),
         };
     }
-    match fields.get("preopens") {
-        None => {}
-        Some(Value::Array(list)) if list.is_empty() => {}
-        Some(_) => return fail(join(path, "preopens"), rule("preopens need Namespace caps (phase W.5); leave the list empty".into())),
+    let preopens = match fields.get("preopens") {
+        None => Vec::new(),
+        Some(v) => preopens(&join(path, "preopens"), v)?,
+    };
+    Ok((granted, preopens))
+}
+
+/// One preopened directory: the guest's name for it, a Namespace of a store export, read-only or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Preopen {
+    guest: String,
+    /// `<service>.<export>` of a store.
+    store: String,
+    /// The subtree inside the store, "" for its root.
+    subtree: String,
+    read_only: bool,
+}
+
+/// `{"/guest": {store: "svc.export", path?: "a/b", readOnly?: bool}, …}`, in the order written.
+fn preopens(path: &str, v: &Value) -> Result<Vec<Preopen>, FieldError> {
+    let map = v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct of preopens keyed by the guest's path" } })?;
+    if map.len() > PREOPENS_MAX {
+        return fail(path, rule(format!("an instance has at most {PREOPENS_MAX} preopens, not {}", map.len())));
     }
-    Ok(granted)
+    let mut out = Vec::new();
+    for (guest, entry) in map {
+        let entry_path = join(path, guest);
+        if guest.is_empty() || guest.len() > PREOPEN_NAME_MAX || guest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return fail(entry_path, rule(format!("a preopen's guest path is 1 to {PREOPEN_NAME_MAX} bytes without spaces or control characters")));
+        }
+        let fields = object(&entry_path, entry, PREOPEN_FIELDS)?;
+        let store_path = join(&entry_path, "store");
+        let store = string(&store_path, required(fields, &entry_path, "store")?)?;
+        match store.split_once('.') {
+            Some((service, export)) if !service.is_empty() && !export.is_empty() && !store.contains(char::is_whitespace) => {}
+            _ => return fail(store_path, rule(format!("\"{store}\" is not <service>.<export> naming a store's export"))),
+        }
+        let subtree = match fields.get("path") {
+            None => String::new(),
+            Some(v) => string(&join(&entry_path, "path"), v)?,
+        };
+        if !valid_subtree(&subtree) {
+            return fail(join(&entry_path, "path"), rule(format!(
+                "a store path is relative: names of 1 to {PREOPEN_NAME_MAX} bytes joined by /, without ., .., spaces or control characters"
+            )));
+        }
+        let read_only = match fields.get("readOnly") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return fail(join(&entry_path, "readOnly"), Problem::WrongType { expected: "a bool" }),
+        };
+        out.push(Preopen { guest: guest.clone(), store, subtree, read_only });
+    }
+    Ok(out)
+}
+
+/// "" (the store's root) or names the store accepts, none of which the preopens line would split.
+fn valid_subtree(subtree: &str) -> bool {
+    subtree.is_empty()
+        || subtree.split('/').all(|name| {
+            !name.is_empty() && name != "." && name != ".." && name.len() <= PREOPEN_NAME_MAX && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+        })
 }
 // endregion: rules
 
@@ -181,6 +244,8 @@ struct Lowered {
     limits: [Option<u64>; 3],
     /// W.8: capos-wasm prints the instance's phase figures (`bench` on its table line).
     bench: bool,
+    /// W.5: the instance's preopened directories.
+    preopens: Vec<Preopen>,
 }
 
 fn rule(why: String) -> Problem {
@@ -236,6 +301,16 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
     if any(3) {
         out.push(kernel("wallclock", KernelCap::WallClock));
     }
+    // W.5: one import grant per distinct store any instance preopens from, in first-use order.
+    let mut stores: Vec<&str> = Vec::new();
+    for p in instances.iter().flat_map(|l| &l.preopens) {
+        if !stores.contains(&p.store.as_str()) {
+            stores.push(&p.store);
+        }
+    }
+    for (j, store) in stores.iter().enumerate() {
+        out.push(GrantSource { name: format!("wasm.store.{j}"), from: GrantFrom::Import((*store).into()) });
+    }
     let mut table = format!("{TABLE_HEADER}\n");
     for l in instances {
         table.push_str(&l.name);
@@ -265,8 +340,23 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
         if let Some(stdin) = &l.stdin {
             out.push(GrantSource { name: format!("wasm.{i}.stdin"), from: stdin.clone() });
         }
+        if !l.preopens.is_empty() {
+            out.push(GrantSource { name: format!("wasm.{i}.preopens"), from: GrantFrom::Text(preopen_lines(&l.preopens, &stores)) });
+        }
     }
     out
+}
+
+/// `<guest path> <store number> <ro|rw> <subtree, / for the root>`, one line per preopen.
+fn preopen_lines(preopens: &[Preopen], stores: &[&str]) -> String {
+    let mut text = String::new();
+    for p in preopens {
+        let j = stores.iter().position(|s| *s == p.store).unwrap_or(0);
+        let mode = if p.read_only { "ro" } else { "rw" };
+        let subtree = if p.subtree.is_empty() { "/" } else { &p.subtree };
+        text.push_str(&format!("{} {j} {mode} {subtree}\n", p.guest));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -296,7 +386,7 @@ mod tests {
     fn instances_become_the_documented_grants() {
         let g = lowered(json!({"instances": [
             {"name": "alpha", "binary": "echo", "args": ["a b", "", "grüße"], "env": {"K": "v"}, "caps": {"console": true}},
-            {"name": "beta", "binary": "echo", "caps": {"timer": true, "console": true, "preopens": []}},
+            {"name": "beta", "binary": "echo", "caps": {"timer": true, "console": true, "preopens": {}}},
         ]}))
         .unwrap();
         let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
@@ -322,6 +412,25 @@ mod tests {
         assert_eq!(text_of(&g, "wasm.instances"), "capos-wasm instances 1\ncue console wallclock module=40000000 memory=1024 table=32768\nt\n");
         assert_eq!(g[5].from, GrantFrom::Blob("echo".into()));
         assert_eq!(text_of(&g, "wasm.1.stdin"), "hi\n");
+    }
+
+    #[test]
+    fn preopens_lower_to_store_imports_and_one_text_per_instance() {
+        let g = lowered(json!({"instances": [
+            {"name": "a", "binary": "echo", "caps": {"preopens": {"/data": {"store": "store.store", "path": "apps/a"}, "/etc": {"store": "store.store", "path": "etc", "readOnly": true}}}},
+            {"name": "b", "binary": "echo"},
+            {"name": "c", "binary": "echo", "caps": {"preopens": {"/": {"store": "other.fs"}}}},
+        ]}))
+        .unwrap();
+        let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["console", "wasm.store.0", "wasm.store.1", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.preopens", "wasm.1.module", "wasm.1.args", "wasm.2.module", "wasm.2.args", "wasm.2.preopens"]);
+        assert_eq!(g[1].from, GrantFrom::Import("store.store".into()));
+        assert_eq!(g[2].from, GrantFrom::Import("other.fs".into()));
+        assert_eq!(text_of(&g, "wasm.0.preopens"), "/data 0 rw apps/a\n/etc 0 ro etc\n");
+        assert_eq!(text_of(&g, "wasm.2.preopens"), "/ 1 rw /\n");
+        let nine: serde_json::Map<String, Value> = (0..=PREOPENS_MAX).map(|i| (format!("/d{i}"), json!({"store": "s.e"}))).collect();
+        let e = lowered(json!({"instances": [{"name": "a", "binary": "echo", "caps": {"preopens": nine}}]})).unwrap_err();
+        assert_eq!((e.path.as_str(), e.problem.to_string()), ("initConfig.services[1].wasm.instances[0].caps.preopens", format!("an instance has at most {PREOPENS_MAX} preopens, not 9")));
     }
 
     #[test]
@@ -366,6 +475,16 @@ mod tests {
         assert_eq!(path_of(one(json!({"args": ["ok", "nul\u{0}"]}))), "initConfig.services[1].wasm.instances[0].args[1]");
         assert_eq!(path_of(one(json!({"env": {"A=B": "x"}}))), "initConfig.services[1].wasm.instances[0].env.A=B");
         assert_eq!(path_of(one(json!({"caps": {"preopens": ["/"]}}))), "initConfig.services[1].wasm.instances[0].caps.preopens");
+        let pre = |p: Value| path_of(one(json!({"caps": {"preopens": p}})));
+        assert_eq!(pre(json!({"/d": {"path": "x"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.store");
+        assert_eq!(pre(json!({"/d": {"store": "nodot"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.store");
+        assert_eq!(pre(json!({"/d": {"store": "s.e", "path": "../up"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.path");
+        assert_eq!(pre(json!({"/d": {"store": "s.e", "path": "a//b"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.path");
+        assert_eq!(pre(json!({"/d": {"store": "s.e", "path": "/abs"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.path");
+        assert_eq!(pre(json!({"/d": {"store": "s.e", "readOnly": "yes"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.readOnly");
+        assert_eq!(pre(json!({"/d": {"store": "s.e", "mode": "rw"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.mode");
+        assert_eq!(pre(json!({"with space": {"store": "s.e"}})), "initConfig.services[1].wasm.instances[0].caps.preopens.with space");
+        assert_eq!(pre(json!({"": {"store": "s.e"}})), "initConfig.services[1].wasm.instances[0].caps.preopens.");
         assert_eq!(path_of(one(json!({"caps": {"timer": "yes"}}))), "initConfig.services[1].wasm.instances[0].caps.timer");
         let twice = json!({"instances": [{"name": "a", "binary": "echo"}, {"name": "a", "binary": "echo"}]});
         let e = lowered(twice).unwrap_err();

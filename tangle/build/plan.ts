@@ -1,11 +1,12 @@
-// The whole build in order: capOS binaries, host tools, capos-wasm (both sides), demos, the conformance cases as boot
-// blobs, input archives, boot images.
+// The whole build in order: capOS binaries, host tools (and the smoke runner's listen shim), capos-wasm (both sides),
+// demos, the conformance cases as boot blobs, input archives, boot images.
 // Steps run one at a time (two shared cores; cargo already uses both).
 import { archiveSteps } from './archives.js';
 import { caposStep, caposWasmSteps, hostToolsStep, toolVersions } from './cargo.js';
 import { conformanceSteps } from './conformance.js';
 import { demoSteps } from './demos.js';
 import { imageSteps } from './images.js';
+import { listenShimStep } from './shim.js';
 import { fmtMs, runStep, type BuildStep, type Log, type StepReport } from './step.js';
 import { loadTangleMap } from '../diag/remap.js';
 
@@ -29,6 +30,7 @@ export async function planBuild(root: string, opts: BuildOptions = {}): Promise<
   const steps = [
     await caposStep(root, versions),
     await hostToolsStep(root, versions),
+    listenShimStep(root),
     ...(await caposWasmSteps(root, versions, map)),
     ...(await demoSteps(root, map)),
     ...(await conformanceSteps(root)),

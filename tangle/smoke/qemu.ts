@@ -1,7 +1,10 @@
 // Boots one image in QEMU with the contract's command line, captures the serial console (stdio), enforces a hard
 // timeout by killing QEMU's whole process group, and decodes init's exit code from isa-debug-exit.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
+import { LISTEN_SHIM } from '../build/shim.js';
 import { splitTranscript } from './check.js';
 
 export type Accelerator = 'tcg' | 'kvm';
@@ -95,10 +98,20 @@ function track(pid: number | undefined): void {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
 }
 
+/** The environment of a QEMU with a forwarded port: the listen-backlog shim preloaded, so that libslirp's listening
+ * socket queues more than two unaccepted connections (tangle/smoke/listen-backlog.c says why). */
+export function qemuEnv(image: BootImage, cwd: string): Record<string, string> {
+  if (image.net === undefined) return {};
+  const shim = join(cwd, LISTEN_SHIM);
+  if (!existsSync(shim)) throw new Error(`${LISTEN_SHIM} is missing: run npm run build`);
+  return { LD_PRELOAD: shim };
+}
+
 export async function boot(image: BootImage, opts: BootOptions): Promise<BootOutcome> {
   const started = performance.now();
   const child = execa(QEMU, qemuArgs(image, opts.accel), {
     cwd: opts.cwd,
+    env: qemuEnv(image, opts.cwd),
     stdin: 'ignore',
     buffer: true,
     reject: false,

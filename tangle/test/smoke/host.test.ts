@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { burst, freePort, percentile, runAction } from '../../smoke/host.js';
-import { netArgs } from '../../smoke/qemu.js';
+import { netArgs, qemuEnv } from '../../smoke/qemu.js';
 
 /** A local HTTP server answering `/n/<i>` with a body ending in `/<i>`, or a fixed wrong body for `/bad/…`. */
 async function server(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -41,5 +44,15 @@ describe('host actions', () => {
   test('net=user is restricted user networking with one loopback forward to port 80', () => {
     expect(netArgs({ hostPort: 5555 })).toEqual(['-netdev', 'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:5555-:80', '-device', 'virtio-net-pci,netdev=net0']);
     expect(netArgs(undefined)).toEqual([]);
+  });
+
+  test('a boot with a forwarded port preloads the listen-backlog shim, and refuses to start without it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capos-shim-test-'));
+    const image = { kernel: 'k', initrd: 'i', net: { hostPort: 5555 } };
+    expect(qemuEnv({ kernel: 'k', initrd: 'i' }, dir)).toEqual({});
+    expect(() => qemuEnv(image, dir)).toThrow(/listen-backlog\.so is missing/);
+    mkdirSync(join(dir, 'build/tools'), { recursive: true });
+    writeFileSync(join(dir, 'build/tools/listen-backlog.so'), '');
+    expect(qemuEnv(image, dir)).toEqual({ LD_PRELOAD: join(dir, 'build/tools/listen-backlog.so') });
   });
 });

@@ -34,6 +34,8 @@ pub struct Nic {
     pending: Vec<Vec<u8>>,
     pub frames_in: u64,
     pub frames_out: u64,
+    /// TCP segments in with SYN and without ACK (connection attempts, retransmitted ones too).
+    pub syns_in: u64,
 }
 
 impl Nic {
@@ -45,7 +47,7 @@ impl Nic {
             let token = unsafe { net.receive_begin(rx_buffer(&rx, i))? };
             debug_assert_eq!(token as usize, i);
         }
-        Ok(Nic { net, rx, pending: Vec::new(), frames_in: 0, frames_out: 0 })
+        Ok(Nic { net, rx, pending: Vec::new(), frames_in: 0, frames_out: 0, syns_in: 0 })
     }
 
     /// Moves every frame the device has completed into `pending` and re-queues its buffer.
@@ -55,7 +57,9 @@ impl Nic {
             // SAFETY: `token` names buffer `token`, the one receive_begin was given for it.
             match unsafe { self.net.receive_complete(token, buf) } {
                 Ok((header, len)) => {
-                    self.pending.push(buf[header..header + len].to_vec());
+                    let frame = &buf[header..header + len];
+                    self.syns_in += is_syn(frame) as u64;
+                    self.pending.push(frame.to_vec());
                     self.frames_in += 1;
                 }
                 Err(_) => {} // a frame shorter than its header: dropped
@@ -64,6 +68,15 @@ impl Nic {
             let _ = unsafe { self.net.receive_begin(rx_buffer(&self.rx, token as usize)) };
         }
     }
+}
+
+/// Whether an Ethernet frame is an IPv4 TCP segment with SYN set and ACK clear.
+fn is_syn(frame: &[u8]) -> bool {
+    if frame.len() < 14 + 20 || frame[12..14] != [0x08, 0x00] || frame[14 + 9] != 6 {
+        return false;
+    }
+    let tcp = 14 + ((frame[14] & 0x0f) as usize) * 4;
+    frame.get(tcp + 13).is_some_and(|flags| flags & 0x12 == 0x02)
 }
 
 /// Receive buffer `i` of the region.

@@ -49,6 +49,7 @@ pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Time
     while finished < eps.owners.len() {
         let t = now(timer)?;
         stack.iface.poll(t, nic, &mut stack.sockets);
+        stack.note_arrivals();
         stack.reap();
         // Calls that waited: answer every one the network has now made possible.
         let mut i = 0;
@@ -95,7 +96,6 @@ pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Time
             }
             if call.method == wire::DONE {
                 finished += 1;
-                stack.counters.heap_at_done.get_or_insert(capos_rt::heap_stats::stats().0);
                 stack.close_all(k);
                 eps.owners[k].ret(&call, &capos_rt::encode_empty_params::<capos_rt::schema::capos_capnp::network::done_results::Owned>(), &[])?;
                 continue;
@@ -128,10 +128,10 @@ pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Time
         c.accepted, c.connected, c.closed, c.refused_grants, nic.frames_in, nic.frames_out, stack.live_sockets()
     ))?;
     let (heap, peak) = capos_rt::heap_stats::stats();
-    if let (Some(first), Some(done)) = (c.heap_at_first_accept, c.heap_at_done) {
+    if let Some(start) = c.heap_at_start {
         console.write_line(&format!(
-            "heap {done} bytes in use when the client was done ({} bytes more than at the first accept), {heap} at the end, peak {peak} bytes",
-            done as i64 - first as i64
+            "{} SYNs in, {} connections ended before accept; heap {heap} bytes at the end, {} more than before the first listen, peak {peak}",
+            nic.syns_in, c.dropped_unaccepted, heap as i64 - start as i64
         ))?;
     }
     Ok(0)

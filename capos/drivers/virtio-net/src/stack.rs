@@ -3,7 +3,7 @@
 //! Each client endpoint has its own socket numbers, so a client can name only what it opened.
 //! A listener is a pool of smoltcp sockets in the LISTEN state on one port (smoltcp has no
 //! backlog; several listening sockets are its way to take concurrent connections); `accept`
-//! takes one that a peer connected to and puts a fresh listening socket in its place.
+//! takes the one whose peer connected first and puts a fresh listening socket in its place.
 use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -17,6 +17,8 @@ use crate::grant::Grant;
 pub const BACKLOG: usize = 32;
 /// Sockets one endpoint may hold (listeners count one each, not their backlog).
 pub const SOCKETS_MAX: usize = 64;
+/// smoltcp socket slots reserved at start.
+const SOCKET_SLOTS: usize = 2 * BACKLOG + SOCKETS_MAX;
 const TCP_RX: usize = 4096;
 const TCP_TX: usize = 8192;
 const UDP_BYTES: usize = 8192;
@@ -61,8 +63,15 @@ pub enum Step {
     Blocked,
 }
 
+/// One socket of a listener's pool, and when its peer's SYN arrived (in arrival order; `None`
+/// while it still listens).
+struct Slot {
+    handle: SocketHandle,
+    arrived: Option<u64>,
+}
+
 enum Sock {
-    Listener { port: u16, pool: Vec<SocketHandle> },
+    Listener { port: u16, pool: Vec<Slot> },
     Tcp { handle: SocketHandle, closed_by_us: bool, read_shut: bool, connecting: bool },
     Udp { handle: SocketHandle },
 }
@@ -77,14 +86,16 @@ pub struct Client {
 /// Counters the stack prints when it ends (and the load smoke asserts).
 #[derive(Default)]
 pub struct Counters {
-    /// Heap bytes in use when the first connection was accepted, and when the first client said
-    /// done (before its sockets were closed): the load smoke compares the two.
-    pub heap_at_first_accept: Option<usize>,
-    pub heap_at_done: Option<usize>,
     pub accepted: u64,
     pub connected: u64,
     pub closed: u64,
     pub refused_grants: u64,
+    /// Heap bytes in use before the first listen: the load smoke compares the heap at the end,
+    /// when every socket is gone again, with it.
+    pub heap_at_start: Option<usize>,
+    /// Connections that ended (reset or timed out) before they were accepted: their pool
+    /// socket was replaced by a fresh listening one.
+    pub dropped_unaccepted: u64,
 }
 
 pub struct Stack {
@@ -94,6 +105,8 @@ pub struct Stack {
     /// Closed by their owner, still finishing their FIN exchange; removed once done.
     closing: Vec<SocketHandle>,
     next_port: u16,
+    /// Stamps the SYNs listeners received, so `accept` takes connections in arrival order.
+    arrivals: u64,
     pub counters: Counters,
 }
 
@@ -132,10 +145,14 @@ impl Stack {
     pub fn new(iface: Interface, grants: Vec<Grant>) -> Stack {
         Stack {
             iface,
-            sockets: SocketSet::new(Vec::new()),
+            // Slots for every socket one busy listener has at once (its pool, the connections
+            // being served and those finishing their FIN exchange), reserved before the first
+            // listen so that the heap at the end compares with the heap at the start.
+            sockets: SocketSet::new(Vec::with_capacity(SOCKET_SLOTS)),
             clients: grants.into_iter().map(Client::new).collect(),
-            closing: Vec::new(),
+            closing: Vec::with_capacity(SOCKETS_MAX),
             next_port: EPHEMERAL.start,
+            arrivals: 0,
             counters: Counters::default(),
         }
     }
@@ -173,9 +190,10 @@ impl Stack {
         if taken {
             return Err(NetError::InUse);
         }
+        self.counters.heap_at_start.get_or_insert(capos_rt::heap_stats::stats().0);
         let mut pool = Vec::new();
         for _ in 0..BACKLOG {
-            pool.push(self.listening(port)?);
+            pool.push(Slot { handle: self.listening(port)?, arrived: None });
         }
         ready(Answer::Socket(self.clients[c].insert(Sock::Listener { port, pool })?))
     }
@@ -187,30 +205,63 @@ impl Stack {
     }
 
     fn accept(&mut self, c: usize, listener: u32, nonblocking: bool) -> Result<Step, NetError> {
+        self.note_arrivals();
         let Some(Sock::Listener { port, pool }) = self.clients[c].socks.get(&listener) else {
             return Err(self.kind_error(c, listener));
         };
         let port = *port;
         let sockets = &self.sockets;
-        // A connection is ready once its handshake is done (it may already have data and a FIN).
-        let found = pool.iter().position(|&h| {
-            let s = sockets.get::<tcp::Socket>(h);
-            !matches!(s.state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed)
-        });
+        // The connection whose SYN came first among those whose handshake is done (it may
+        // already have data and a FIN). Taking the first in pool order instead would starve a
+        // connection in a late slot for as long as earlier slots keep filling.
+        let found = pool
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| !matches!(sockets.get::<tcp::Socket>(slot.handle).state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed))
+            .min_by_key(|(_, slot)| slot.arrived)
+            .map(|(i, _)| i);
         let Some(i) = found else {
             return if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) };
         };
-        let fresh = self.listening(port)?;
+        let fresh = Slot { handle: self.listening(port)?, arrived: None };
         let Some(Sock::Listener { pool, .. }) = self.clients[c].socks.get_mut(&listener) else { unreachable!() };
-        let handle = core::mem::replace(&mut pool[i], fresh);
+        let handle = core::mem::replace(&mut pool[i], fresh).handle;
         let remote = self.sockets.get::<tcp::Socket>(handle).remote_endpoint();
         let socket = self.clients[c].insert(Sock::Tcp { handle, closed_by_us: false, read_shut: false, connecting: false })?;
         self.counters.accepted += 1;
-        if self.counters.heap_at_first_accept.is_none() {
-            self.counters.heap_at_first_accept = Some(capos_rt::heap_stats::stats().0);
-        }
         let (addr, port) = remote.map_or((0, 0), |e| (be(e.addr), e.port));
         ready(Answer::Accepted { socket, addr, port })
+    }
+
+    /// Stamps every pool socket that has left LISTEN since the last call with the next arrival
+    /// number (the stack calls this after each poll of the interface), and replaces one whose
+    /// connection ended before it was accepted (a peer that connected and reset) with a fresh
+    /// listening socket, so that no peer can shrink the pool.
+    pub fn note_arrivals(&mut self) {
+        for client in self.clients.iter_mut() {
+            for sock in client.socks.values_mut() {
+                let Sock::Listener { port, pool } = sock else { continue };
+                for slot in pool.iter_mut() {
+                    let state = self.sockets.get::<tcp::Socket>(slot.handle).state();
+                    match state {
+                        tcp::State::Listen => slot.arrived = None,
+                        tcp::State::Closed => {
+                            let mut s = new_tcp();
+                            if s.listen(*port).is_ok() {
+                                self.sockets.remove(slot.handle);
+                                *slot = Slot { handle: self.sockets.add(s), arrived: None };
+                                self.counters.dropped_unaccepted += 1;
+                            }
+                        }
+                        _ if slot.arrived.is_none() => {
+                            slot.arrived = Some(self.arrivals);
+                            self.arrivals += 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
     }
 
     /// `BadSocket` for an unknown number, `Invalid` for a socket of the wrong kind.
@@ -287,7 +338,7 @@ impl Stack {
         match self.clients[c].socks.remove(&socket) {
             None => Err(NetError::BadSocket),
             Some(Sock::Listener { pool, .. }) => {
-                pool.into_iter().for_each(|h| { self.sockets.remove(h); });
+                pool.into_iter().for_each(|slot| { self.sockets.remove(slot.handle); });
                 ready(Answer::Empty)
             }
             Some(Sock::Tcp { handle, .. }) => {
@@ -403,7 +454,7 @@ impl Stack {
         let answer = match self.clients[c].socks.get(&socket) {
             None => return Err(NetError::BadSocket),
             Some(Sock::Listener { pool, .. }) => {
-                let readable = pool.iter().any(|&h| !matches!(self.sockets.get::<tcp::Socket>(h).state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed));
+                let readable = pool.iter().any(|slot| !matches!(self.sockets.get::<tcp::Socket>(slot.handle).state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed));
                 Answer::Ready { readable, writable: false, hangup: false }
             }
             Some(Sock::Tcp { handle, read_shut, .. }) => {

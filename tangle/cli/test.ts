@@ -27,8 +27,7 @@ const stages: Stage[] = [
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
   // every fuzz target for a bounded time, its kept crash inputs replayed first (appendix A.9);
   // after the smoke, whose build made the manifests and demo modules the corpora are seeded from
-  // wasm_bytes is left out until the wasmi crash it finds is fixed (chapters/98-a9-pressure-fuzzing.md, "Bugs found")
-  { name: 'fuzz', cmd: tsx, args: ['tangle/cli/fuzz.ts', '--seconds', '10', 'ring_submit', 'cap_table', 'manifest_decode', 'manifest_lower', 'wasi_imports', 'wasm_smith'], needs: ['tangle'] },
+  { name: 'fuzz', cmd: tsx, args: ['tangle/cli/fuzz.ts', '--seconds', '10', 'ring_submit', 'cap_table', 'manifest_decode', 'manifest_lower', 'wasi_imports', 'wasm_smith', 'wasm_bytes'], needs: ['tangle'] },
   ...(existsSync(join(root, 'tangle/cli/site.ts')) ? [{ name: 'site', cmd: tsx, args: ['tangle/cli/site.ts'], needs: ['tangle'] }] : []),
   ...(browser.length ? [{ name: 'browser', cmd: vitest, args: ['run', ...browser], needs: ['site'] }] : []),
 ];

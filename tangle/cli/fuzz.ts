@@ -1,13 +1,15 @@
-// npm run fuzz [-- target…] [--seconds N]: builds the cargo-fuzz crates with the nightly toolchain and cargo-fuzz
-// that set-up installed, replays every kept crash input (capos/fuzz/regressions/<target>/), seeds each target's
-// corpus from the book's artifacts and runs it for N seconds (default 60), printing executions per target and the
-// total time. A crash fails the command and leaves its input under build/fuzz/artifacts/<target>/.
+// npm run fuzz [-- target…] [--seconds N] [--gate]: builds the cargo-fuzz crates with the nightly toolchain and
+// cargo-fuzz that set-up installed, replays every kept crash input (capos/fuzz/regressions/<target>/), seeds each
+// target's corpus from the book's artifacts and runs it for N seconds (default 60), printing executions per target
+// and the total time. `--gate` (npm test's stage) fuzzes each target from its seeds alone with a fixed libFuzzer
+// seed and run count instead, so its verdict is the same on every run of one tree. A crash fails the command and
+// leaves its input under build/fuzz/artifacts/<target>/.
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { addToCorpus, seedInputs } from '../fuzz/seeds.js';
-import { parseArgs, parseStats, type FuzzStats } from '../fuzz/libfuzzer.js';
+import { libFuzzerArgs, parseArgs, parseStats, type FuzzStats } from '../fuzz/libfuzzer.js';
 import { selectTargets, type FuzzCrate } from '../fuzz/targets.js';
 import { fuzzToolchain, type FuzzToolchain } from '../fuzz/toolchain.js';
 import { repoRoot } from './root.js';
@@ -19,8 +21,8 @@ function fuzzTmp(): string {
   return existsSync('/dev/shm') ? join('/dev/shm', `capos-fuzz-${process.pid}`) : join(root, 'build/fuzz/tmp');
 }
 const t0 = performance.now();
-const { seconds, targets: names } = parseArgs(process.argv.slice(2));
-const chosen = selectTargets(names);
+const args = parseArgs(process.argv.slice(2));
+const chosen = selectTargets(args.targets);
 const tools: FuzzToolchain = await fuzzToolchain();
 const env = { ...process.env, RUSTFLAGS: undefined, CARGO_TARGET_DIR: tools.targetDir, CAPOS_FUZZ_TMP: fuzzTmp(),
   // `cargo fuzz` finds the pinned cargo-fuzz first on PATH
@@ -36,6 +38,12 @@ async function build(crate: FuzzCrate): Promise<void> {
   await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', env });
   console.log(`fuzz: built ${crate.dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
+
+// The gate's runs are reproducible only without address-space randomisation: pointer comparisons in the
+// targets feed libFuzzer's table of compared values, and with ASLR those values, and so the mutations, differ
+// from run to run. `setarch -R` turns it off for one process where the machine lets it.
+const noAslr = args.gate && (await execa('setarch', ['x86_64', '-R', 'true'], { reject: false })).exitCode === 0;
+if (args.gate && !noAslr) console.log('fuzz: setarch -R is not available here: the gate runs with ASLR, so its inputs vary from run to run');
 
 const crates = [...new Set(chosen.map((c) => c.crate))];
 // every target of a crate at once (cargo fuzz build takes one target or all; they share their dependencies)
@@ -55,13 +63,16 @@ for (const { target } of chosen) {
     ok = r.exitCode === 0;
     if (!ok) console.log(r.all);
   }
-  // 2. the corpus, seeded from the book, then fuzzing for the time given
-  const corpus = join(root, 'build/fuzz/corpus', target.name);
+  // 2. the corpus, seeded from the book, then fuzzing: for the time given, or the gate's fixed runs from the seeds
+  // alone (a corpus grown by earlier runs would make the gate's verdict depend on the tree's history)
+  const corpus = join(root, args.gate ? 'build/fuzz/gate-corpus' : 'build/fuzz/corpus', target.name);
+  if (args.gate) await rm(corpus, { recursive: true, force: true });
   const artifacts = join(root, 'build/fuzz/artifacts', target.name) + '/';
   await mkdir(artifacts, { recursive: true });
   const seeds = await addToCorpus(corpus, await seedInputs(root, target.seeds, target.maxLen));
-  const r = await execa(bin, [corpus, `-max_total_time=${seconds}`, `-max_len=${target.maxLen}`, '-print_final_stats=1',
-    '-timeout=10', '-rss_limit_mb=3072', `-artifact_prefix=${artifacts}`], { cwd: root, reject: false, env, all: true });
+  const fuzzArgs = [corpus, ...libFuzzerArgs(args, target, artifacts)];
+  const [cmd, argv] = args.gate && noAslr ? ['setarch', ['x86_64', '-R', bin, ...fuzzArgs]] : [bin, fuzzArgs];
+  const r = await execa(cmd, argv, { cwd: root, reject: false, env, all: true });
   const stats = parseStats(r.all ?? '');
   if (r.exitCode !== 0) {
     ok = false;
@@ -69,8 +80,10 @@ for (const { target } of chosen) {
   }
   const row = { target: target.name, regressions: regressions.length, seeds, stats, ok, seconds: (performance.now() - t) / 1000 };
   rows.push(row);
+  // a gate run that hit the time cap before its runs explored less than the gate promises: say so
+  const capped = args.gate && ok && stats.execs < target.gateRuns ? `, stopped by the ${args.seconds} s cap before ${target.gateRuns} runs` : '';
   console.log(`fuzz: ${row.target}: ${ok ? 'ok' : 'FAILED'}, ${stats.execs} execs (${stats.execsPerSec}/s), ${stats.features} features, ` +
-    `${row.regressions} regression inputs, ${row.seeds} new seeds, ${row.seconds.toFixed(1)} s${stats.crash ? `, crash input ${stats.crash}` : ''}`);
+    `${row.regressions} regression inputs, ${row.seeds} new seeds, ${row.seconds.toFixed(1)} s${capped}${stats.crash ? `, crash input ${stats.crash}` : ''}`);
 }
 await rm(env.CAPOS_FUZZ_TMP, { recursive: true, force: true });
 const failed = rows.filter((r) => !r.ok);

@@ -25,9 +25,9 @@ const stages: Stage[] = [
   { name: 'vitest', cmd: vitest, args: ['run', '--exclude', '**/*.browser.test.ts'] },
   { name: 'cargo test', cmd: tsx, args: ['tangle/cli/cargo-tests.ts'], needs: ['tangle'] },
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
-  // every fuzz target for a bounded time, its kept crash inputs replayed first (appendix A.9);
-  // after the smoke, whose build made the manifests and demo modules the corpora are seeded from
-  { name: 'fuzz', cmd: tsx, args: ['tangle/cli/fuzz.ts', '--seconds', '10', 'ring_submit', 'cap_table', 'manifest_decode', 'manifest_lower', 'wasi_imports', 'wasm_smith', 'wasm_bytes'], needs: ['tangle'] },
+  // every fuzz target for a fixed number of runs from a fixed libFuzzer seed, its kept crash inputs replayed first
+  // (appendix A.9); after the smoke, whose build made the manifests and demo modules the corpora are seeded from
+  { name: 'fuzz', cmd: tsx, args: ['tangle/cli/fuzz.ts', '--gate', 'ring_submit', 'cap_table', 'manifest_decode', 'manifest_lower', 'wasi_imports', 'wasm_smith', 'wasm_bytes'], needs: ['tangle'] },
   ...(existsSync(join(root, 'tangle/cli/site.ts')) ? [{ name: 'site', cmd: tsx, args: ['tangle/cli/site.ts'], needs: ['tangle'] }] : []),
   ...(browser.length ? [{ name: 'browser', cmd: vitest, args: ['run', ...browser], needs: ['site'] }] : []),
 ];

@@ -22,6 +22,8 @@ export interface FuzzTarget {
   seeds: SeedSource;
   /** libFuzzer's -max_len */
   maxLen: number;
+  /** executions in `npm test`'s gate (`--gate`): about eight seconds of this target on a loaded 2-core CI machine */
+  gateRuns: number;
 }
 
 export const FUZZ_CRATES: FuzzCrate[] = [
@@ -29,10 +31,10 @@ export const FUZZ_CRATES: FuzzCrate[] = [
     dir: 'capos/fuzz',
     buildFlags: [],
     targets: [
-      { name: 'ring_submit', seeds: 'none', maxLen: 16384 },
-      { name: 'cap_table', seeds: 'none', maxLen: 16384 },
-      { name: 'manifest_decode', seeds: 'manifest-bin', maxLen: 65536 },
-      { name: 'manifest_lower', seeds: 'manifest-json', maxLen: 65536 },
+      { name: 'ring_submit', seeds: 'none', maxLen: 16384, gateRuns: 250000 },
+      { name: 'cap_table', seeds: 'none', maxLen: 16384, gateRuns: 60000 },
+      { name: 'manifest_decode', seeds: 'manifest-bin', maxLen: 65536, gateRuns: 1000000 },
+      { name: 'manifest_lower', seeds: 'manifest-json', maxLen: 65536, gateRuns: 200000 },
     ],
   },
   {
@@ -40,9 +42,9 @@ export const FUZZ_CRATES: FuzzCrate[] = [
     // with debug assertions wasmi's handlers lose their tail calls and a long guest overflows the stack (A.9)
     buildFlags: ['-O'],
     targets: [
-      { name: 'wasi_imports', seeds: 'none', maxLen: 16384 },
-      { name: 'wasm_smith', seeds: 'none', maxLen: 16384 },
-      { name: 'wasm_bytes', seeds: 'demo-wasm', maxLen: 262144 },
+      { name: 'wasi_imports', seeds: 'none', maxLen: 16384, gateRuns: 80000 },
+      { name: 'wasm_smith', seeds: 'none', maxLen: 16384, gateRuns: 12000 },
+      { name: 'wasm_bytes', seeds: 'demo-wasm', maxLen: 262144, gateRuns: 15000 },
     ],
   },
 ];

@@ -4,7 +4,9 @@
 //!
 //! Beyond "no panic", three properties are checked after every step:
 //! - while userspace consumes honestly, the kernel never posts over an unconsumed CQE
-//!   (`cq_tail - cq_head + inflight <= CQ_ENTRIES`);
+//!   (`cq_tail - cq_head + inflight <= CQ_ENTRIES`). Userspace is dishonest once it writes `cq_head` or
+//!   `cq_tail` itself, and also once it points a result buffer or a transfer table at those words: the kernel
+//!   writes what it was asked to write there, which is userspace's own scribble by another route;
 //! - the kernel's count of owed completions equals the calls the objects actually hold;
 //! - the sq_head word in the page is the kernel's own copy, whatever userspace wrote there.
 #![no_main]
@@ -162,6 +164,12 @@ fn set_hdr(mem: &mut FakeMemory, word: u64, v: u32) {
     mem.write(RING_ADDR + word * 4, &v.to_le_bytes()).expect("ring page is mapped");
 }
 
+/// Whether `len` bytes at `addr` overlap the header's `cq_head` and `cq_tail` words (2 and 3).
+fn aims_at_cq_words(addr: u64, len: u64) -> bool {
+    let (start, end) = (RING_ADDR + 8, RING_ADDR + 16);
+    addr < end && addr.saturating_add(len) > start
+}
+
 impl World {
     fn cap(&self, c: CapRef) -> u32 {
         match c {
@@ -176,6 +184,13 @@ impl World {
         let mut tail = hdr(&self.mem, 1);
         for s in sqes.iter().take(SQ_ENTRIES as usize) {
             let xfer = s.xfer.get();
+            let result_len = s.result_len % 0x2_0000;
+            // a transfer table is up to MAX_TRANSFERS + 1 descriptors of 8 bytes (the harness writes that many)
+            if aims_at_cq_words(s.result.get(), result_len as u64)
+                || aims_at_cq_words(xfer, (MAX_TRANSFERS as u64 + 1) * 8)
+            {
+                self.honest = false;
+            }
             for (i, (c, mode)) in s.descs.iter().take(MAX_TRANSFERS as usize + 1).enumerate() {
                 let mut b = [0u8; 8];
                 b[0..4].copy_from_slice(&self.cap(*c).to_le_bytes());
@@ -191,7 +206,7 @@ impl World {
                 user_data: s.user_data,
                 params_addr: s.params.get(),
                 params_len: s.params_len % 0x2_0000,
-                result_len: s.result_len % 0x2_0000,
+                result_len,
                 result_addr: s.result.get(),
                 xfer_addr: xfer,
                 xfer_count: s.xfer_count as u32 % (MAX_TRANSFERS + 2),

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseArgs, parseStats } from '../../fuzz/libfuzzer.js';
+import { GATE_SECONDS_CAP, GATE_SEED, libFuzzerArgs, parseArgs, parseStats } from '../../fuzz/libfuzzer.js';
 import { addToCorpus } from '../../fuzz/seeds.js';
 import { FUZZ_CRATES, selectTargets } from '../../fuzz/targets.js';
 
@@ -34,8 +34,22 @@ describe('libFuzzer output', () => {
 
 describe('command line', () => {
   test('targets and seconds', () => {
-    expect(parseArgs(['ring_submit', '--seconds', '5'])).toEqual({ seconds: 5, targets: ['ring_submit'] });
-    expect(parseArgs([])).toEqual({ seconds: 60, targets: [] });
+    expect(parseArgs(['ring_submit', '--seconds', '5'])).toEqual({ seconds: 5, gate: false, targets: ['ring_submit'] });
+    expect(parseArgs([])).toEqual({ seconds: 60, gate: false, targets: [] });
+  });
+  test('the gate fixes the seed and the runs, and caps the time', () => {
+    const gate = parseArgs(['--gate', 'cap_table']);
+    expect(gate).toEqual({ seconds: GATE_SECONDS_CAP, gate: true, targets: ['cap_table'] });
+    const target = { maxLen: 100, gateRuns: 5000 };
+    const argv = libFuzzerArgs(gate, target, 'a/');
+    expect(argv).toContain(`-seed=${GATE_SEED}`);
+    expect(argv).toContain('-runs=5000');
+    expect(argv).toContain('-reload=0');
+    expect(argv).toContain(`-max_total_time=${GATE_SECONDS_CAP}`);
+    // a fuzzing run by hand draws a new seed each time and runs until its time is up
+    const open = libFuzzerArgs(parseArgs(['--seconds', '30']), target, 'a/');
+    expect(open.some((a) => a.startsWith('-seed=') || a.startsWith('-runs='))).toBe(false);
+    expect(open).toContain('-max_total_time=30');
   });
   test('bad seconds and unknown options are refused', () => {
     expect(() => parseArgs(['--seconds', '0'])).toThrow(/whole number/);

@@ -18,6 +18,7 @@ export { regionLines } from './parse/includes.js';
 export type { Reference } from './tangle/references.js';
 export { allAssertions, changedInputs, computeInputs, hashInputs, validateSmokeResult, type AssertionResult, type BootRecord, type SmokeInputs, type SmokeResult } from './smoke/result.js';
 export { smokeDependencies } from './smoke/inputs.js';
+export { parseLedger, ledgerOfBoots, type LedgerCall, type LedgerOutcome, type LedgerRecord } from './smoke/ledger.js';
 export { builtImageBytes } from './smoke/runner.js';
 export { TangleMap, loadTangleMap } from './diag/remap.js';
 export { hashInput, REPORT_KINDS, REPORTS_DIR, showCell, validateReport, ReportError, type Cell, type InputHash, type Report, type ReportChart, type ReportKind, type ReportTable } from './bench/report.js';

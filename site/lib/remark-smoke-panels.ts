@@ -8,6 +8,7 @@ import { visit } from 'unist-util-visit';
 import type { Chapter, AssertionResult, BootRecord } from '../../tangle/index.js';
 import { joinLines } from './highlight.js';
 import { hastNode } from './remark-book-blocks.js';
+import { ledgerPanel } from './ledger-panel.js';
 import { STATE_LABEL, type SmokeView } from './results.js';
 import { chapterHref, smokeAnchor, tangledHref } from './slugs.js';
 
@@ -101,6 +102,7 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
     const old = current ? [] : [h('p.smoke-old', 'The figures below are from the last run, made from different inputs; they prove nothing about the chapter as it is now.')];
     children.push(...old, h('dl.smoke-facts', facts));
     if (table) children.push(table);
+    if (r.ledger?.length) children.push(ledgerPanel(r.ledger, r.boots.length));
     r.boots.forEach((b, i) => {
       const label = r.boots.length === 1 ? 'Serial transcript' : `Boot ${i + 1} transcript (${b.manifest})`;
       children.push(transcript(label, i + 1, b.transcript));

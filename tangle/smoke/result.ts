@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { SmokeSpec, TangledFile } from '../parse/model.js';
 import { smokeDependencies } from './inputs.js';
+import type { LedgerCall, LedgerRecord } from './ledger.js';
 
 export interface AssertionResult {
   kind: 'line' | 'unordered' | 'forbid' | 'exit' | 'differs' | 'timeout' | 'replay';
@@ -42,6 +43,9 @@ export interface SmokeResult {
   boots: BootRecord[];
   /** bytes of the disk the runner attached, when the smoke has `disk=` */
   diskBytes?: number;
+  /** the authority ledger of every capos-wasm instance the boots ran (appendix A.10, tangle/smoke/ledger.ts);
+   * absent in results recorded before the ledger existed */
+  ledger?: LedgerRecord[];
   commit: string;
   dirty: boolean;
   startedAt: string;
@@ -174,6 +178,7 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
     inputsHash: r.str(json, 'inputsHash', ''),
   };
   if (json.diskBytes !== undefined) result.diskBytes = r.num(json, 'diskBytes', '');
+  if (json.ledger !== undefined) result.ledger = ledgerList(r, json.ledger, boots.length);
   const assertions = allAssertions(result);
   // ok and inputsHash are derived from other fields; a file where they disagree was edited by hand or truncated,
   // and trusting `ok` alone would let it show as passing.
@@ -181,6 +186,33 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
   if (result.ok !== allOk) r.fail('ok', `is ${result.ok}, but ${allOk ? 'every assertion passed' : 'an assertion failed'}`);
   if (result.inputsHash !== hashInputs(result.inputs)) r.fail('inputsHash', 'does not match the hash of `inputs`');
   return result;
+}
+
+const OUTCOMES: readonly LedgerCall['outcome'][] = ['answered', 'refused', 'faulted'];
+
+function ledgerList(r: ReturnType<typeof fieldReader>, raw: unknown, bootCount: number): LedgerRecord[] {
+  if (!Array.isArray(raw)) return r.fail('ledger', `expected a list, got ${describe(raw)}`);
+  return raw.map((l, i) => {
+    const at = `ledger[${i}].`;
+    if (!isObj(l)) return r.fail(`ledger[${i}]`, `expected an object, got ${describe(l)}`);
+    const boot = r.num(l, 'boot', at);
+    if (!Number.isInteger(boot) || boot < 0 || boot >= bootCount) r.fail(at + 'boot', `expected a boot index below ${bootCount}, got ${boot}`);
+    const rawCalls = l.calls;
+    if (!Array.isArray(rawCalls)) return r.fail(at + 'calls', `expected a list, got ${describe(rawCalls)}`);
+    const calls = rawCalls.map((c, j): LedgerCall => {
+      const cat = `${at}calls[${j}].`;
+      if (!isObj(c)) return r.fail(`${at}calls[${j}]`, `expected an object, got ${describe(c)}`);
+      const outcome = OUTCOMES.find((o) => o === c.outcome) ?? r.fail(cat + 'outcome', `expected one of ${OUTCOMES.join(', ')}, got ${describe(c.outcome)}`);
+      const call: LedgerCall = { cap: r.str(c, 'cap', cat), import: r.str(c, 'import', cat), outcome, count: r.num(c, 'count', cat) };
+      if (c.errno !== undefined) call.errno = r.str(c, 'errno', cat);
+      if ((outcome === 'answered') !== (call.errno === undefined)) r.fail(cat + 'errno', `an ${outcome} call ${outcome === 'answered' ? 'has no' : 'needs an'} errno`);
+      return call;
+    });
+    return {
+      boot, service: r.str(l, 'service', at), instance: r.str(l, 'instance', at), granted: r.strList(l, 'granted', at), calls,
+      used: r.strList(l, 'used', at), refused: r.strList(l, 'refused', at), unused: r.strList(l, 'unused', at),
+    };
+  });
 }
 
 export function sha256(...parts: (string | Uint8Array)[]): string {

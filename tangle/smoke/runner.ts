@@ -13,6 +13,7 @@ import type { GitState } from './git.js';
 import { boot, type Accelerator, type BootImage, type BootOutcome } from './qemu.js';
 import { freePort, HostActions } from './host.js';
 import { computeInputs, hashInputs, type BootRecord, type SmokeResult } from './result.js';
+import { ledgerOfBoots } from './ledger.js';
 
 export const KERNEL = 'build/capos/kernel';
 
@@ -124,6 +125,7 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
     totalMs: Math.round(performance.now() - t0),
     boots,
     ...(spec.disk ? { diskBytes: spec.disk.bytes } : {}),
+    ledger: ledgerOfBoots(boots),
     commit: ctx.git.commit,
     dirty: ctx.git.dirty,
     startedAt,

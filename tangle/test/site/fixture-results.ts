@@ -5,8 +5,22 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBook, tangleBook } from '../../index.js';
 import { computeInputs, hashInputs, sha256, type AssertionResult, type SmokeResult } from '../../smoke/result.js';
+import { parseLedger } from '../../smoke/ledger.js';
 
 export const FIXTURE_BOOK = path.resolve(import.meta.dirname, 'fixtures', 'book');
+
+/** The passing result's transcript also carries two instances' authority ledgers (appendix A.10). */
+export const FIXTURE_LEDGER = [
+  '[wasm-host] frugal exited with 0',
+  '[wasm-host] ledger frugal grants console random timer',
+  '[wasm-host] ledger frugal cap console fd_write=2',
+  '[wasm-host] ledger frugal cap timer clock_time_get=1',
+  '[wasm-host] ledger frugal cap wallclock clock_time_get!NOSYS=1',
+  '[wasm-host] ledger frugal unused random',
+  '[wasm-host] bare exited with 0',
+  '[wasm-host] ledger bare grants console',
+  '[wasm-host] ledger bare cap console fd_write=1 fd_write!FAULT=1',
+];
 
 export const FIXTURE_STATES = { 'fix-pass': 'pass', 'fix-fail': 'fail', 'fix-stale': 'stale', 'fix-missing': 'missing' } as const;
 
@@ -27,11 +41,12 @@ export async function writeFixtureResults(dir: string): Promise<void> {
         return { kind: s.kind === 'computed' ? 'line' : s.kind, text: m.text, chapterLine: m.line, ok, transcriptLine: ok ? i + 3 : undefined, detail: ok ? undefined : 'not found in the transcript' };
       });
       assertions.push({ kind: 'exit', text: `exit ${spec.exit}`, chapterLine: spec.line + 2, ok: true });
+      const transcript = ['[kernel] capos booting', '[kernel] starting init', '[init] hello', ...(want === 'pass' ? FIXTURE_LEDGER : []), '[kernel] init exited with 0'];
       const result: SmokeResult = {
         schemaVersion: 2, name: spec.name, chapter: spec.chapter, chapterLine: spec.line, manifest: spec.manifest, ok,
         accelerator: 'tcg', totalMs: 412,
-        boots: [{ manifest: spec.manifest, exitStatus: 0, qemuStatus: 1, timedOut: false, bootMs: 93, assertions,
-          transcript: ['[kernel] capos booting', '[kernel] starting init', '[init] hello', '[kernel] init exited with 0'] }],
+        boots: [{ manifest: spec.manifest, exitStatus: 0, qemuStatus: 1, timedOut: false, bootMs: 93, assertions, transcript }],
+        ...(want === 'pass' ? { ledger: parseLedger(transcript) } : {}),
         commit: 'fedcba98', dirty: false, startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
       };
       await writeFile(path.join(dir, `${spec.name}.json`), JSON.stringify(result, null, 2) + '\n');

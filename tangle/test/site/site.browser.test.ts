@@ -139,6 +139,29 @@ describe('the site built from fixture chapters and fixture results', () => {
     }
   });
 
+  test('the passing smoke shows its authority ledger: granted, used, refused and the unused grant flagged', async () => {
+    const page = await open(server, '/chapters/10-w1-first/#smoke-fix-pass');
+    const ledger = page.locator('section.smoke-panel[data-smoke="fix-pass"] details.smoke-ledger');
+    expect(await ledger.getAttribute('open'), 'open because it holds a hint').not.toBeNull();
+    const row = (instance: string) => ledger.locator(`tr[data-instance="${instance}"]`);
+    const cells = async (instance: string) => ({
+      granted: await row(instance).locator('.ledger-granted code').allTextContents(),
+      used: await row(instance).locator('.ledger-used code').allTextContents(),
+      refused: await row(instance).locator('code.ledger-refused').allTextContents(),
+      unused: await row(instance).locator('code.ledger-unused').allTextContents(),
+    });
+    expect(await cells('frugal')).toEqual({ granted: ['console', 'random', 'timer'], used: ['console', 'timer'], refused: ['wallclock'], unused: ['random'] });
+    expect(await row('frugal').getAttribute('class')).toContain('has-hints');
+    expect(await row('frugal').locator('code.ledger-refused').getAttribute('title')).toBe('clock_time_get NOSYS ×1');
+    expect(await row('frugal').locator('.ledger-unused').first().isVisible()).toBe(true);
+    // A fault is the guest's own: not a refusal, and console was used, so bare has no hint.
+    expect(await cells('bare')).toEqual({ granted: ['console'], used: ['console'], refused: [], unused: [] });
+    expect(await row('bare').locator('.ledger-unused-cell').textContent()).toBe('none');
+    expect(await page.locator('section.smoke-panel[data-smoke="fix-fail"] .smoke-ledger').count()).toBe(0);
+    await ledger.screenshot({ path: path.join(SHOTS, 'fixture-ledger.png') });
+    await page.close();
+  });
+
   test('the performance page shows current, stale and missing reports as such, with tables and bars', async () => {
     const page = await open(server, '/performance/');
     const states = await page.$$eval('section.bench-report', (ss) => Object.fromEntries(ss.map((s) => [s.getAttribute('data-report'), s.getAttribute('data-state')])));

@@ -14,7 +14,8 @@ async function main(): Promise<number> {
   for (const hint of hints) console.log(formatHint(hint));
   const withLedger = results.filter((r) => r.ledger !== undefined).length;
   const instances = results.reduce((n, r) => n + (r.ledger?.length ?? 0), 0);
-  console.log(`lint-manifests: ${hints.length} unused grant${hints.length === 1 ? '' : 's'} in ${instances} instance ledgers of ${withLedger} smoke results` +
+  const grants = hints.reduce((n, h) => n + h.caps.length, 0);
+  console.log(`lint-manifests: ${grants} unused grant${grants === 1 ? '' : 's'} in ${hints.length} of ${instances} instance ledgers, from ${withLedger} smoke results` +
     (withLedger < results.length ? ` (${results.length - withLedger} results predate the ledger: run those smokes again)` : ''));
   return strict && hints.length > 0 ? 1 : 0;
 }

@@ -11,9 +11,8 @@ export interface GrantHint {
   manifest: string;
   service: string;
   instance: string;
-  cap: string;
-  /** where the grant is written in the manifest */
-  field: string;
+  /** the unused grants, sorted */
+  caps: string[];
 }
 
 /** The manifest field an authority comes from (a table instance's `caps`; W.6's sockets are a service grant). */
@@ -25,7 +24,7 @@ export function grantField(cap: string): string {
 
 interface Seen { first: { result: SmokeResult; record: LedgerRecord }; manifest: string; unusedEverywhere: Set<string> }
 
-/** Every unused grant, one per manifest, service, instance and authority, in results order. */
+/** One hint per manifest, service and instance that left grants unused in every boot, in results order. */
 export function unusedGrants(results: readonly SmokeResult[]): GrantHint[] {
   const seen = new Map<string, Seen>();
   for (const result of results) {
@@ -40,14 +39,17 @@ export function unusedGrants(results: readonly SmokeResult[]): GrantHint[] {
       for (const cap of [...entry.unusedEverywhere]) if (!record.unused.includes(cap)) entry.unusedEverywhere.delete(cap);
     }
   }
-  return [...seen.values()].flatMap(({ first: { result, record }, manifest, unusedEverywhere }) =>
-    record.unused.filter((cap) => unusedEverywhere.has(cap)).map((cap) => ({
+  return [...seen.values()].flatMap(({ first: { result, record }, manifest, unusedEverywhere }) => {
+    const caps = record.unused.filter((cap) => unusedEverywhere.has(cap)).sort();
+    return caps.length === 0 ? [] : [{
       chapter: result.chapter, chapterLine: result.chapterLine, smoke: result.name, manifest,
-      service: record.service, instance: record.instance, cap, field: grantField(cap),
-    })),
-  );
+      service: record.service, instance: record.instance, caps,
+    }];
+  });
 }
 
 export function formatHint(h: GrantHint): string {
-  return `${h.chapter}:${h.chapterLine}: ${h.smoke}: instance ${h.instance} of ${h.service} (${h.manifest}) was granted ${h.cap} (${h.field}) and never used it. Fix: drop the grant if no run needs it. [unused-grant]`;
+  const grants = h.caps.map((cap) => `${cap} (${grantField(cap)})`).join(', ');
+  const it = h.caps.length === 1 ? 'it' : 'them';
+  return `${h.chapter}:${h.chapterLine}: ${h.smoke}: instance ${h.instance} of ${h.service} (${h.manifest}) was granted ${grants} and never used ${it}. Fix: drop ${h.caps.length === 1 ? 'the grant' : 'each'} if no run needs it. [unused-grant]`;
 }

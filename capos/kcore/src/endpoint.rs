@@ -16,6 +16,9 @@ use alloc::vec::Vec;
 
 /// CALLs waiting for a RECV; one more is refused with [`EndpointError::QueueFull`].
 pub const MAX_QUEUED_CALLS: usize = 16;
+/// Queued CALLs of one process: no caller may take more than half the queue, so that one flooding client
+/// never leaves another without room (A.9's ring fuzzer found that it could).
+pub const MAX_QUEUED_CALLS_PER_CALLER: usize = MAX_QUEUED_CALLS / 2;
 /// RECVs waiting for a CALL; one more is refused with [`EndpointError::QueueFull`].
 pub const MAX_QUEUED_RECVS: usize = 16;
 /// Calls received and not yet returned; a RECV beyond it is refused with [`EndpointError::QueueFull`].
@@ -116,7 +119,8 @@ impl<C> Endpoint<C> {
                 return Ok(Some(self.deliver(server, caller, message)));
             }
         }
-        if self.calls.len() >= MAX_QUEUED_CALLS {
+        let own = self.calls.iter().filter(|(w, _)| w.pid == caller.pid).count();
+        if self.calls.len() >= MAX_QUEUED_CALLS || own >= MAX_QUEUED_CALLS_PER_CALLER {
             return Err((EndpointError::QueueFull, message));
         }
         self.calls.push_back((caller, message));
@@ -288,10 +292,24 @@ mod tests {
     fn queued_calls_are_bounded_and_return_the_message() {
         let mut e = Endpoint::new();
         for i in 0..MAX_QUEUED_CALLS {
+            // two callers, each up to its share
+            e.call(w(2 + (i % 2) as u32, i as u64), msg(0)).unwrap();
+        }
+        let (err, back) = e.call(w(4, 99), msg(5)).unwrap_err();
+        assert_eq!((err, back), (EndpointError::QueueFull, msg(5)));
+    }
+
+    #[test]
+    fn one_caller_takes_at_most_half_the_queue() {
+        let mut e = Endpoint::new();
+        for i in 0..MAX_QUEUED_CALLS_PER_CALLER {
             e.call(w(2, i as u64), msg(0)).unwrap();
         }
-        let (err, back) = e.call(w(2, 99), msg(5)).unwrap_err();
-        assert_eq!((err, back), (EndpointError::QueueFull, msg(5)));
+        assert_eq!(e.call(w(2, 99), msg(1)).unwrap_err(), (EndpointError::QueueFull, msg(1)));
+        // another caller still finds room, and the flooder gets its share back as its calls are received
+        assert_eq!(e.call(w(3, 1), msg(2)).unwrap(), None);
+        e.recv(w(1, 1)).unwrap().unwrap();
+        assert_eq!(e.call(w(2, 100), msg(3)).unwrap(), None);
     }
 
     #[test]
@@ -424,7 +442,9 @@ mod tests {
                             assert_eq!(d.message.params, vec![ud as u8], "{ctx}");
                             assert!(d.call_id != 0 && m.in_flight.iter().all(|f| f.0 != d.call_id), "{ctx}");
                             m.in_flight.push((d.call_id, d.server.pid, key(&caller)));
-                        } else if m.calls.len() >= MAX_QUEUED_CALLS {
+                        } else if m.calls.len() >= MAX_QUEUED_CALLS
+                            || m.calls.iter().filter(|c| c.0 == caller.pid).count() >= MAX_QUEUED_CALLS_PER_CALLER
+                        {
                             assert_eq!(r.unwrap_err().0, EndpointError::QueueFull, "{ctx}");
                         } else {
                             assert!(r.unwrap().is_none(), "{ctx}");

@@ -65,10 +65,16 @@ impl Ring {
         Ok(())
     }
 
-    /// Takes the oldest CQE, if any.
+    /// Takes the oldest CQE, if any. Indices more than a queue apart were written over (by this process: a
+    /// result buffer it aimed at its own ring, say): like the kernel, it then takes the head to be the tail
+    /// and returns nothing, instead of reading garbage for up to 2^32 entries.
     pub fn pop(&mut self) -> Option<Cqe> {
-        let head = self.cq_head();
-        if head == self.cq_tail() {
+        let (head, tail) = (self.cq_head(), self.cq_tail());
+        if head == tail {
+            return None;
+        }
+        if tail.wrapping_sub(head) > CQ_ENTRIES {
+            self.set_cq_head(tail);
             return None;
         }
         let slot = CQ_OFFSET + (head % CQ_ENTRIES) as usize * size_of::<Cqe>();
@@ -123,6 +129,23 @@ pub(crate) mod tests {
             assert_eq!((cqe.user_data, cqe.result), (i as u64 + 1, 7));
         }
         assert_eq!(ring.pop(), None);
+    }
+
+    #[test]
+    fn impossible_cq_indices_are_reset_not_read() {
+        let mut p = page();
+        // SAFETY: as above.
+        let mut ring = unsafe { Ring::new(p.0.as_mut_ptr()) };
+        ring.push(&Sqe { user_data: 5, ..Sqe::default() }).unwrap();
+        complete_all(&mut p, 0);
+        // a head past the tail: 2^32 - 1 entries "waiting"
+        ring.set_cq_head(ring.cq_tail().wrapping_add(1));
+        assert_eq!(ring.pop(), None);
+        assert_eq!(ring.cq_head(), ring.cq_tail());
+        // and the ring works on
+        ring.push(&Sqe { user_data: 6, ..Sqe::default() }).unwrap();
+        complete_all(&mut p, 0);
+        assert_eq!(ring.pop().map(|c| c.user_data), Some(6));
     }
 
     #[test]

@@ -35,7 +35,12 @@ async function build(crate: FuzzCrate): Promise<void> {
   // cost and find nothing; debug assertions and overflow checks stay on (cargo-fuzz's default) unless the crate says.
   const args = [`+${tools.toolchain}`, 'fuzz', 'build', '-s', 'none', ...crate.buildFlags, '--fuzz-dir', crate.dir];
   console.log(`fuzz: cargo ${args.join(' ')}`);
-  await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', env });
+  const r = await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', env, reject: false });
+  if (r.exitCode !== 0) {
+    // cargo printed its errors above; a stack trace of this script would only bury them
+    console.error(`fuzz: building ${crate.dir} failed (cargo exit ${r.exitCode ?? r.signal}); cargo's messages are above`);
+    process.exit(1);
+  }
   console.log(`fuzz: built ${crate.dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 

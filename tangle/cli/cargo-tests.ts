@@ -5,32 +5,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { runCargo } from '../check/cargo-run.js';
+import { HOST_TESTED } from '../check/clippy.js';
 import { packageFeatures } from '../build/cargo.js';
 import { cargoTranslator, loadTangleMap, type LineTranslator } from '../diag/remap.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
-const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest', 'capos-storefs'];
-
-async function cargo(args: string[], translate?: LineTranslator): Promise<number> {
-  console.log(`cargo ${args.join(' ')}`);
-  const env = { ...process.env, RUSTFLAGS: undefined };
-  if (!translate) {
-    const r = await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', reject: false, env, extendEnv: false });
-    return r.exitCode ?? 1;
-  }
-  const child = execa('nice', ['-n', '10', 'cargo', ...args, '--message-format=json'], { cwd: root, all: true, buffer: false, reject: false, env, extendEnv: false });
-  let pending = '';
-  const show = (raw: string) => { for (const l of translate(raw)) console.log(l); };
-  child.all?.on('data', (chunk: Buffer) => {
-    const lines = (pending + chunk.toString('utf8')).split('\n');
-    pending = lines.pop() ?? '';
-    lines.forEach(show);
-  });
-  const r = await child;
-  if (pending) show(pending);
-  return r.exitCode ?? 1;
-}
+const cargo = (args: string[], translate?: LineTranslator) => runCargo(root, args, translate ? { translate } : {});
 
 const meta = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', 'capos/Cargo.toml'], { cwd: root });
 const present = new Set((JSON.parse(meta.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name));

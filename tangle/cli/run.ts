@@ -17,11 +17,19 @@ const name = args.find((a) => !a.startsWith('--'));
 const accel = args.includes('--kvm') ? 'kvm' : 'tcg';
 
 /** `make help`: one line per target, `make run-<smoke>` for every smoke of the book, then the whole harness. */
+/** The plan's validation commands that are make targets (the Makefile; chapter A.2, "The plan's commands"). */
+export const CHECK_TARGETS: [string, string][] = [
+  ['generated-code-check', 'schema ids and ordinals as pinned, tangled tree as the chapters (npm run generated-code-check)'],
+  ['capos-rt-check', "capos-rt's host tests and clippy"],
+  ['clippy', 'cargo clippy, warnings denied, on capos/ and capos-wasm, host and capOS (npm run clippy)'],
+];
+
 export function makeTargets(smokes: readonly { name: string; chapter: string }[]): string[] {
   const w = Math.max(0, ...smokes.map((s) => s.name.length)) + 5;
   return [
     ...smokes.map((s) => `make ${s.name.padEnd(w)} boot it, no assertions (${s.chapter})`),
     `make ${'run-smoke'.padEnd(w)} every smoke, with assertions (npm run smoke)`,
+    ...CHECK_TARGETS.map(([t, does]) => `make ${t.padEnd(w)} ${does}`),
   ];
 }
 

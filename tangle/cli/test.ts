@@ -1,4 +1,5 @@
-// npm test (after tangle/setup/setup.sh): tangle, every chapter state's tangle, the vitest suites, host `cargo test`, the full smoke, a
+// npm test (after tangle/setup/setup.sh): tangle, typecheck, the generated-code check, every chapter state's tangle, the vitest
+// suites, host `cargo test`, clippy, the full smoke, a
 // bounded fuzz run, the site
 // build and, once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built).
 // Not the benchmarks.
@@ -21,9 +22,13 @@ const stages: Stage[] = [
   { name: 'tangle', cmd: tsx, args: ['tangle/cli/tangle.ts'] },
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
   // every WASI phase's state of the book tangles on its own (chapter A.2, "Chapter states")
+  // the schema's ids and ordinals as pinned, the tangled tree as the chapters (make generated-code-check)
+  { name: 'generated-code check', cmd: tsx, args: ['tangle/cli/generated-code-check.ts'], needs: ['tangle'] },
   { name: 'chapter states', cmd: tsx, args: ['tangle/cli/states.ts'], needs: ['tangle'] },
   { name: 'vitest', cmd: vitest, args: ['run', '--exclude', '**/*.browser.test.ts'] },
   { name: 'cargo test', cmd: tsx, args: ['tangle/cli/cargo-tests.ts'], needs: ['tangle'] },
+  // warnings denied, in the target folders the build and cargo test use (so it reuses their dependencies)
+  { name: 'clippy', cmd: tsx, args: ['tangle/cli/clippy.ts'], needs: ['tangle'] },
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
   // every fuzz target for a fixed number of runs from a fixed libFuzzer seed, its kept crash inputs replayed first
   // (appendix A.9); after the smoke, whose build made the manifests and demo modules the corpora are seeded from

@@ -88,7 +88,7 @@ impl<D: Disk> Volume<D> {
         let mut slots: Vec<Superblock> = (0..2)
             .filter_map(|i| Superblock::decode(head[i * SECTOR..(i + 1) * SECTOR].try_into().ok()?, blocks))
             .collect();
-        slots.sort_by(|a, b| b.generation.cmp(&a.generation));
+        slots.sort_by_key(|sb| core::cmp::Reverse(sb.generation));
         let mut refused: Option<(u64, String)> = None;
         let mut loaded: Vec<(Candidate, Vec<u32>)> = Vec::new();
         for sb in slots {
@@ -495,7 +495,7 @@ impl<D: Disk> Volume<D> {
         let (size, _) = self.file_mut(id)?;
         let old_size = *size;
         let keep = new_size.div_ceil(BLOCK as u64) as usize;
-        if new_size < old_size && new_size % BLOCK as u64 != 0 {
+        if new_size < old_size && !new_size.is_multiple_of(BLOCK as u64) {
             // The kept part of the last block stays; the rest of it must read as zeros later.
             let tail = (new_size % BLOCK as u64) as usize;
             let last = self.file_mut(id)?.1[keep - 1];

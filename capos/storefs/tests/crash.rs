@@ -118,7 +118,7 @@ fn step(v: &mut Volume<MemDisk>, model: &mut Model, rng: &mut Rng) -> Result<(),
         0..=5 => {
             let id = v.open(ROOT, &name, w)?;
             let offset = rng.below(9000);
-            let data: Vec<u8> = (0..rng.below(10000)).map(|i| (i as u64 ^ offset ^ rng.0) as u8).collect();
+            let data: Vec<u8> = (0..rng.below(10000)).map(|i| (i ^ offset ^ rng.0) as u8).collect();
             v.write(id, offset, &data)?;
             let f = model.entry(name).or_default();
             if f.len() < offset as usize + data.len() {

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { loadBook } from '../../index.js';
 import { repoRoot } from '../../cli/root.js';
+import { CHECK_TARGETS } from '../../cli/run.js';
 
 const root = repoRoot();
 
@@ -14,7 +15,7 @@ describe('make targets', () => {
     expect(smokes.length).toBeGreaterThan(10);
     const help = await execa('make', ['--no-print-directory', 'help'], { cwd: root });
     const targets = help.stdout.split('\n').map((l) => l.match(/^make (\S+)/)?.[1]);
-    expect(targets).toEqual([...smokes, 'run-smoke']);
+    expect(targets).toEqual([...smokes, 'run-smoke', ...CHECK_TARGETS.map(([t]) => t)]);
   }, 120_000);
 
   test('a run target wraps npm run run, and run-smoke the whole harness', async () => {
@@ -22,6 +23,10 @@ describe('make targets', () => {
     expect(await dry('run-wasi-hello-c')).toBe('npm run run -- run-wasi-hello-c');
     expect(await dry('run-capos-blk')).toBe('npm run run -- run-capos-blk');
     expect(await dry('run-smoke')).toBe('npm run smoke');
+    expect(await dry('generated-code-check')).toBe('npm run generated-code-check');
+    expect(await dry('clippy')).toBe('npm run clippy');
+    expect((await dry('capos-rt-check')).split('\n')).toEqual([
+      'env -u RUSTFLAGS cargo test --manifest-path capos/Cargo.toml --target-dir build/cargo/host -p capos-rt', 'npm run clippy -- capos-rt']);
   });
 
   test('a target no chapter defines fails with the list of smokes', async () => {

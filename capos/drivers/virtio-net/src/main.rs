@@ -60,7 +60,7 @@ fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     iface.update_ip_addrs(|a| {
         let _ = a.push(IpCidr::new(GUEST.into(), 24));
     });
-    iface.routes_mut().add_default_ipv4_route(GATEWAY).map_err(|_| Error::Decode(format!("default route")))?;
+    iface.routes_mut().add_default_ipv4_route(GATEWAY).map_err(|_| Error::Decode("default route".into()))?;
     let mut stack = stack::Stack::new(iface, grants);
     console.write_line(&format!(
         "virtio-net: mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {} on {}/24, {} client endpoints",

@@ -139,6 +139,8 @@ pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Time
 // endregion: loop
 
 /// The first try of a call: its answer, or the call back to wait.
+// The Err is the blocked call itself, handed back by value to be queued; boxing it would allocate per wait.
+#[allow(clippy::result_large_err)]
 fn first_step(stack: &mut Stack, mut b: Blocked) -> Result<(Blocked, Answer), Blocked> {
     match stack.step(b.client, &b.req) {
         Step::Ready(Answer::Socket(s)) if matches!(b.req, Request::Connect { .. }) => {

@@ -380,7 +380,7 @@ impl Stack {
             return Err(NetError::NotGranted);
         }
         let local = self.next_port;
-        self.next_port = if local + 1 >= EPHEMERAL.end { EPHEMERAL.start } else { local + 1 };
+        self.next_port = if EPHEMERAL.contains(&(local + 1)) { local + 1 } else { EPHEMERAL.start };
         let mut s = new_tcp();
         let remote = IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from_bits(addr)), port);
         s.connect(self.iface.context(), remote, local).map_err(|_| NetError::Refused)?;

@@ -141,7 +141,7 @@ fn info(dev: &devices::Device) -> Result<Reply, CapError> {
 // region: config
 /// Checks an access of `width` bytes at `offset`: 1, 2 or 4, naturally aligned, inside 256 bytes.
 fn access(offset: u8, width: u8) -> Result<(), CapError> {
-    if !matches!(width, 1 | 2 | 4) || offset % width != 0 {
+    if !matches!(width, 1 | 2 | 4) || !offset.is_multiple_of(width) {
         return Err(CapError::invalid(format!("config access of width {width} at offset {offset:#x} is not aligned")));
     }
     Ok(())

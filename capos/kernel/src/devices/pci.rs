@@ -194,8 +194,8 @@ fn piix_line(at: Bdf, pin: u8) -> Option<u8> {
 
 // region: enumerate
 /// Every function reachable from bus 0: each slot of a bus, functions 1-7 only when function 0
-/// says the device has several, and the secondary bus of every PCI-to-PCI bridge (header type
-/// 1) found on the way. Calls `found` for each. Probing only buses that exist matters under TCG,
+/// says the device has several, and the secondary bus of every PCI-to-PCI bridge (header
+/// type 1) found on the way. Calls `found` for each. Probing only buses that exist matters under TCG,
 /// where each configuration read is two port accesses: a brute-force walk of all 256 buses made
 /// 16,384 of them at every boot.
 pub fn enumerate(mut found: impl FnMut(Function)) {

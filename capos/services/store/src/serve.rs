@@ -241,9 +241,8 @@ impl Server<'_> {
                 let path = text(p.get_path())?;
                 let mode = p.get_mode().map_err(malformed)?;
                 let mode = OpenMode { write: mode.get_write(), create: mode.get_create(), exclusive: mode.get_exclusive(), truncate: mode.get_truncate() };
-                let r = if ro && (mode.write || mode.create || mode.truncate) {
-                    Ok(Err(StoreError::ReadOnly))
-                } else if mode.truncate && !mode.write {
+                // a read-only directory refuses every change; truncating needs write access too
+                let r = if (ro && (mode.write || mode.create || mode.truncate)) || (mode.truncate && !mode.write) {
                     Ok(Err(StoreError::ReadOnly))
                 } else {
                     let opened = self.vol.open(dir, &path, mode);

@@ -34,8 +34,10 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut live: BTreeMap<u32, u32> = BTreeMap::new();
     // Ids removed while the slot has not been reused by 65535 generations: they must not resolve.
     let mut dead: BTreeSet<u32> = BTreeSet::new();
-    let insert = |table: &mut CapTable<u32>, live: &mut BTreeMap<u32, u32>, dead: &mut BTreeSet<u32>, v: u32| {
-        match table.insert(v) {
+    let insert =
+        |table: &mut CapTable<u32>, live: &mut BTreeMap<u32, u32>, dead: &mut BTreeSet<u32>, v: u32| match table
+            .insert(v)
+        {
             Ok(id) => {
                 assert_ne!(cap_generation(id), 0, "generation 0 is never handed out");
                 assert!(live.insert(id, v).is_none(), "id {id:#x} handed out twice");
@@ -43,8 +45,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 assert!((cap_index(id) as usize) < MAX_CAPS);
             }
             Err(TableFull) => assert_eq!(live.len(), MAX_CAPS, "refused with room left"),
-        }
-    };
+        };
     for op in ops.iter().take(4096) {
         match *op {
             Op::Insert(v) => insert(&mut table, &mut live, &mut dead, v),

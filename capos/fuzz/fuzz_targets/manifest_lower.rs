@@ -15,7 +15,13 @@ fuzz_target!(|bytes: &[u8]| {
     let data: Vec<Vec<u8>> = src
         .binaries
         .iter()
-        .map(|b| if b.path.ends_with(".raw") { b.path.as_bytes().to_vec() } else { [b"\x7fELF", b.path.as_bytes()].concat() })
+        .map(|b| {
+            if b.path.ends_with(".raw") {
+                b.path.as_bytes().to_vec()
+            } else {
+                [b"\x7fELF", b.path.as_bytes()].concat()
+            }
+        })
         .collect();
     let manifest = pack::assemble(&src, &data);
     // encode_checked asserts the round trip itself; an Err is a field error with a path.

@@ -131,11 +131,21 @@ struct FuzzSqe {
 enum Step {
     Submit(Vec<FuzzSqe>),
     /// Userspace writes a header word (0 sq_head … 5 cq_entries).
-    Scribble { word: u8, value: u32 },
+    Scribble {
+        word: u8,
+        value: u32,
+    },
     /// Userspace consumes up to `n` CQEs honestly.
     Consume(u8),
-    Complete { which: u8, method: u8 },
-    Deliver { which: u8, len: u8, caps: u8 },
+    Complete {
+        which: u8,
+        method: u8,
+    },
+    Deliver {
+        which: u8,
+        len: u8,
+        caps: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -214,7 +224,9 @@ impl World {
                 _reserved: s.reserved % 2,
             };
             let slot = (tail % SQ_ENTRIES) as u64;
-            self.mem.write(RING_ADDR + SQ_OFFSET as u64 + slot * 64, &ring::encode_sqe(&sqe)).expect("ring page is mapped");
+            self.mem
+                .write(RING_ADDR + SQ_OFFSET as u64 + slot * 64, &ring::encode_sqe(&sqe))
+                .expect("ring page is mapped");
             tail = tail.wrapping_add(1);
         }
         set_hdr(&mut self.mem, 1, tail);
@@ -243,7 +255,11 @@ impl World {
         assert!(self.table.len() <= MAX_CAPS);
         if self.honest {
             let used = self.st.cq_tail.wrapping_sub(hdr(&self.mem, 2));
-            assert!(used + self.st.inflight <= CQ_ENTRIES, "kernel overran the CQ: used {used}, inflight {}", self.st.inflight);
+            assert!(
+                used + self.st.inflight <= CQ_ENTRIES,
+                "kernel overran the CQ: used {used}, inflight {}",
+                self.st.inflight
+            );
         }
     }
 }
@@ -289,9 +305,13 @@ fuzz_target!(|input: Input| {
                         0 => Outcome::Reply { data: vec![7; *method as usize], caps: vec![(Obj(9), 0x77)] },
                         1 => Outcome::Exception(b"later".to_vec()),
                         2 => Outcome::Refused(E_BAD_CAP),
-                        _ => Outcome::Reply { data: Vec::new(), caps: (0..*method as u32).map(|i| (Obj(i), 1)).collect() },
+                        _ => Outcome::Reply {
+                            data: Vec::new(),
+                            caps: (0..*method as u32).map(|i| (Obj(i), 1)).collect(),
+                        },
                     };
-                    ring::complete(&mut w.mem, &mut w.st, &mut w.table, &mut w.objects, p, outcome).expect("ring page stays mapped");
+                    ring::complete(&mut w.mem, &mut w.st, &mut w.table, &mut w.objects, p, outcome)
+                        .expect("ring page stays mapped");
                 }
             }
             Step::Deliver { which, len, caps } => {

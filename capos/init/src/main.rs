@@ -23,14 +23,14 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::mem::ManuallyDrop;
-use capos_rt::schema::manifest::{self, GrantSource, Service};
 use capos_rt::schema::ids::{KernelCap, DEVICE_MANAGER};
+use capos_rt::schema::manifest::{self, GrantSource, Service};
 use capos_rt::transport::Cap;
 use capos_rt::{
-    BootPackage, Client, Console, DeviceManager, Endpoint, EndpointOwner, ProcessHandle, ProcessSpawner, Runtime, SpawnGrant, SpawnSource,
-    Timer,
+    BootPackage, Client, Console, DeviceManager, Endpoint, EndpointOwner, ProcessHandle, ProcessSpawner, Runtime,
+    SpawnGrant, SpawnSource, Timer,
 };
+use core::mem::ManuallyDrop;
 use supervise::{Slot, Supervisor};
 
 mod supervise;
@@ -142,7 +142,11 @@ fn resolve_grants<'a>(
                 GrantSource::Kernel(cap) => match rt.caps().find(cap.name(), cap.interface_id()) {
                     Ok(entry) => SpawnSource::Cap(entry.cap_id),
                     Err(_) => {
-                        return Err(format!("grant \"{}\" needs kernel cap \"{}\", which this system does not have", g.name, cap.name()))
+                        return Err(format!(
+                            "grant \"{}\" needs kernel cap \"{}\", which this system does not have",
+                            g.name,
+                            cap.name()
+                        ))
                     }
                 },
                 GrantSource::Blob(name) => SpawnSource::Blob(name),
@@ -156,7 +160,8 @@ fn resolve_grants<'a>(
                     None => return Err(format!("grant \"{}\": no endpoint for import \"{import}\"", g.name)),
                 },
                 GrantSource::Device(name) => {
-                    let one = restricted_devices(rt, name).map_err(|e| format!("grant \"{}\": device {name}: {e}", g.name))?;
+                    let one = restricted_devices(rt, name)
+                        .map_err(|e| format!("grant \"{}\": device {name}: {e}", g.name))?;
                     let id = one.cap().id();
                     held.push(one);
                     SpawnSource::Cap(id)
@@ -171,9 +176,13 @@ fn resolve_grants<'a>(
 /// A DeviceManager for device `name` alone, made from init's whole table (kernel cap `devices`),
 /// which init keeps: only the restricted one is copied to the service.
 fn restricted_devices(rt: &Runtime, name: &str) -> Result<DeviceManager, String> {
-    let entry = rt.caps().find(KernelCap::Devices.name(), DEVICE_MANAGER).map_err(|_| String::from("this system has no device table"))?;
+    let entry = rt
+        .caps()
+        .find(KernelCap::Devices.name(), DEVICE_MANAGER)
+        .map_err(|_| String::from("this system has no device table"))?;
     // Borrowed, not owned: dropping this client must not release init's own cap.
-    let whole = ManuallyDrop::new(DeviceManager::from_cap(Cap::new(entry.cap_id, DEVICE_MANAGER, rt.transport().clone())));
+    let whole =
+        ManuallyDrop::new(DeviceManager::from_cap(Cap::new(entry.cap_id, DEVICE_MANAGER, rt.transport().clone())));
     whole.restrict(name).map_err(|e| format!("{e}"))
 }
 // endregion: run-service

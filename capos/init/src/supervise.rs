@@ -32,7 +32,9 @@ enum State {
     Waiting,
     Running(Run),
     /// Failed; starts again at `until` (ns since boot).
-    Backoff { until: u64 },
+    Backoff {
+        until: u64,
+    },
     Done,
 }
 

@@ -136,7 +136,9 @@ pub fn madt(b: &[u8]) -> Result<Madt, AcpiError> {
         let e = &body[at..at + len];
         match (kind, len) {
             (1, 12) => m.ioapics.push(IoApic { id: e[2], address: u32_at(e, 4), gsi_base: u32_at(e, 8) }),
-            (2, 10) => m.overrides.push(Override { source: e[3], gsi: u32_at(e, 4), flags: u16::from_le_bytes([e[8], e[9]]) }),
+            (2, 10) => {
+                m.overrides.push(Override { source: e[3], gsi: u32_at(e, 4), flags: u16::from_le_bytes([e[8], e[9]]) })
+            }
             (5, 12) => m.lapic = u64_at(e, 4),
             _ => {}
         }
@@ -194,10 +196,7 @@ impl Madt {
 
     /// The IOAPIC serving `gsi`, given each one's number of redirection entries.
     pub fn ioapic_for(&self, gsi: u32, entries: impl Fn(&IoApic) -> u32) -> Option<(IoApic, u32)> {
-        self.ioapics
-            .iter()
-            .find(|a| gsi >= a.gsi_base && gsi - a.gsi_base < entries(a))
-            .map(|a| (*a, gsi - a.gsi_base))
+        self.ioapics.iter().find(|a| gsi >= a.gsi_base && gsi - a.gsi_base < entries(a)).map(|a| (*a, gsi - a.gsi_base))
     }
 }
 // endregion: route

@@ -110,7 +110,11 @@ impl<C> Endpoint<C> {
 
     /// A client's CALL. Delivered at once to the oldest queued RECV, else queued. On refusal
     /// the message comes back untouched, so the caller's MOVEd caps can stay where they are.
-    pub fn call(&mut self, caller: Waiter, message: Message<C>) -> Result<Option<Delivery<C>>, (EndpointError, Message<C>)> {
+    pub fn call(
+        &mut self,
+        caller: Waiter,
+        message: Message<C>,
+    ) -> Result<Option<Delivery<C>>, (EndpointError, Message<C>)> {
         if self.closed {
             return Err((EndpointError::Closed, message));
         }
@@ -230,7 +234,11 @@ impl<C> Endpoint<C> {
 
 /// A release notice for `server`: call id 0, never in flight.
 fn notice<C>(server: Waiter, badge: u64) -> Delivery<C> {
-    Delivery { server, call_id: 0, message: Message { method: RELEASED_METHOD, params: Vec::new(), caps: Vec::new(), badge } }
+    Delivery {
+        server,
+        call_id: 0,
+        message: Message { method: RELEASED_METHOD, params: Vec::new(), caps: Vec::new(), badge },
+    }
 }
 
 impl<C> Default for Endpoint<C> {
@@ -477,7 +485,9 @@ mod tests {
                         };
                         let want = m.in_flight.iter().position(|f| f.0 == id && f.1 == server);
                         match want {
-                            Some(i) => assert_eq!(e.ret(server, id).map(|w| key(&w)), Ok(m.in_flight.remove(i).2), "{ctx}"),
+                            Some(i) => {
+                                assert_eq!(e.ret(server, id).map(|w| key(&w)), Ok(m.in_flight.remove(i).2), "{ctx}")
+                            }
                             None => assert_eq!(e.ret(server, id), Err(EndpointError::NoSuchCall), "{ctx}"),
                         }
                     }

@@ -249,7 +249,9 @@ fn execute<C: Clone>(
     let done = Some(error_cqe(s.user_data, 0));
     let step = match s.opcode {
         OP_NOP if no_transfer && no_buffers && s.cap_id == 0 && s.method_id == 0 => Ok(done),
-        OP_RELEASE if no_transfer && no_buffers && s.method_id == 0 => table.remove(s.cap_id).map(|_| done).ok_or(E_BAD_CAP),
+        OP_RELEASE if no_transfer && no_buffers && s.method_id == 0 => {
+            table.remove(s.cap_id).map(|_| done).ok_or(E_BAD_CAP)
+        }
         OP_NOP | OP_RELEASE => Err(E_BAD_SQE),
         OP_CALL => call(mem, table, d, s),
         OP_RECV => recv(mem, table, d, s),
@@ -337,8 +339,7 @@ fn read_transfers<C: Clone>(
     validate(mem, s.xfer_addr, len, false).map_err(|_| E_BAD_BUFFER)?;
     let mut raw = vec![0u8; len as usize];
     mem.read(s.xfer_addr, &mut raw).map_err(|_| E_BAD_BUFFER)?;
-    let descs: Vec<Transfer> =
-        raw.chunks_exact(8).map(|b| Transfer { cap_id: le32(b, 0), mode: le32(b, 4) }).collect();
+    let descs: Vec<Transfer> = raw.chunks_exact(8).map(|b| Transfer { cap_id: le32(b, 0), mode: le32(b, 4) }).collect();
     let mut caps = Vec::new();
     let mut moves = Vec::new();
     for t in &descs {
@@ -541,7 +542,14 @@ mod tests {
         fn recv(&mut self, _cap: &Obj, _p: PendingCall) -> Outcome<Obj> {
             Outcome::Refused(E_UNSUPPORTED)
         }
-        fn ret(&mut self, _cap: &Obj, call_id: u32, data: Vec<u8>, exc: bool, caps: Vec<(Obj, u64)>) -> Result<(), i32> {
+        fn ret(
+            &mut self,
+            _cap: &Obj,
+            call_id: u32,
+            data: Vec<u8>,
+            exc: bool,
+            caps: Vec<(Obj, u64)>,
+        ) -> Result<(), i32> {
             if call_id != 5 {
                 return Err(E_BAD_CALL_ID);
             }
@@ -708,7 +716,10 @@ mod tests {
             (Sqe { opcode: OP_RECV, ..Sqe::default() }, E_BAD_CAP),
             (Sqe { opcode: OP_RECV, cap_id: good.cap_id, ..Sqe::default() }, E_UNSUPPORTED),
             (Sqe { opcode: OP_RECV, cap_id: good.cap_id, method_id: 1, ..Sqe::default() }, E_BAD_SQE),
-            (Sqe { opcode: OP_RECV, cap_id: good.cap_id, result_addr: RO, result_len: 8, ..Sqe::default() }, E_BAD_BUFFER),
+            (
+                Sqe { opcode: OP_RECV, cap_id: good.cap_id, result_addr: RO, result_len: 8, ..Sqe::default() },
+                E_BAD_BUFFER,
+            ),
             (Sqe { opcode: OP_RETURN, ..Sqe::default() }, E_BAD_CAP),
             (Sqe { opcode: OP_RETURN, cap_id: good.cap_id, call_id: 4, ..Sqe::default() }, E_BAD_CALL_ID),
             (Sqe { opcode: OP_RETURN, cap_id: good.cap_id, call_id: 5, flags: 2, ..Sqe::default() }, E_BAD_SQE),
@@ -938,11 +949,15 @@ mod tests {
         w.push(&[w.call(2, b"", 7)]);
         w.run();
         let p = w.d.pending.borrow_mut().pop().unwrap();
-        let ok = deliver(&mut w.mem, &mut w.st, &mut w.table, &mut w.d, p, 42, 3, (vec![1; 5], vec![(Obj(9), 0x77)]), 0xbad)
-            .unwrap();
+        let ok =
+            deliver(&mut w.mem, &mut w.st, &mut w.table, &mut w.d, p, 42, 3, (vec![1; 5], vec![(Obj(9), 0x77)]), 0xbad)
+                .unwrap();
         assert!(ok);
         let c = w.pop();
-        assert_eq!((c[0].user_data, c[0].result, c[0].call_id, cqe_method(c[0].flags), c[0].cap_count), (7, 5, 42, 3, 1));
+        assert_eq!(
+            (c[0].user_data, c[0].result, c[0].call_id, cqe_method(c[0].flags), c[0].cap_count),
+            (7, 5, 42, 3, 1)
+        );
         assert_eq!(c[0].badge, 0xbad, "the facet's badge reaches the server");
         assert_eq!(c[0].flags & CQE_EXCEPTION, 0);
         let mut rec = [0u8; 4];

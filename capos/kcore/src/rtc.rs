@@ -45,7 +45,13 @@ pub fn unix_seconds(r: &RtcRegisters) -> Result<u64, RtcError> {
         _ => 20,
     };
     let year = century * 100 + u64::from(field(r.year));
-    if seconds > 59 || minutes > 59 || hours > 23 || !(1..=12).contains(&month) || !(1..=31).contains(&day) || year < 1970 {
+    if seconds > 59
+        || minutes > 59
+        || hours > 23
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || year < 1970
+    {
         return Err(RtcError::OutOfRange);
     }
     let days = days_from_civil(year, u64::from(month), u64::from(day));

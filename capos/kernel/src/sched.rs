@@ -8,8 +8,8 @@
 
 use crate::arch::cpu::{self, debug_exit};
 use crate::arch::{enter_user, UserContext};
-use crate::caps::process::encode_status;
 use crate::caps::endpoint::{self, Event};
+use crate::caps::process::encode_status;
 use crate::caps::{Cap, KernelDispatch};
 use crate::kcell::KCell;
 use crate::mem::user::UserMem;

@@ -1,8 +1,8 @@
 //! Where every entry from ring 3 (and every kernel fault) lands after the assembly stubs.
 
-use crate::arch::{apic, cpu, pic, stacks};
 use crate::arch::entry::VECTOR_SYSCALL;
 use crate::arch::TrapFrame;
+use crate::arch::{apic, cpu, pic, stacks};
 use crate::process::ExitStatus;
 use crate::sched::{self, KERNEL};
 use crate::syscall;

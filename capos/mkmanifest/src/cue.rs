@@ -12,7 +12,11 @@ pub const PINNED_VERSION: &str = include_str!("../cue-version").trim_ascii();
 pub fn locate(explicit: Option<&Path>, root: &Path) -> PathBuf {
     // cue runs in the manifest's directory, so a relative path to it must be made absolute first.
     if let Some(path) = explicit {
-        return if path.components().count() > 1 { path.canonicalize().unwrap_or(path.to_path_buf()) } else { path.to_path_buf() };
+        return if path.components().count() > 1 {
+            path.canonicalize().unwrap_or(path.to_path_buf())
+        } else {
+            path.to_path_buf()
+        };
     }
     if let Some(path) = std::env::var_os("CUE") {
         let path = PathBuf::from(path);

@@ -34,7 +34,10 @@ fn integer(path: &str, v: &Value, max: u64) -> Result<u64, FieldError> {
 
 /// Parses the `devices` root field.
 pub fn parse(v: &Value) -> Result<Vec<DeviceSource>, FieldError> {
-    let map = v.as_object().ok_or(FieldError { path: "devices".into(), problem: Problem::WrongType { expected: "a struct of devices" } })?;
+    let map = v.as_object().ok_or(FieldError {
+        path: "devices".into(),
+        problem: Problem::WrongType { expected: "a struct of devices" },
+    })?;
     let mut out = Vec::new();
     for (name, entry) in map {
         let path = join("devices", name);
@@ -76,7 +79,14 @@ mod tests {
         let d = parse(&json!({"blk0": {"pci": {"vendor": 0x1af4, "class": "block"}}})).unwrap();
         assert_eq!(
             d,
-            [DeviceSource { name: "blk0".into(), vendor: 0x1af4, device: 0, class: 1, interrupt: true, dma_bytes: DEFAULT_DMA_BYTES }]
+            [DeviceSource {
+                name: "blk0".into(),
+                vendor: 0x1af4,
+                device: 0,
+                class: 1,
+                interrupt: true,
+                dma_bytes: DEFAULT_DMA_BYTES
+            }]
         );
     }
 

@@ -25,10 +25,16 @@ pub enum Error {
 /// What is wrong with a field.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Problem {
-    UnknownField { allowed: &'static [&'static str] },
+    UnknownField {
+        allowed: &'static [&'static str],
+    },
     Missing,
-    WrongType { expected: &'static str },
-    BadValue { expected: String },
+    WrongType {
+        expected: &'static str,
+    },
+    BadValue {
+        expected: String,
+    },
     AbsolutePath,
     /// A rule of the shared manifest validator (capos_schema::manifest).
     Manifest(capos_schema::manifest::ManifestErrorKind),

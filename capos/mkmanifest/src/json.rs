@@ -14,8 +14,18 @@ const BINARY_FIELDS: &[&str] = &["path", "kind"];
 const INIT_CONFIG_FIELDS: &[&str] = &["services"];
 // `wasm`: a wasm host's instances, lowered to grants by [`crate::wasm`].
 // `after` … `deadlineMs`: how init supervises it, read by [`crate::supervision`].
-const SERVICE_FIELDS: &[&str] =
-    &["name", "binary", "grants", "wasm", "after", "mustSucceed", "restart", "restartLimit", "restartBackoffMs", "deadlineMs"];
+const SERVICE_FIELDS: &[&str] = &[
+    "name",
+    "binary",
+    "grants",
+    "wasm",
+    "after",
+    "mustSucceed",
+    "restart",
+    "restartLimit",
+    "restartBackoffMs",
+    "deadlineMs",
+];
 const GRANT_FIELDS: &[&str] = &["kernel", "blob", "text", "export", "import", "device"];
 const KERNEL_PARAMS_FIELDS: &[&str] = &["traceErrors"];
 
@@ -74,8 +84,13 @@ pub enum GrantFrom {
     Device(String),
 }
 
-pub(crate) fn object<'a>(path: &str, v: &'a Value, allowed: &'static [&'static str]) -> Result<&'a Map<String, Value>, FieldError> {
-    let map = v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct" } })?;
+pub(crate) fn object<'a>(
+    path: &str,
+    v: &'a Value,
+    allowed: &'static [&'static str],
+) -> Result<&'a Map<String, Value>, FieldError> {
+    let map =
+        v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct" } })?;
     if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
         return fail(join(path, unknown), Problem::UnknownField { allowed });
     }
@@ -128,7 +143,10 @@ pub fn parse(v: &Value) -> Result<ManifestSource, FieldError> {
 }
 
 fn parse_binaries(v: &Value) -> Result<Vec<BinarySource>, FieldError> {
-    let map = v.as_object().ok_or(FieldError { path: "binaries".into(), problem: Problem::WrongType { expected: "a struct of binaries" } })?;
+    let map = v.as_object().ok_or(FieldError {
+        path: "binaries".into(),
+        problem: Problem::WrongType { expected: "a struct of binaries" },
+    })?;
     let mut binaries = Vec::new();
     for (name, entry) in map {
         let path = format!("binaries.{name}");
@@ -148,7 +166,10 @@ fn parse_binaries(v: &Value) -> Result<Vec<BinarySource>, FieldError> {
 }
 
 fn parse_services(v: &Value, binaries: &[BinarySource]) -> Result<Vec<ServiceSource>, FieldError> {
-    let list = v.as_array().ok_or(FieldError { path: "initConfig.services".into(), problem: Problem::WrongType { expected: "a list of services" } })?;
+    let list = v.as_array().ok_or(FieldError {
+        path: "initConfig.services".into(),
+        problem: Problem::WrongType { expected: "a list of services" },
+    })?;
     let mut services = Vec::new();
     for (i, entry) in list.iter().enumerate() {
         let path = format!("initConfig.services[{i}]");
@@ -170,7 +191,9 @@ fn parse_services(v: &Value, binaries: &[BinarySource]) -> Result<Vec<ServiceSou
 }
 
 fn parse_grants(path: &str, v: &Value) -> Result<Vec<GrantSource>, FieldError> {
-    let map = v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct of grants" } })?;
+    let map = v
+        .as_object()
+        .ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct of grants" } })?;
     let mut grants = Vec::new();
     for (name, entry) in map {
         let grant_path = join(path, name);
@@ -186,7 +209,10 @@ fn parse_grants(path: &str, v: &Value) -> Result<Vec<GrantSource>, FieldError> {
             "kernel" => match KernelCap::from_name(&text) {
                 Some(cap) => GrantFrom::Kernel(cap),
                 None => {
-                    return fail(value_path, Problem::Manifest(capos_schema::manifest::ManifestErrorKind::UnknownKernelCap(text)))
+                    return fail(
+                        value_path,
+                        Problem::Manifest(capos_schema::manifest::ManifestErrorKind::UnknownKernelCap(text)),
+                    )
                 }
             },
             "blob" => GrantFrom::Blob(text),
@@ -232,7 +258,10 @@ mod tests {
         let m = parse(&sample()).unwrap();
         assert_eq!(m.schema_version, 1);
         assert!(m.trace_errors);
-        assert_eq!(m.binaries[1], BinarySource { name: "words".into(), path: "build/words.txt".into(), kind: BinaryKind::Blob });
+        assert_eq!(
+            m.binaries[1],
+            BinarySource { name: "words".into(), path: "build/words.txt".into(), kind: BinaryKind::Blob }
+        );
         let names: Vec<_> = m.services[1].grants.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names, ["zeta", "alpha", "console"]);
         assert_eq!(m.services[1].grants[1].from, GrantFrom::Blob("words".into()));
@@ -244,7 +273,10 @@ mod tests {
         v["extra"] = json!(1);
         let e = error_of(v);
         assert_eq!(e.path, "extra");
-        assert_eq!(e.problem.to_string(), "unknown field (allowed: schemaVersion, binaries, initConfig, kernelParams, devices)");
+        assert_eq!(
+            e.problem.to_string(),
+            "unknown field (allowed: schemaVersion, binaries, initConfig, kernelParams, devices)"
+        );
     }
 
     #[test]

@@ -60,7 +60,8 @@ pub struct Summary {
 pub fn pack_json(file: &Path, json_text: &str, root: &Path) -> Result<(Vec<u8>, Summary), Error> {
     let value: serde_json::Value =
         serde_json::from_str(json_text).map_err(|e| Error::NotJson { file: file.to_path_buf(), why: e.to_string() })?;
-    let src = json::parse(&value).map_err(|e| Error::Field { file: file.to_path_buf(), path: e.path, problem: e.problem })?;
+    let src =
+        json::parse(&value).map_err(|e| Error::Field { file: file.to_path_buf(), path: e.path, problem: e.problem })?;
     let data = pack::read_binaries(file, root, &src)?;
     let manifest = pack::assemble(&src, &data);
     let bytes = pack::encode_checked(file, &manifest)?;

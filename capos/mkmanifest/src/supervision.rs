@@ -30,35 +30,50 @@ fn millis(path: &str, v: &Value) -> Result<u32, FieldError> {
 pub fn parse(path: &str, fields: &Map<String, Value>) -> Result<SupervisionSource, FieldError> {
     let mut out = SupervisionSource::default();
     if let Some(v) = fields.get("after") {
-        let Some(list) = v.as_array() else { return fail(join(path, "after"), Problem::WrongType { expected: "a list of service names" }) };
+        let Some(list) = v.as_array() else {
+            return fail(join(path, "after"), Problem::WrongType { expected: "a list of service names" });
+        };
         for (i, name) in list.iter().enumerate() {
             out.after.push(string(&format!("{path}.after[{i}]"), name)?);
         }
     }
     if let Some(v) = fields.get("mustSucceed") {
-        let Some(b) = v.as_bool() else { return fail(join(path, "mustSucceed"), Problem::WrongType { expected: "a bool" }) };
+        let Some(b) = v.as_bool() else {
+            return fail(join(path, "mustSucceed"), Problem::WrongType { expected: "a bool" });
+        };
         out.must_succeed = Some(b);
     }
     let restart = match fields.get("restart") {
         None => "never".to_string(),
         Some(v) => string(&join(path, "restart"), v)?,
     };
-    let limit = fields.get("restartLimit").map(|v| whole(&join(path, "restartLimit"), v, "a whole number of restarts")).transpose()?;
+    let limit = fields
+        .get("restartLimit")
+        .map(|v| whole(&join(path, "restartLimit"), v, "a whole number of restarts"))
+        .transpose()?;
     let backoff = fields.get("restartBackoffMs").map(|v| millis(&join(path, "restartBackoffMs"), v)).transpose()?;
     match restart.as_str() {
         "never" => {
             if limit.is_some() || backoff.is_some() {
                 let field = if limit.is_some() { "restartLimit" } else { "restartBackoffMs" };
-                return fail(join(path, field), Problem::Rule("only a service with restart: \"on-failure\" restarts".into()));
+                return fail(
+                    join(path, field),
+                    Problem::Rule("only a service with restart: \"on-failure\" restarts".into()),
+                );
             }
         }
-        "on-failure" => out.on_failure = Some((limit.unwrap_or(DEFAULT_RESTART_LIMIT), backoff.unwrap_or(DEFAULT_BACKOFF_MS))),
+        "on-failure" => {
+            out.on_failure = Some((limit.unwrap_or(DEFAULT_RESTART_LIMIT), backoff.unwrap_or(DEFAULT_BACKOFF_MS)))
+        }
         _ => return fail(join(path, "restart"), Problem::BadValue { expected: "\"never\" or \"on-failure\"".into() }),
     }
     if let Some(v) = fields.get("deadlineMs") {
         let ms = millis(&join(path, "deadlineMs"), v)?;
         if ms == 0 {
-            return fail(join(path, "deadlineMs"), Problem::Rule("a deadline of 0 ms could never be met (leave the field out for none)".into()));
+            return fail(
+                join(path, "deadlineMs"),
+                Problem::Rule("a deadline of 0 ms could never be met (leave the field out for none)".into()),
+            );
         }
         out.deadline_ms = Some(ms);
     }

@@ -62,24 +62,36 @@ fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered
     match binaries.iter().find(|b| b.name == binary) {
         None => return fail(binary_path, rule(format!("no blob named \"{binary}\" in binaries"))),
         Some(b) if b.kind != BinaryKind::Blob => {
-            return fail(binary_path, rule(format!("binary \"{binary}\" is an elf; an instance runs a blob (a .wasm module)")))
+            return fail(
+                binary_path,
+                rule(format!("binary \"{binary}\" is an elf; an instance runs a blob (a .wasm module)")),
+            )
         }
         Some(_) => {}
     }
     let args_path = join(path, "args");
     let mut argv = vec![name.clone()];
     if let Some(args) = fields.get("args") {
-        let list = args.as_array().ok_or(FieldError { path: args_path.clone(), problem: Problem::WrongType { expected: "a list of strings" } })?;
+        let list = args.as_array().ok_or(FieldError {
+            path: args_path.clone(),
+            problem: Problem::WrongType { expected: "a list of strings" },
+        })?;
         for (i, arg) in list.iter().enumerate() {
             argv.push(string(&format!("{args_path}[{i}]"), arg)?);
         }
     }
     if let Some(i) = argv.iter().position(|a| a.contains('\0')) {
-        return fail(format!("{args_path}[{}]", i - 1), rule("an argument cannot contain NUL (C's argv cannot carry it)".into()));
+        return fail(
+            format!("{args_path}[{}]", i - 1),
+            rule("an argument cannot contain NUL (C's argv cannot carry it)".into()),
+        );
     }
     let args = nul_list(&argv);
     if args.len() > LIST_MAX {
-        return fail(args_path, rule(format!("argv is {} bytes with its NUL terminators, the limit is {LIST_MAX}", args.len())));
+        return fail(
+            args_path,
+            rule(format!("argv is {} bytes with its NUL terminators, the limit is {LIST_MAX}", args.len())),
+        );
     }
     let env = environ(&join(path, "env"), fields.get("env"))?;
     let (caps, preopens) = caps(&join(path, "caps"), fields.get("caps"))?;
@@ -96,18 +108,26 @@ fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered
 /// `KEY=VALUE` strings; keys non-empty without `=`, nothing with NUL, at most `LIST_MAX` bytes.
 fn environ(path: &str, v: Option<&Value>) -> Result<String, FieldError> {
     let Some(v) = v else { return Ok(String::new()) };
-    let map = v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct of strings" } })?;
+    let map = v
+        .as_object()
+        .ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct of strings" } })?;
     let mut entries = Vec::new();
     for (key, value) in map {
         let value = string(&join(path, key), value)?;
         if key.is_empty() || key.contains('=') || key.contains('\0') || value.contains('\0') {
-            return fail(join(path, key), rule("a variable's name must be non-empty without = or NUL, its value without NUL".into()));
+            return fail(
+                join(path, key),
+                rule("a variable's name must be non-empty without = or NUL, its value without NUL".into()),
+            );
         }
         entries.push(format!("{key}={value}"));
     }
     let env = nul_list(&entries);
     if env.len() > LIST_MAX {
-        return fail(path, rule(format!("the environment is {} bytes with its NUL terminators, the limit is {LIST_MAX}", env.len())));
+        return fail(
+            path,
+            rule(format!("the environment is {} bytes with its NUL terminators, the limit is {LIST_MAX}", env.len())),
+        );
     }
     Ok(env)
 }
@@ -144,22 +164,36 @@ struct Preopen {
 
 /// `{"/guest": {store: "svc.export", path?: "a/b", readOnly?: bool}, …}`, in the order written.
 fn preopens(path: &str, v: &Value) -> Result<Vec<Preopen>, FieldError> {
-    let map = v.as_object().ok_or(FieldError { path: path.into(), problem: Problem::WrongType { expected: "a struct of preopens keyed by the guest's path" } })?;
+    let map = v.as_object().ok_or(FieldError {
+        path: path.into(),
+        problem: Problem::WrongType { expected: "a struct of preopens keyed by the guest's path" },
+    })?;
     if map.len() > PREOPENS_MAX {
         return fail(path, rule(format!("an instance has at most {PREOPENS_MAX} preopens, not {}", map.len())));
     }
     let mut out = Vec::new();
     for (guest, entry) in map {
         let entry_path = join(path, guest);
-        if guest.is_empty() || guest.len() > PREOPEN_NAME_MAX || guest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return fail(entry_path, rule(format!("a preopen's guest path is 1 to {PREOPEN_NAME_MAX} bytes without spaces or control characters")));
+        if guest.is_empty()
+            || guest.len() > PREOPEN_NAME_MAX
+            || guest.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return fail(
+                entry_path,
+                rule(format!(
+                    "a preopen's guest path is 1 to {PREOPEN_NAME_MAX} bytes without spaces or control characters"
+                )),
+            );
         }
         let fields = object(&entry_path, entry, PREOPEN_FIELDS)?;
         let store_path = join(&entry_path, "store");
         let store = string(&store_path, required(fields, &entry_path, "store")?)?;
         match store.split_once('.') {
-            Some((service, export)) if !service.is_empty() && !export.is_empty() && !store.contains(char::is_whitespace) => {}
-            _ => return fail(store_path, rule(format!("\"{store}\" is not <service>.<export> naming a store's export"))),
+            Some((service, export))
+                if !service.is_empty() && !export.is_empty() && !store.contains(char::is_whitespace) => {}
+            _ => {
+                return fail(store_path, rule(format!("\"{store}\" is not <service>.<export> naming a store's export")))
+            }
         }
         let subtree = match fields.get("path") {
             None => String::new(),
@@ -184,7 +218,11 @@ fn preopens(path: &str, v: &Value) -> Result<Vec<Preopen>, FieldError> {
 fn valid_subtree(subtree: &str) -> bool {
     subtree.is_empty()
         || subtree.split('/').all(|name| {
-            !name.is_empty() && name != "." && name != ".." && name.len() <= PREOPEN_NAME_MAX && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+            !name.is_empty()
+                && name != "."
+                && name != ".."
+                && name.len() <= PREOPEN_NAME_MAX
+                && !name.chars().any(|c| c.is_whitespace() || c.is_control())
         })
 }
 // endregion: rules
@@ -208,7 +246,10 @@ fn stdin(path: &str, v: Option<&Value>, binaries: &[BinarySource]) -> Result<Opt
             let text_path = join(path, "text");
             let text = string(&text_path, text)?;
             if text.len() > LIST_MAX {
-                return fail(text_path, rule(format!("stdin text is {} bytes, the limit is {LIST_MAX} (use a blob)", text.len())));
+                return fail(
+                    text_path,
+                    rule(format!("stdin text is {} bytes, the limit is {LIST_MAX} (use a blob)", text.len())),
+                );
             }
             Ok(Some(GrantFrom::Text(text)))
         }
@@ -223,9 +264,15 @@ fn limits(path: &str, v: Option<&Value>) -> Result<[Option<u64>; 3], FieldError>
     let fields = object(path, v, LIMIT_FIELDS)?;
     for ((slot, key), ceiling) in out.iter_mut().zip(LIMIT_FIELDS).zip(LIMIT_CEILINGS) {
         let Some(value) = fields.get(*key) else { continue };
-        let n = value.as_u64().filter(|n| *n > 0).ok_or(FieldError { path: join(path, key), problem: Problem::WrongType { expected: "a positive integer" } })?;
+        let n = value.as_u64().filter(|n| *n > 0).ok_or(FieldError {
+            path: join(path, key),
+            problem: Problem::WrongType { expected: "a positive integer" },
+        })?;
         if n > ceiling {
-            return fail(join(path, key), rule(format!("{n} is over the ceiling of {ceiling} capos-wasm's heap is sized for")));
+            return fail(
+                join(path, key),
+                rule(format!("{n} is over the ceiling of {ceiling} capos-wasm's heap is sized for")),
+            );
         }
         *slot = Some(n);
     }
@@ -262,16 +309,25 @@ fn nul_list(items: &[String]) -> String {
 }
 
 /// Lowers the `wasm` field of the service at `service_path` into its grants.
-pub fn lower(service_path: &str, v: &Value, hand_grants: &[GrantSource], binaries: &[BinarySource]) -> Result<Vec<GrantSource>, FieldError> {
+pub fn lower(
+    service_path: &str,
+    v: &Value,
+    hand_grants: &[GrantSource],
+    binaries: &[BinarySource],
+) -> Result<Vec<GrantSource>, FieldError> {
     let path = join(service_path, "wasm");
     if !hand_grants.is_empty() {
-        return fail(join(service_path, "grants"), rule("a wasm host's grants come from wasm.instances; list none by hand".into()));
+        return fail(
+            join(service_path, "grants"),
+            rule("a wasm host's grants come from wasm.instances; list none by hand".into()),
+        );
     }
     let fields = object(&path, v, WASM_FIELDS)?;
     let list_path = join(&path, "instances");
-    let list = required(fields, &path, "instances")?
-        .as_array()
-        .ok_or(FieldError { path: list_path.clone(), problem: Problem::WrongType { expected: "a list of instances" } })?;
+    let list = required(fields, &path, "instances")?.as_array().ok_or(FieldError {
+        path: list_path.clone(),
+        problem: Problem::WrongType { expected: "a list of instances" },
+    })?;
     if list.is_empty() || list.len() > INSTANCES_MAX {
         return fail(list_path, rule(format!("a wasm host runs 1 to {INSTANCES_MAX} instances, not {}", list.len())));
     }
@@ -282,7 +338,10 @@ pub fn lower(service_path: &str, v: &Value, hand_grants: &[GrantSource], binarie
     }
     let out = grants(&lowered);
     if out.len() > GRANTS_MAX {
-        return fail(list_path, rule(format!("these instances need {} grants, more than the {GRANTS_MAX} a CapSet holds", out.len())));
+        return fail(
+            list_path,
+            rule(format!("these instances need {} grants, more than the {GRANTS_MAX} a CapSet holds", out.len())),
+        );
     }
     Ok(out)
 }
@@ -341,7 +400,10 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
             out.push(GrantSource { name: format!("wasm.{i}.stdin"), from: stdin.clone() });
         }
         if !l.preopens.is_empty() {
-            out.push(GrantSource { name: format!("wasm.{i}.preopens"), from: GrantFrom::Text(preopen_lines(&l.preopens, &stores)) });
+            out.push(GrantSource {
+                name: format!("wasm.{i}.preopens"),
+                from: GrantFrom::Text(preopen_lines(&l.preopens, &stores)),
+            });
         }
     }
     out
@@ -390,7 +452,19 @@ mod tests {
         ]}))
         .unwrap();
         let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(names, ["console", "timer", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.env", "wasm.1.module", "wasm.1.args"]);
+        assert_eq!(
+            names,
+            [
+                "console",
+                "timer",
+                "wasm.instances",
+                "wasm.0.module",
+                "wasm.0.args",
+                "wasm.0.env",
+                "wasm.1.module",
+                "wasm.1.args"
+            ]
+        );
         assert_eq!(text_of(&g, "wasm.instances"), "capos-wasm instances 1\nalpha console\nbeta console timer\n");
         assert_eq!(text_of(&g, "wasm.0.args"), "alpha\0a b\0\0grüße\0");
         assert_eq!(text_of(&g, "wasm.0.env"), "K=v\0");
@@ -407,9 +481,25 @@ mod tests {
         ]}))
         .unwrap();
         let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(names, ["console", "wallclock", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.stdin", "wasm.1.module", "wasm.1.args", "wasm.1.stdin"]);
+        assert_eq!(
+            names,
+            [
+                "console",
+                "wallclock",
+                "wasm.instances",
+                "wasm.0.module",
+                "wasm.0.args",
+                "wasm.0.stdin",
+                "wasm.1.module",
+                "wasm.1.args",
+                "wasm.1.stdin"
+            ]
+        );
         assert_eq!(g[1].from, GrantFrom::Kernel(KernelCap::WallClock));
-        assert_eq!(text_of(&g, "wasm.instances"), "capos-wasm instances 1\ncue console wallclock module=40000000 memory=1024 table=32768\nt\n");
+        assert_eq!(
+            text_of(&g, "wasm.instances"),
+            "capos-wasm instances 1\ncue console wallclock module=40000000 memory=1024 table=32768\nt\n"
+        );
         assert_eq!(g[5].from, GrantFrom::Blob("echo".into()));
         assert_eq!(text_of(&g, "wasm.1.stdin"), "hi\n");
     }
@@ -423,14 +513,38 @@ mod tests {
         ]}))
         .unwrap();
         let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(names, ["console", "wasm.store.0", "wasm.store.1", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.preopens", "wasm.1.module", "wasm.1.args", "wasm.2.module", "wasm.2.args", "wasm.2.preopens"]);
+        assert_eq!(
+            names,
+            [
+                "console",
+                "wasm.store.0",
+                "wasm.store.1",
+                "wasm.instances",
+                "wasm.0.module",
+                "wasm.0.args",
+                "wasm.0.preopens",
+                "wasm.1.module",
+                "wasm.1.args",
+                "wasm.2.module",
+                "wasm.2.args",
+                "wasm.2.preopens"
+            ]
+        );
         assert_eq!(g[1].from, GrantFrom::Import("store.store".into()));
         assert_eq!(g[2].from, GrantFrom::Import("other.fs".into()));
         assert_eq!(text_of(&g, "wasm.0.preopens"), "/data 0 rw apps/a\n/etc 0 ro etc\n");
         assert_eq!(text_of(&g, "wasm.2.preopens"), "/ 1 rw /\n");
-        let nine: serde_json::Map<String, Value> = (0..=PREOPENS_MAX).map(|i| (format!("/d{i}"), json!({"store": "s.e"}))).collect();
-        let e = lowered(json!({"instances": [{"name": "a", "binary": "echo", "caps": {"preopens": nine}}]})).unwrap_err();
-        assert_eq!((e.path.as_str(), e.problem.to_string()), ("initConfig.services[1].wasm.instances[0].caps.preopens", format!("an instance has at most {PREOPENS_MAX} preopens, not 9")));
+        let nine: serde_json::Map<String, Value> =
+            (0..=PREOPENS_MAX).map(|i| (format!("/d{i}"), json!({"store": "s.e"}))).collect();
+        let e =
+            lowered(json!({"instances": [{"name": "a", "binary": "echo", "caps": {"preopens": nine}}]})).unwrap_err();
+        assert_eq!(
+            (e.path.as_str(), e.problem.to_string()),
+            (
+                "initConfig.services[1].wasm.instances[0].caps.preopens",
+                format!("an instance has at most {PREOPENS_MAX} preopens, not 9")
+            )
+        );
     }
 
     #[test]
@@ -441,12 +555,33 @@ mod tests {
             lowered(json!({"instances": [i]})).unwrap_err()
         };
         let e = one(json!({"stdin": {"blob": "capos-wasm"}}));
-        assert_eq!((e.path.as_str(), e.problem.to_string()), ("initConfig.services[1].wasm.instances[0].stdin.blob", "binary \"capos-wasm\" is an elf; stdin reads a blob".into()));
-        assert_eq!(one(json!({"stdin": {"blob": "x", "text": "y"}})).path, "initConfig.services[1].wasm.instances[0].stdin");
-        assert_eq!(one(json!({"stdin": {"text": "x".repeat(LIST_MAX + 1)}})).path, "initConfig.services[1].wasm.instances[0].stdin.text");
+        assert_eq!(
+            (e.path.as_str(), e.problem.to_string()),
+            (
+                "initConfig.services[1].wasm.instances[0].stdin.blob",
+                "binary \"capos-wasm\" is an elf; stdin reads a blob".into()
+            )
+        );
+        assert_eq!(
+            one(json!({"stdin": {"blob": "x", "text": "y"}})).path,
+            "initConfig.services[1].wasm.instances[0].stdin"
+        );
+        assert_eq!(
+            one(json!({"stdin": {"text": "x".repeat(LIST_MAX + 1)}})).path,
+            "initConfig.services[1].wasm.instances[0].stdin.text"
+        );
         let e = one(json!({"limits": {"memoryPages": 2049}}));
-        assert_eq!((e.path.as_str(), e.problem.to_string()), ("initConfig.services[1].wasm.instances[0].limits.memoryPages", "2049 is over the ceiling of 2048 capos-wasm's heap is sized for".into()));
-        assert_eq!(one(json!({"limits": {"tableElements": 0}})).path, "initConfig.services[1].wasm.instances[0].limits.tableElements");
+        assert_eq!(
+            (e.path.as_str(), e.problem.to_string()),
+            (
+                "initConfig.services[1].wasm.instances[0].limits.memoryPages",
+                "2049 is over the ceiling of 2048 capos-wasm's heap is sized for".into()
+            )
+        );
+        assert_eq!(
+            one(json!({"limits": {"tableElements": 0}})).path,
+            "initConfig.services[1].wasm.instances[0].limits.tableElements"
+        );
         assert_eq!(one(json!({"limits": {"fuel": 1}})).path, "initConfig.services[1].wasm.instances[0].limits.fuel");
     }
 
@@ -468,24 +603,60 @@ mod tests {
             i.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             json!({"instances": [i]})
         };
-        assert_eq!(path_of(one(json!({"caps": {"network": true}}))), "initConfig.services[1].wasm.instances[0].caps.network");
+        assert_eq!(
+            path_of(one(json!({"caps": {"network": true}}))),
+            "initConfig.services[1].wasm.instances[0].caps.network"
+        );
         assert_eq!(path_of(one(json!({"binary": "nope"}))), "initConfig.services[1].wasm.instances[0].binary");
         assert_eq!(path_of(one(json!({"binary": "capos-wasm"}))), "initConfig.services[1].wasm.instances[0].binary");
         assert_eq!(path_of(one(json!({"name": "a b"}))), "initConfig.services[1].wasm.instances[0].name");
-        assert_eq!(path_of(one(json!({"args": ["ok", "nul\u{0}"]}))), "initConfig.services[1].wasm.instances[0].args[1]");
+        assert_eq!(
+            path_of(one(json!({"args": ["ok", "nul\u{0}"]}))),
+            "initConfig.services[1].wasm.instances[0].args[1]"
+        );
         assert_eq!(path_of(one(json!({"env": {"A=B": "x"}}))), "initConfig.services[1].wasm.instances[0].env.A=B");
-        assert_eq!(path_of(one(json!({"caps": {"preopens": ["/"]}}))), "initConfig.services[1].wasm.instances[0].caps.preopens");
+        assert_eq!(
+            path_of(one(json!({"caps": {"preopens": ["/"]}}))),
+            "initConfig.services[1].wasm.instances[0].caps.preopens"
+        );
         let pre = |p: Value| path_of(one(json!({"caps": {"preopens": p}})));
-        assert_eq!(pre(json!({"/d": {"path": "x"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.store");
-        assert_eq!(pre(json!({"/d": {"store": "nodot"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.store");
-        assert_eq!(pre(json!({"/d": {"store": "s.e", "path": "../up"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.path");
-        assert_eq!(pre(json!({"/d": {"store": "s.e", "path": "a//b"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.path");
-        assert_eq!(pre(json!({"/d": {"store": "s.e", "path": "/abs"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.path");
-        assert_eq!(pre(json!({"/d": {"store": "s.e", "readOnly": "yes"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.readOnly");
-        assert_eq!(pre(json!({"/d": {"store": "s.e", "mode": "rw"}})), "initConfig.services[1].wasm.instances[0].caps.preopens./d.mode");
-        assert_eq!(pre(json!({"with space": {"store": "s.e"}})), "initConfig.services[1].wasm.instances[0].caps.preopens.with space");
+        assert_eq!(
+            pre(json!({"/d": {"path": "x"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens./d.store"
+        );
+        assert_eq!(
+            pre(json!({"/d": {"store": "nodot"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens./d.store"
+        );
+        assert_eq!(
+            pre(json!({"/d": {"store": "s.e", "path": "../up"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens./d.path"
+        );
+        assert_eq!(
+            pre(json!({"/d": {"store": "s.e", "path": "a//b"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens./d.path"
+        );
+        assert_eq!(
+            pre(json!({"/d": {"store": "s.e", "path": "/abs"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens./d.path"
+        );
+        assert_eq!(
+            pre(json!({"/d": {"store": "s.e", "readOnly": "yes"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens./d.readOnly"
+        );
+        assert_eq!(
+            pre(json!({"/d": {"store": "s.e", "mode": "rw"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens./d.mode"
+        );
+        assert_eq!(
+            pre(json!({"with space": {"store": "s.e"}})),
+            "initConfig.services[1].wasm.instances[0].caps.preopens.with space"
+        );
         assert_eq!(pre(json!({"": {"store": "s.e"}})), "initConfig.services[1].wasm.instances[0].caps.preopens.");
-        assert_eq!(path_of(one(json!({"caps": {"timer": "yes"}}))), "initConfig.services[1].wasm.instances[0].caps.timer");
+        assert_eq!(
+            path_of(one(json!({"caps": {"timer": "yes"}}))),
+            "initConfig.services[1].wasm.instances[0].caps.timer"
+        );
         let twice = json!({"instances": [{"name": "a", "binary": "echo"}, {"name": "a", "binary": "echo"}]});
         let e = lowered(twice).unwrap_err();
         assert_eq!(e.path, "initConfig.services[1].wasm.instances[1].name");

@@ -15,7 +15,8 @@ fn tree(case: &str, manifest: &str) -> (PathBuf, Options) {
     let root = scratch("mkmanifest", case);
     fs::write(root.join("build/init"), b"\x7fELF\x02\x01\x01\0 not really").unwrap();
     fs::write(root.join("build/words.txt"), b"some words").unwrap();
-    fs::write(root.join("manifests/cue.mod/module.cue"), "module: \"capos.local\"\nlanguage: version: \"v0.17.0\"\n").unwrap();
+    fs::write(root.join("manifests/cue.mod/module.cue"), "module: \"capos.local\"\nlanguage: version: \"v0.17.0\"\n")
+        .unwrap();
     let file = root.join("manifests/system-test.cue");
     fs::write(&file, format!("package capos\n\n{manifest}\n")).unwrap();
     let opts = Options { input: file, output: root.join("out/manifest.bin"), root: root.clone(), cue: Some(cue()) };

@@ -67,8 +67,16 @@ fn an_import_naming_no_export_names_the_file_and_field() {
 fn a_duplicate_export_and_an_exporting_init_are_refused() {
     let twice = GOOD.replace(r#"serve: export:   "echo""#, "serve: export: \"echo\"\n\t\tagain: export: \"echo\"");
     let text = error_text("duplicate", &twice);
-    assert!(text.ends_with("system-test.cue: initConfig.services[1].grants.again.export: this service already exports \"echo\""), "{text}");
-    let init = GOOD.replace(r#"grants: console: kernel: "console"},"#, r#"grants: {console: kernel: "console", e: export: "x"}},"#);
+    assert!(
+        text.ends_with(
+            "system-test.cue: initConfig.services[1].grants.again.export: this service already exports \"echo\""
+        ),
+        "{text}"
+    );
+    let init = GOOD.replace(
+        r#"grants: console: kernel: "console"},"#,
+        r#"grants: {console: kernel: "console", e: export: "x"}},"#,
+    );
     let text = error_text("init-exports", &init);
     assert!(text.ends_with("initConfig.services[0].grants.e: init cannot export or import (the kernel starts init and makes no endpoints)"), "{text}");
 }
@@ -77,7 +85,12 @@ fn a_duplicate_export_and_an_exporting_init_are_refused() {
 fn a_grant_with_two_sources_is_refused() {
     let two = GOOD.replace(r#"echo: import:    "server.echo""#, r#"echo: {import: "server.echo", export: "echo"}"#);
     let text = error_text("two-sources", &two);
-    assert!(text.ends_with("initConfig.services[2].grants.echo: expected exactly one of kernel, blob, text, export, import or device"), "{text}");
+    assert!(
+        text.ends_with(
+            "initConfig.services[2].grants.echo: expected exactly one of kernel, blob, text, export, import or device"
+        ),
+        "{text}"
+    );
 }
 
 /// Device grants (appendix A.6): one listed device per grant, never the whole table.

@@ -61,7 +61,10 @@ fn a_bad_after_names_the_file_and_field() {
 
 #[test]
 fn a_cycle_is_refused_with_its_path() {
-    let text = error_text("cycle", &GOOD.replace(r#"{name: "a", binary: "init","#, r#"{name: "a", binary: "init", after: ["c"],"#));
+    let text = error_text(
+        "cycle",
+        &GOOD.replace(r#"{name: "a", binary: "init","#, r#"{name: "a", binary: "init", after: ["c"],"#),
+    );
     assert!(
         text.ends_with("initConfig.services[1].after: services come after each other in a cycle (a -> c -> a), so none of them could start"),
         "{text}"
@@ -71,13 +74,41 @@ fn a_cycle_is_refused_with_its_path() {
 #[test]
 fn bad_values_name_the_field_and_the_reason() {
     let cases = [
-        (r#"restart: "on-failure", deadlineMs"#, r#"restart: "always", deadlineMs"#, "initConfig.services[1].restart: expected \"never\" or \"on-failure\""),
-        ("restartLimit: 5", "restartLimit: 40", "initConfig.services[2].restartLimit: restart limit 40 is outside 1 to 16"),
-        ("restartLimit: 5", "restartLimit: 0", "initConfig.services[2].restartLimit: restart limit 0 is outside 1 to 16"),
-        ("restartBackoffMs: 20", "restartBackoffMs: 3600001", "initConfig.services[2].restartBackoffMs: 3600001 ms is over the limit of 3600000 ms"),
-        ("deadlineMs: 2500", "deadlineMs: 0", "initConfig.services[1].deadlineMs: a deadline of 0 ms could never be met (leave the field out for none)"),
-        ("deadlineMs: 2500", "deadlineMs: -1", "initConfig.services[1].deadlineMs: expected a whole number of milliseconds"),
-        (r#"after: ["a", "b"]"#, r#"after: ["a", "b"], restartLimit: 2"#, "initConfig.services[3].restartLimit: only a service with restart: \"on-failure\" restarts"),
+        (
+            r#"restart: "on-failure", deadlineMs"#,
+            r#"restart: "always", deadlineMs"#,
+            "initConfig.services[1].restart: expected \"never\" or \"on-failure\"",
+        ),
+        (
+            "restartLimit: 5",
+            "restartLimit: 40",
+            "initConfig.services[2].restartLimit: restart limit 40 is outside 1 to 16",
+        ),
+        (
+            "restartLimit: 5",
+            "restartLimit: 0",
+            "initConfig.services[2].restartLimit: restart limit 0 is outside 1 to 16",
+        ),
+        (
+            "restartBackoffMs: 20",
+            "restartBackoffMs: 3600001",
+            "initConfig.services[2].restartBackoffMs: 3600001 ms is over the limit of 3600000 ms",
+        ),
+        (
+            "deadlineMs: 2500",
+            "deadlineMs: 0",
+            "initConfig.services[1].deadlineMs: a deadline of 0 ms could never be met (leave the field out for none)",
+        ),
+        (
+            "deadlineMs: 2500",
+            "deadlineMs: -1",
+            "initConfig.services[1].deadlineMs: expected a whole number of milliseconds",
+        ),
+        (
+            r#"after: ["a", "b"]"#,
+            r#"after: ["a", "b"], restartLimit: 2"#,
+            "initConfig.services[3].restartLimit: only a service with restart: \"on-failure\" restarts",
+        ),
     ];
     for (i, (from, to, expected)) in cases.iter().enumerate() {
         let text = error_text(&format!("bad-{i}"), &GOOD.replace(from, to));
@@ -87,7 +118,10 @@ fn bad_values_name_the_field_and_the_reason() {
 
 #[test]
 fn init_is_not_supervised_and_keeps_the_time() {
-    let text = error_text("init-after", &GOOD.replace(r#"{name: "init", binary: "init","#, r#"{name: "init", binary: "init", deadlineMs: 5,"#));
+    let text = error_text(
+        "init-after",
+        &GOOD.replace(r#"{name: "init", binary: "init","#, r#"{name: "init", binary: "init", deadlineMs: 5,"#),
+    );
     assert!(text.ends_with("initConfig.services[0]: init cannot have after, mustSucceed, restart or deadlineMs (the kernel starts it, nothing supervises it)"), "{text}");
     let text = error_text("no-timer", &GOOD.replace(r#", timer: kernel: "timer""#, ""));
     assert!(text.ends_with("initConfig.services[1].deadlineMs: init keeps deadlines and backoffs with its timer, but init has no timer grant"), "{text}");

@@ -67,8 +67,23 @@ fn a_wasm_host_is_lowered_to_its_grants() {
     let host = m.service("wasm-host").unwrap();
     assert_eq!(host.binary, "capos-wasm");
     let names: Vec<_> = host.grants.iter().map(|g| g.name).collect();
-    assert_eq!(names, ["console", "entropy", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.env", "wasm.1.module", "wasm.1.args"]);
-    assert_eq!(host.grants[2].source, GrantSource::Text("capos-wasm instances 1\nalpha console\nbeta console random\n"));
+    assert_eq!(
+        names,
+        [
+            "console",
+            "entropy",
+            "wasm.instances",
+            "wasm.0.module",
+            "wasm.0.args",
+            "wasm.0.env",
+            "wasm.1.module",
+            "wasm.1.args"
+        ]
+    );
+    assert_eq!(
+        host.grants[2].source,
+        GrantSource::Text("capos-wasm instances 1\nalpha console\nbeta console random\n")
+    );
     assert_eq!(host.grants[4].source, GrantSource::Text("alpha\0say \"hi\"\0\0"));
     let GrantSource::Text(big) = host.grants[7].source else { panic!("args are text") };
     assert_eq!(big.len(), 4096, "the maximum argv is accepted");
@@ -85,8 +100,14 @@ fn an_unknown_cap_is_named_with_the_known_ones() {
 
 #[test]
 fn an_unknown_blob_is_named() {
-    let text = error_text("unknown-blob", &GOOD.replace(r#"name: "beta", binary: "echo""#, r#"name: "beta", binary: "nope""#));
-    assert!(text.ends_with("system-test.cue: initConfig.services[1].wasm.instances[1].binary: no blob named \"nope\" in binaries"), "{text}");
+    let text =
+        error_text("unknown-blob", &GOOD.replace(r#"name: "beta", binary: "echo""#, r#"name: "beta", binary: "nope""#));
+    assert!(
+        text.ends_with(
+            "system-test.cue: initConfig.services[1].wasm.instances[1].binary: no blob named \"nope\" in binaries"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

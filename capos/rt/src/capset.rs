@@ -82,7 +82,8 @@ impl CapSet {
 
     /// The entry called `name`, if its interface is `interface_id`.
     pub fn find(&self, name: &str, interface_id: u64) -> Result<&CapEntry, Error> {
-        let entry = self.entries.iter().find(|e| e.name == name).ok_or_else(|| Error::NotGranted(String::from(name)))?;
+        let entry =
+            self.entries.iter().find(|e| e.name == name).ok_or_else(|| Error::NotGranted(String::from(name)))?;
         if entry.interface_id != interface_id {
             return Err(Error::WrongInterface {
                 name: String::from(name),
@@ -130,11 +131,13 @@ mod tests {
 
     fn page(entries: &[(&str, u32, u64)]) -> Vec<u8> {
         let mut page = alloc::vec![0u8; 4096];
-        let header = CapSetHeader { magic: CAPSET_MAGIC, version: CAPSET_VERSION, count: entries.len() as u32, _pad: 0 };
+        let header =
+            CapSetHeader { magic: CAPSET_MAGIC, version: CAPSET_VERSION, count: entries.len() as u32, _pad: 0 };
         // SAFETY (test): writes plain-data structs into the byte vector at in-range offsets.
         unsafe { core::ptr::write_unaligned(page.as_mut_ptr() as *mut CapSetHeader, header) };
         for (i, (name, id, iface)) in entries.iter().enumerate() {
-            let mut entry = CapSetEntry { cap_id: *id, _pad: 0, interface_id: *iface, name_len: name.len() as u8, name: [0; 47] };
+            let mut entry =
+                CapSetEntry { cap_id: *id, _pad: 0, interface_id: *iface, name_len: name.len() as u8, name: [0; 47] };
             entry.name[..name.len()].copy_from_slice(name.as_bytes());
             // SAFETY (test): as above.
             unsafe { core::ptr::write_unaligned(page.as_mut_ptr().add(16 + 64 * i) as *mut CapSetEntry, entry) };

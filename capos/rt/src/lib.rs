@@ -41,11 +41,11 @@ mod start;
 pub use capos_abi as abi;
 pub use capos_schema as schema;
 pub use client::{block, BlockDevice, Device, DeviceManager, DmaRegion, NetResult, Network};
+pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use client::{
     Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
     ProcessSpawner, SpawnGrant, SpawnSource, Timer, WallClock,
 };
-pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use error::Error;
 pub use runtime::Runtime;
 pub use transport::{Cap, Incoming, Reply, StartedCall, StartedRecv, Transport};

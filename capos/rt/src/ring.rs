@@ -104,7 +104,8 @@ pub(crate) mod tests {
         // SAFETY: the test owns the page; no Ring method runs concurrently.
         unsafe {
             while (*header).sq_head != (*header).sq_tail {
-                let sqe = *(page.0.as_ptr().add(SQ_OFFSET + ((*header).sq_head % SQ_ENTRIES) as usize * 64) as *const Sqe);
+                let sqe =
+                    *(page.0.as_ptr().add(SQ_OFFSET + ((*header).sq_head % SQ_ENTRIES) as usize * 64) as *const Sqe);
                 (*header).sq_head = (*header).sq_head.wrapping_add(1);
                 let cqe = Cqe { user_data: sqe.user_data, result, ..Cqe::default() };
                 let slot = CQ_OFFSET + ((*header).cq_tail % CQ_ENTRIES) as usize * 32;

@@ -125,18 +125,28 @@ impl Transport {
 
     /// CALL carrying transfer descriptors (COPY or MOVE of the caller's caps; at most
     /// `abi::ring::MAX_TRANSFERS`). Room for as many result caps as may come back is reserved.
-    pub fn call_with(&self, cap_id: u32, method: u16, params: &[u8], capacity: usize, transfers: &[Transfer]) -> Result<Reply, Error> {
+    pub fn call_with(
+        &self,
+        cap_id: u32,
+        method: u16,
+        params: &[u8],
+        capacity: usize,
+        transfers: &[Transfer],
+    ) -> Result<Reply, Error> {
         let mut result = AlignedBuf::zeroed(capacity + RESULT_CAP_ROOM.max(transfers.len() * size_of::<ResultCap>()));
-        let sqe = with_transfers(Sqe {
-            opcode: OP_CALL,
-            method_id: method,
-            cap_id,
-            params_addr: params.as_ptr() as u64,
-            params_len: params.len() as u32,
-            result_addr: result.as_ptr() as u64,
-            result_len: result.len() as u32,
-            ..Sqe::default()
-        }, transfers);
+        let sqe = with_transfers(
+            Sqe {
+                opcode: OP_CALL,
+                method_id: method,
+                cap_id,
+                params_addr: params.as_ptr() as u64,
+                params_len: params.len() as u32,
+                result_addr: result.as_ptr() as u64,
+                result_len: result.len() as u32,
+                ..Sqe::default()
+            },
+            transfers,
+        );
         let cqe = self.submit_and_wait(sqe)?;
         decode_completion(&cqe, &mut result)?;
         let caps = result_caps(&cqe, &result)?;
@@ -148,7 +158,13 @@ impl Transport {
     /// `capacity` bytes.
     pub fn recv(&self, cap_id: u32, capacity: usize) -> Result<Incoming, Error> {
         let mut buf = AlignedBuf::zeroed(capacity + size_of::<ResultCap>() * capos_abi::ring::MAX_TRANSFERS as usize);
-        let sqe = Sqe { opcode: OP_RECV, cap_id, result_addr: buf.as_ptr() as u64, result_len: buf.len() as u32, ..Sqe::default() };
+        let sqe = Sqe {
+            opcode: OP_RECV,
+            cap_id,
+            result_addr: buf.as_ptr() as u64,
+            result_len: buf.len() as u32,
+            ..Sqe::default()
+        };
         let cqe = self.submit_and_wait(sqe)?;
         decode_completion(&cqe, &mut buf)?;
         let caps = result_caps(&cqe, &buf)?;
@@ -158,7 +174,14 @@ impl Transport {
 
     /// RETURN `call_id` through an owner facet: `data` is the result message (or, with
     /// `exception`, a serialized CapException), `transfers` the caps that go back with it.
-    pub fn ret(&self, cap_id: u32, call_id: u32, data: &[u8], transfers: &[Transfer], exception: bool) -> Result<(), Error> {
+    pub fn ret(
+        &self,
+        cap_id: u32,
+        call_id: u32,
+        data: &[u8],
+        transfers: &[Transfer],
+        exception: bool,
+    ) -> Result<(), Error> {
         let sqe = Sqe {
             opcode: OP_RETURN,
             flags: if exception { SQE_RETURN_EXCEPTION } else { 0 },
@@ -341,7 +364,8 @@ fn result_caps(cqe: &Cqe, result: &AlignedBuf) -> Result<Vec<ResultCap>, Error> 
     (0..cqe.cap_count as usize)
         .map(|i| {
             let at = start + i * size_of::<ResultCap>();
-            let bytes = result.get(at..at + size_of::<ResultCap>()).ok_or(Error::BadReply("result caps past the buffer"))?;
+            let bytes =
+                result.get(at..at + size_of::<ResultCap>()).ok_or(Error::BadReply("result caps past the buffer"))?;
             // SAFETY: 16 in-range bytes; ResultCap is plain integers, valid for any bits.
             Ok(unsafe { core::ptr::read_unaligned(bytes.as_ptr() as *const ResultCap) })
         })

@@ -76,7 +76,9 @@ pub fn decode(bytes: &[u8]) -> capnp::Result<CapException> {
     let root = message.get_root::<cap_exception::Reader>()?;
     // An unknown enum value (a newer kernel) reads as plain failure rather than an error.
     let kind = root.get_type().map(ExceptionKind::from_schema).unwrap_or(ExceptionKind::Failed);
-    let reason = String::from(root.get_reason()?.to_str().map_err(|_| capnp::Error::failed(String::from("reason is not utf-8")))?);
+    let reason = String::from(
+        root.get_reason()?.to_str().map_err(|_| capnp::Error::failed(String::from("reason is not utf-8")))?,
+    );
     Ok(CapException { kind, reason })
 }
 

@@ -9,8 +9,8 @@
 //! manifest of many MiB without copying its binaries.
 use crate::capos_capnp::{binary, device_spec, manifest_grant, system_manifest};
 use crate::ids::{KernelCap, KERNEL_CAP_NAMES};
-use crate::wire;
 pub use crate::supervision::{Restart, Supervision};
+use crate::wire;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -153,9 +153,13 @@ pub enum ManifestErrorKind {
     NotUtf8,
     /// An enum field holds a value this schema does not know.
     UnknownEnumValue(u16),
-    SchemaVersion { found: u32 },
+    SchemaVersion {
+        found: u32,
+    },
     EmptyName,
-    NameTooLong { len: usize },
+    NameTooLong {
+        len: usize,
+    },
     Duplicate(String),
     UnknownBinary(String),
     /// A service names a binary that is not an ELF executable.
@@ -164,8 +168,12 @@ pub enum ManifestErrorKind {
     BadElfMagic,
     UnknownKernelCap(String),
     UnknownBlob(String),
-    TextTooLong { len: usize },
-    TooManyGrants { count: usize },
+    TextTooLong {
+        len: usize,
+    },
+    TooManyGrants {
+        count: usize,
+    },
     NoInit,
     /// An export name that is empty, too long or contains a dot.
     BadExportName(String),
@@ -174,9 +182,15 @@ pub enum ManifestErrorKind {
     /// An import not of the form `<service>.<export>`.
     BadImport(String),
     /// An import naming a service that does not exist.
-    ImportUnknownService { import: String, service: String },
+    ImportUnknownService {
+        import: String,
+        service: String,
+    },
     /// An import naming an export its service does not have.
-    ImportUnknownExport { import: String, service: String },
+    ImportUnknownExport {
+        import: String,
+        service: String,
+    },
     /// init is started by the kernel, which makes no endpoints, so it can neither export nor import.
     InitEndpoint,
     /// init is started by the kernel, not supervised: it can have no after, restart or deadline.
@@ -186,9 +200,13 @@ pub enum ManifestErrorKind {
     /// Services that come after each other, as `a -> b -> a`.
     AfterCycle(String),
     /// A restart limit outside 1..=MAX_RESTARTS.
-    RestartLimit { limit: u32 },
+    RestartLimit {
+        limit: u32,
+    },
     /// A backoff or deadline over MAX_MS.
-    TooManyMs { ms: u32 },
+    TooManyMs {
+        ms: u32,
+    },
     /// A deadline or restart, but init holds no timer to keep time with.
     InitNeedsTimer,
     /// A device entry's vendor id is 0 or 0xffff (no such PCI vendor).
@@ -234,7 +252,10 @@ impl fmt::Display for ManifestErrorKind {
                 write!(f, "import \"{import}\" names no service (there is no service \"{service}\")")
             }
             Self::ImportUnknownExport { import, service } => {
-                write!(f, "import \"{import}\" names no export (service \"{service}\" has no export grant of that name)")
+                write!(
+                    f,
+                    "import \"{import}\" names no export (service \"{service}\" has no export grant of that name)"
+                )
             }
             Self::InitEndpoint => {
                 write!(f, "init cannot export or import (the kernel starts init and makes no endpoints)")
@@ -242,13 +263,19 @@ impl fmt::Display for ManifestErrorKind {
             Self::InitSupervised => {
                 write!(f, "init cannot have after, mustSucceed, restart or deadlineMs (the kernel starts it, nothing supervises it)")
             }
-            Self::BadAfter(name) => write!(f, "after \"{name}\" names no other service (init and the service itself cannot be named)"),
-            Self::AfterCycle(cycle) => write!(f, "services come after each other in a cycle ({cycle}), so none of them could start"),
+            Self::BadAfter(name) => {
+                write!(f, "after \"{name}\" names no other service (init and the service itself cannot be named)")
+            }
+            Self::AfterCycle(cycle) => {
+                write!(f, "services come after each other in a cycle ({cycle}), so none of them could start")
+            }
             Self::RestartLimit { limit } => {
                 write!(f, "restart limit {limit} is outside 1 to {}", crate::supervision::MAX_RESTARTS)
             }
             Self::TooManyMs { ms } => write!(f, "{ms} ms is over the limit of {} ms", crate::supervision::MAX_MS),
-            Self::InitNeedsTimer => write!(f, "init keeps deadlines and backoffs with its timer, but init has no timer grant"),
+            Self::InitNeedsTimer => {
+                write!(f, "init keeps deadlines and backoffs with its timer, but init has no timer grant")
+            }
             Self::BadVendor(v) => write!(f, "vendor {v:#06x} is not a PCI vendor id"),
             Self::DmaTooLarge(n) => write!(f, "dmaBytes {n} is over the limit of {DMA_BYTES_MAX}"),
             Self::UnknownDevice(name) => write!(f, "no device named \"{name}\" in the manifest's devices"),
@@ -340,7 +367,9 @@ fn decode_binary<'a>(path: &str, b: binary::Reader<'a>) -> Result<Binary<'a>, Ma
     let kind = match b.get_kind() {
         Ok(binary::Kind::Elf) => BinaryKind::Elf,
         Ok(binary::Kind::Blob) => BinaryKind::Blob,
-        Err(capnp::NotInSchema(v)) => return Err(error(format!("{path}.kind"), ManifestErrorKind::UnknownEnumValue(v))),
+        Err(capnp::NotInSchema(v)) => {
+            return Err(error(format!("{path}.kind"), ManifestErrorKind::UnknownEnumValue(v)))
+        }
     };
     let data = b.get_data().map_err(|e| malformed(&format!("{path}.data"), e))?;
     Ok(Binary { name, kind, data })
@@ -363,7 +392,9 @@ fn decode_grant<'a>(parent: &str, index: usize, g: manifest_grant::Reader<'a>) -
         Ok(manifest_grant::source::Export(t)) => GrantSource::Export(text(&format!("{path}.export"), t)?),
         Ok(manifest_grant::source::Import(t)) => GrantSource::Import(text(&format!("{path}.import"), t)?),
         Ok(manifest_grant::source::Device(t)) => GrantSource::Device(text(&format!("{path}.device"), t)?),
-        Err(capnp::NotInSchema(v)) => return Err(error(format!("{path}.source"), ManifestErrorKind::UnknownEnumValue(v))),
+        Err(capnp::NotInSchema(v)) => {
+            return Err(error(format!("{path}.source"), ManifestErrorKind::UnknownEnumValue(v)))
+        }
     };
     Ok(Grant { name, source })
 }
@@ -442,7 +473,9 @@ fn validate_service(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(),
     let binary_path = format!("{path}.binary");
     match m.binary(s.binary) {
         None => return Err(error(binary_path, ManifestErrorKind::UnknownBinary(s.binary.into()))),
-        Some(b) if b.kind != BinaryKind::Elf => return Err(error(binary_path, ManifestErrorKind::NotElf(s.binary.into()))),
+        Some(b) if b.kind != BinaryKind::Elf => {
+            return Err(error(binary_path, ManifestErrorKind::NotElf(s.binary.into())))
+        }
         Some(_) => {}
     }
     if s.grants.len() > capset::MAX_ENTRIES {
@@ -494,10 +527,16 @@ fn validate_import(m: &Manifest<'_>, path: &str, import: &str) -> Result<(), Man
         return Err(error(path, ManifestErrorKind::BadImport(import.into())));
     };
     let Some(exporter) = m.service(service) else {
-        return Err(error(path, ManifestErrorKind::ImportUnknownService { import: import.into(), service: service.into() }));
+        return Err(error(
+            path,
+            ManifestErrorKind::ImportUnknownService { import: import.into(), service: service.into() },
+        ));
     };
     if !exporter.grants.iter().any(|g| g.source == GrantSource::Export(export)) {
-        return Err(error(path, ManifestErrorKind::ImportUnknownExport { import: import.into(), service: service.into() }));
+        return Err(error(
+            path,
+            ManifestErrorKind::ImportUnknownExport { import: import.into(), service: service.into() },
+        ));
     }
     Ok(())
 }
@@ -590,7 +629,14 @@ mod tests {
                 },
             ],
             kernel_params: KernelParams { trace_errors: true },
-            devices: alloc::vec![DeviceSpec { name: "blk0", vendor: 0x1af4, device: 0, class: 1, interrupt: true, dma_bytes: 4096 }],
+            devices: alloc::vec![DeviceSpec {
+                name: "blk0",
+                vendor: 0x1af4,
+                device: 0,
+                class: 1,
+                interrupt: true,
+                dma_bytes: 4096
+            }],
         }
     }
 
@@ -637,7 +683,11 @@ mod tests {
         let long = "x".repeat(GRANT_TEXT_MAX + 1);
         let mut m = sample();
         m.services[1].grants[2].source = GrantSource::Text(&long);
-        expect_err(&m, "initConfig.services[1].grants.args.text", ManifestErrorKind::TextTooLong { len: GRANT_TEXT_MAX + 1 });
+        expect_err(
+            &m,
+            "initConfig.services[1].grants.args.text",
+            ManifestErrorKind::TextTooLong { len: GRANT_TEXT_MAX + 1 },
+        );
         let exact = "x".repeat(GRANT_TEXT_MAX);
         m.services[1].grants[2].source = GrantSource::Text(&exact);
         round_trip(&m).unwrap();
@@ -680,7 +730,11 @@ mod tests {
         let long = "n".repeat(NAME_MAX + 1);
         let mut m = sample();
         m.services[1].grants[0].name = &long;
-        expect_err(&m, &format!("initConfig.services[1].grants.{long}"), ManifestErrorKind::NameTooLong { len: NAME_MAX + 1 });
+        expect_err(
+            &m,
+            &format!("initConfig.services[1].grants.{long}"),
+            ManifestErrorKind::NameTooLong { len: NAME_MAX + 1 },
+        );
         let mut m = sample();
         m.services[1].name = "";
         expect_err(&m, "initConfig.services[1].name", ManifestErrorKind::EmptyName);
@@ -692,7 +746,11 @@ mod tests {
         let mut m = sample();
         m.services[1].grants =
             names.iter().map(|n| Grant { name: n, source: GrantSource::Kernel(KernelCap::Timer) }).collect();
-        expect_err(&m, "initConfig.services[1].grants", ManifestErrorKind::TooManyGrants { count: capset::MAX_ENTRIES + 1 });
+        expect_err(
+            &m,
+            "initConfig.services[1].grants",
+            ManifestErrorKind::TooManyGrants { count: capset::MAX_ENTRIES + 1 },
+        );
     }
 
     #[test]

@@ -43,7 +43,10 @@ pub enum Restart {
     Never,
     /// Run again after a failure (an exit code other than 0, a fault, a kill), at most `limit`
     /// times; the n-th restart waits `backoff_ms << (n - 1)`.
-    OnFailure { limit: u32, backoff_ms: u32 },
+    OnFailure {
+        limit: u32,
+        backoff_ms: u32,
+    },
 }
 
 impl Restart {
@@ -66,7 +69,8 @@ fn error(path: impl Into<String>, kind: ManifestErrorKind) -> ManifestError {
 /// Reads the supervision fields of one service message.
 pub fn decode<'a>(path: &str, s: service::Reader<'a>) -> Result<Supervision<'a>, ManifestError> {
     let mut after = Vec::new();
-    let list = s.get_after().map_err(|e| error(format!("{path}.after"), ManifestErrorKind::Malformed(format!("{e}"))))?;
+    let list =
+        s.get_after().map_err(|e| error(format!("{path}.after"), ManifestErrorKind::Malformed(format!("{e}"))))?;
     for (i, t) in list.iter().enumerate() {
         let at = format!("{path}.after[{i}]");
         let t = t.map_err(|e| error(at.as_str(), ManifestErrorKind::Malformed(format!("{e}"))))?;
@@ -77,7 +81,9 @@ pub fn decode<'a>(path: &str, s: service::Reader<'a>) -> Result<Supervision<'a>,
         Ok(service::Restart::OnFailure) => {
             Restart::OnFailure { limit: s.get_restart_limit(), backoff_ms: s.get_restart_backoff_ms() }
         }
-        Err(capnp::NotInSchema(v)) => return Err(error(format!("{path}.restart"), ManifestErrorKind::UnknownEnumValue(v))),
+        Err(capnp::NotInSchema(v)) => {
+            return Err(error(format!("{path}.restart"), ManifestErrorKind::UnknownEnumValue(v)))
+        }
     };
     let deadline_ms = Some(s.get_deadline_ms()).filter(|&ms| ms != 0);
     Ok(Supervision { after, must_succeed: s.get_must_succeed(), restart, deadline_ms })
@@ -129,7 +135,8 @@ pub fn validate(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(), Man
         return Err(error(format!("{path}.deadlineMs"), ManifestErrorKind::TooManyMs { ms }));
     }
     let timed = sup.deadline_ms.is_some() || sup.restart != Restart::Never;
-    let init_has_timer = m.service(INIT).is_some_and(|i| i.grants.iter().any(|g| g.source == GrantSource::Kernel(KernelCap::Timer)));
+    let init_has_timer =
+        m.service(INIT).is_some_and(|i| i.grants.iter().any(|g| g.source == GrantSource::Kernel(KernelCap::Timer)));
     if timed && !init_has_timer {
         let field = if sup.deadline_ms.is_some() { "deadlineMs" } else { "restart" };
         return Err(error(format!("{path}.{field}"), ManifestErrorKind::InitNeedsTimer));
@@ -187,7 +194,12 @@ mod tests {
     /// init plus services named by `edges`: (name, the services it comes after).
     fn manifest<'a>(edges: &[(&'a str, &[&'a str])]) -> Manifest<'a> {
         let timer = Grant { name: "timer", source: GrantSource::Kernel(KernelCap::Timer) };
-        let mut services = alloc::vec![Service { name: INIT, binary: "init", grants: alloc::vec![timer], supervision: Supervision::default() }];
+        let mut services = alloc::vec![Service {
+            name: INIT,
+            binary: "init",
+            grants: alloc::vec![timer],
+            supervision: Supervision::default()
+        }];
         for (name, after) in edges {
             let supervision = Supervision { after: after.to_vec(), ..Supervision::default() };
             services.push(Service { name, binary: "init", grants: Vec::new(), supervision });

@@ -56,7 +56,9 @@ pub enum MountError {
 impl fmt::Display for MountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MountError::NoValidSuperblock => f.write_str("no valid superblock (both copies fail their checksums) and the disk is not blank"),
+            MountError::NoValidSuperblock => {
+                f.write_str("no valid superblock (both copies fail their checksums) and the disk is not blank")
+            }
             MountError::TooSmall(s) => write!(f, "disk of {s} sectors is too small for a volume"),
             MountError::Io(e) => write!(f, "disk: {e}"),
         }

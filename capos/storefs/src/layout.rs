@@ -70,7 +70,14 @@ impl Superblock {
         if meta.iter().any(|&m| m == 0 || m >= total_blocks) || meta_len as usize > count * BLOCK {
             return None;
         }
-        Some(Superblock { total_blocks, generation: u64_at(24), next_node: u64_at(32), meta_len, meta_crc: u32_at(44), meta })
+        Some(Superblock {
+            total_blocks,
+            generation: u64_at(24),
+            next_node: u64_at(32),
+            meta_len,
+            meta_crc: u32_at(44),
+            meta,
+        })
     }
 }
 // endregion: superblock
@@ -81,7 +88,14 @@ mod tests {
 
     #[test]
     fn round_trips_and_any_flipped_bit_is_refused() {
-        let sb = Superblock { total_blocks: 4096, generation: 7, next_node: 9, meta_len: 5000, meta_crc: 0xabcd, meta: alloc::vec![3, 4] };
+        let sb = Superblock {
+            total_blocks: 4096,
+            generation: 7,
+            next_node: 9,
+            meta_len: 5000,
+            meta_crc: 0xabcd,
+            meta: alloc::vec![3, 4],
+        };
         let b = sb.encode();
         assert_eq!(Superblock::decode(&b, 4096), Some(sb));
         for bit in (0..SECTOR * 8).step_by(7) {

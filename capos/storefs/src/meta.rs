@@ -54,10 +54,14 @@ impl Meta {
 
     /// Every block this generation references (data only; the caller adds the metadata blocks).
     pub fn blocks(&self) -> impl Iterator<Item = u32> + '_ {
-        self.nodes.values().flat_map(|n| match n {
-            Node::File { blocks, .. } => blocks.as_slice(),
-            Node::Dir { .. } => &[],
-        }).map(|r| r.block).filter(|&b| b != 0)
+        self.nodes
+            .values()
+            .flat_map(|n| match n {
+                Node::File { blocks, .. } => blocks.as_slice(),
+                Node::Dir { .. } => &[],
+            })
+            .map(|r| r.block)
+            .filter(|&b| b != 0)
     }
 
     // region: encode
@@ -216,7 +220,13 @@ mod tests {
 
     fn sample() -> Meta {
         let mut m = Meta::empty();
-        m.nodes.insert(2, Node::File { size: 5000, blocks: alloc::vec![BlockRef { block: 3, crc: 1 }, BlockRef { block: 0, crc: 0 }] });
+        m.nodes.insert(
+            2,
+            Node::File {
+                size: 5000,
+                blocks: alloc::vec![BlockRef { block: 3, crc: 1 }, BlockRef { block: 0, crc: 0 }],
+            },
+        );
         m.nodes.insert(3, Node::Dir { entries: BTreeMap::from([(String::from("f"), 2)]) });
         if let Some(Node::Dir { entries }) = m.nodes.get_mut(&ROOT) {
             entries.insert(String::from("d"), 3);

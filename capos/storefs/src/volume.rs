@@ -113,7 +113,8 @@ impl<D: Disk> Volume<D> {
         let prev = loaded.get(pick + 1).map(|(c, _)| Self::referenced(c)).unwrap_or_default();
         let (chosen, bad) = loaded.swap_remove(pick);
         let rolled_back = refused.filter(|(g, _)| *g > chosen.sb.generation);
-        let report = MountReport { generation: chosen.sb.generation, formatted: false, rolled_back, bad_blocks: bad.clone() };
+        let report =
+            MountReport { generation: chosen.sb.generation, formatted: false, rolled_back, bad_blocks: bad.clone() };
         let volume = Volume {
             disk,
             total: chosen.sb.total_blocks,
@@ -182,7 +183,8 @@ impl<D: Disk> Volume<D> {
             cursor: 1,
         };
         v.sync().map_err(|e| MountError::Io(format!("{e}")))?;
-        let report = MountReport { generation: v.generation, formatted: true, rolled_back: None, bad_blocks: Vec::new() };
+        let report =
+            MountReport { generation: v.generation, formatted: true, rolled_back: None, bad_blocks: Vec::new() };
         Ok((v, report))
     }
     // endregion: mount
@@ -350,7 +352,9 @@ impl<D: Disk> Volume<D> {
         let id = match self.child(dir, name) {
             Ok(_) if mode.create && mode.exclusive => return Err(FsError::Exists),
             Ok(id) => id,
-            Err(FsError::NotFound) if mode.create => self.insert(dir, name, Node::File { size: 0, blocks: Vec::new() })?,
+            Err(FsError::NotFound) if mode.create => {
+                self.insert(dir, name, Node::File { size: 0, blocks: Vec::new() })?
+            }
             Err(e) => return Err(e),
         };
         if self.node(id)?.kind() == Kind::Dir {

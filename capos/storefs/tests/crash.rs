@@ -230,7 +230,8 @@ fn a_flipped_bit_is_detected_and_rolled_back_or_refused() {
     v.write(b, 0, &[8u8; 4096]).unwrap();
     v.sync().unwrap();
     let mut disk = v.into_disk();
-    let sb = capos_storefs::layout::Superblock::decode(&disk.durable[SECTOR..2 * SECTOR].try_into().unwrap(), 128).unwrap();
+    let sb =
+        capos_storefs::layout::Superblock::decode(&disk.durable[SECTOR..2 * SECTOR].try_into().unwrap(), 128).unwrap();
     assert_eq!(sb.generation, 3);
     // Flip a bit of generation 3's metadata: mount rolls back to generation 2, without "b".
     let mut meta_flip = disk.clone();
@@ -245,7 +246,9 @@ fn a_flipped_bit_is_detected_and_rolled_back_or_refused() {
         let id = v3.resolve(ROOT, "a").unwrap();
         assert_eq!(v3.read(id, 0, 10).unwrap(), vec![7u8; 10]);
         v3.into_disk();
-        (0..disk.durable.len() / 4096).find(|&blk| blk > 0 && disk.durable[blk * 4096..blk * 4096 + 4096].iter().all(|&x| x == 7)).unwrap()
+        (0..disk.durable.len() / 4096)
+            .find(|&blk| blk > 0 && disk.durable[blk * 4096..blk * 4096 + 4096].iter().all(|&x| x == 7))
+            .unwrap()
     };
     disk.durable[a_block * 4096 + 100] ^= 1;
     let (mut v4, report) = Volume::mount(disk).unwrap();

@@ -17,8 +17,8 @@ use capos_virtio_hal as hal;
 
 use alloc::format;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
 use capos_rt::{Console, DeviceManager, EndpointOwner, Error, Runtime};
+use core::sync::atomic::{AtomicU64, Ordering};
 use hal::{Bounce, CapConfig, CapHal, State};
 use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::transport::pci::bus::{Command, DeviceFunction, PciRoot};
@@ -62,7 +62,13 @@ fn start(devices: &DeviceManager, console: &Console) -> Result<Blk, Error> {
     let region = device.alloc_dma(BOUNCE_BYTES)?;
     console.write_line(&format!(
         "device {:04x}:{:04x} at {:02x}:{:02x}.{}, irq {}, {} memory bars mapped",
-        info.vendor, info.device, info.bus, info.slot, info.function, info.irq_line, bars.len()
+        info.vendor,
+        info.device,
+        info.bus,
+        info.slot,
+        info.function,
+        info.irq_line,
+        bars.len()
     ))?;
     hal::install(State { device, bars, bounce: Bounce { region, used: 0, outstanding: 0 }, direct: Vec::new() });
     let function = DeviceFunction { bus: info.bus, device: info.slot, function: info.function };
@@ -95,4 +101,3 @@ pub fn wait_for(blk: &mut Blk, token: u16) -> Result<(), Error> {
 
 /// The device's interrupt count as of the last wait (the kernel counts them).
 pub static INTERRUPTS: AtomicU64 = AtomicU64::new(0);
-

@@ -23,7 +23,13 @@ fn invalid(why: String) -> Refusal {
 }
 
 // region: serve
-pub fn serve(blk: &mut Blk, ep: &EndpointOwner, console: &Console, clients: u32, die_after: Option<u32>) -> Result<i32, Error> {
+pub fn serve(
+    blk: &mut Blk,
+    ep: &EndpointOwner,
+    console: &Console,
+    clients: u32,
+    die_after: Option<u32>,
+) -> Result<i32, Error> {
     let (mut served, mut finished) = (0u32, 0u32);
     while finished < clients {
         let call = ep.recv_with_capacity(RECV_CAPACITY)?;
@@ -35,9 +41,13 @@ pub fn serve(blk: &mut Blk, ep: &EndpointOwner, console: &Console, clients: u32,
         served += 1;
         if call.method == block::DONE {
             finished += 1;
-            ep.ret(&call, &encode_params(|m| {
-                m.init_root::<block_device::done_results::Builder>();
-            }), &[])?;
+            ep.ret(
+                &call,
+                &encode_params(|m| {
+                    m.init_root::<block_device::done_results::Builder>();
+                }),
+                &[],
+            )?;
             continue;
         }
         match handle(blk, &call) {
@@ -74,7 +84,10 @@ fn handle(blk: &mut Blk, call: &Incoming) -> Result<alloc::vec::Vec<u8>, Refusal
             let sector = p.get_sector();
             let data = p.get_data().map_err(bad)?;
             if data.is_empty() || data.len() % SECTOR != 0 {
-                return Err(invalid(format!("write of {} bytes is not a whole number of {SECTOR}-byte sectors", data.len())));
+                return Err(invalid(format!(
+                    "write of {} bytes is not a whole number of {SECTOR}-byte sectors",
+                    data.len()
+                )));
             }
             check_range(blk, sector, (data.len() / SECTOR) as u64)?;
             write(blk, sector, data)?;
@@ -102,7 +115,10 @@ fn check_range(blk: &Blk, sector: u64, count: u64) -> Result<(), Refusal> {
         return Err(invalid(format!("request of {count} sectors is over the limit of {MAX_SECTORS}")));
     }
     if sector.checked_add(count).is_none_or(|end| end > blk.capacity()) {
-        return Err(invalid(format!("sectors {sector}+{count} are past the end of the disk ({} sectors)", blk.capacity())));
+        return Err(invalid(format!(
+            "sectors {sector}+{count} are past the end of the disk ({} sectors)",
+            blk.capacity()
+        )));
     }
     Ok(())
 }

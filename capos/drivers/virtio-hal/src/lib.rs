@@ -160,7 +160,10 @@ impl ConfigurationAccess for CapConfig {
 // region: open
 /// Maps every memory BAR of `device` (virtio's modern structures live in them; I/O BARs are
 /// never granted, appendix A.6).
-pub fn map_memory_bars(device: &Device, info: &capos_rt::client::DeviceInfo) -> Result<Vec<MappedBar>, capos_rt::Error> {
+pub fn map_memory_bars(
+    device: &Device,
+    info: &capos_rt::client::DeviceInfo,
+) -> Result<Vec<MappedBar>, capos_rt::Error> {
     let mut bars = Vec::new();
     for (i, b) in info.bars.iter().enumerate() {
         if let capos_rt::client::BarInfo::Memory { .. } = b {

@@ -55,7 +55,9 @@ pub fn parse(text: &str) -> Result<Vec<Grant>, String> {
             match kind {
                 "listen" => grant.listen.push(port(value).ok_or(format!("grants line {n}: bad port `{value}`"))?),
                 "udp" => grant.udp.push(port(value).ok_or(format!("grants line {n}: bad port `{value}`"))?),
-                "connect" => grant.connect.push(endpoint(value).ok_or(format!("grants line {n}: expected A.B.C.D:PORT, got `{value}`"))?),
+                "connect" => grant
+                    .connect
+                    .push(endpoint(value).ok_or(format!("grants line {n}: expected A.B.C.D:PORT, got `{value}`"))?),
                 other => return Err(format!("grants line {n}: unknown `{other}` (expected listen, udp or connect)")),
             }
         }

@@ -64,7 +64,15 @@ fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     let mut stack = stack::Stack::new(iface, grants);
     console.write_line(&format!(
         "virtio-net: mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {} on {}/24, {} client endpoints",
-        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], GUEST, GUEST, stack.clients.len()
+        mac[0],
+        mac[1],
+        mac[2],
+        mac[3],
+        mac[4],
+        mac[5],
+        GUEST,
+        GUEST,
+        stack.clients.len()
     ))?;
     for c in &stack.clients {
         console.write_line(&format!("grant {}", c.grant.describe()))?;
@@ -84,7 +92,13 @@ fn start(devices: &DeviceManager, console: &Console) -> Result<nic::Nic, Error> 
     let rx = device.alloc_dma((nic::QUEUE * nic::RX_BUF) as u64)?;
     console.write_line(&format!(
         "device {:04x}:{:04x} at {:02x}:{:02x}.{}, irq {}, {} memory bars mapped",
-        info.vendor, info.device, info.bus, info.slot, info.function, info.irq_line, bars.len()
+        info.vendor,
+        info.device,
+        info.bus,
+        info.slot,
+        info.function,
+        info.irq_line,
+        bars.len()
     ))?;
     let direct = alloc::vec![capos_rt::DmaRegion { address: rx.address, phys: rx.phys, size: rx.size }];
     hal::install(State { device, bars, bounce: Bounce { region: bounce, used: 0, outstanding: 0 }, direct });

@@ -41,7 +41,14 @@ pub fn now(timer: &Timer) -> Result<Instant, Error> {
 }
 
 // region: loop
-pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Timer, console: &Console, die_after: Option<u64>) -> Result<i32, Error> {
+pub fn serve(
+    stack: &mut Stack,
+    nic: &mut Nic,
+    eps: &mut Endpoints,
+    timer: &Timer,
+    console: &Console,
+    die_after: Option<u64>,
+) -> Result<i32, Error> {
     let mut blocked: Vec<Blocked> = Vec::new();
     let mut interrupt: Option<StartedCall> = None;
     let mut served: u64 = 0;
@@ -71,7 +78,8 @@ pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Time
         if interrupt.is_none() {
             interrupt = Some(capos_virtio_hal::state().device.start_wait_interrupt()?);
         }
-        let delay = stack.iface.poll_delay(t, &stack.sockets).map_or(IDLE_NS, |d| (d.total_micros() * 1000).min(IDLE_NS));
+        let delay =
+            stack.iface.poll_delay(t, &stack.sockets).map_or(IDLE_NS, |d| (d.total_micros() * 1000).min(IDLE_NS));
         if delay > 0 {
             capos_rt::syscall::cap_enter(1, delay);
         }
@@ -97,7 +105,11 @@ pub fn serve(stack: &mut Stack, nic: &mut Nic, eps: &mut Endpoints, timer: &Time
             if call.method == wire::DONE {
                 finished += 1;
                 stack.close_all(k);
-                eps.owners[k].ret(&call, &capos_rt::encode_empty_params::<capos_rt::schema::capos_capnp::network::done_results::Owned>(), &[])?;
+                eps.owners[k].ret(
+                    &call,
+                    &capos_rt::encode_empty_params::<capos_rt::schema::capos_capnp::network::done_results::Owned>(),
+                    &[],
+                )?;
                 continue;
             }
             match wire::decode(&call) {

@@ -30,7 +30,17 @@ const EPHEMERAL: core::ops::Range<u16> = 49152..65535;
 
 /// The answer the protocol sends for a NetError (capnp enum ordinals, see capos.capnp).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NetError { WouldBlock, NotGranted, BadSocket, Reset, Closed, Refused, InUse, NoBuffers, Invalid }
+pub enum NetError {
+    WouldBlock,
+    NotGranted,
+    BadSocket,
+    Reset,
+    Closed,
+    Refused,
+    InUse,
+    NoBuffers,
+    Invalid,
+}
 
 pub enum Request {
     Listen { port: u16 },
@@ -186,7 +196,10 @@ impl Stack {
             self.counters.refused_grants += 1;
             return Err(NetError::NotGranted);
         }
-        let taken = self.clients.iter().any(|cl| cl.socks.values().any(|s| matches!(s, Sock::Listener { port: p, .. } if *p == port)));
+        let taken = self
+            .clients
+            .iter()
+            .any(|cl| cl.socks.values().any(|s| matches!(s, Sock::Listener { port: p, .. } if *p == port)));
         if taken {
             return Err(NetError::InUse);
         }
@@ -217,7 +230,12 @@ impl Stack {
         let found = pool
             .iter()
             .enumerate()
-            .filter(|(_, slot)| !matches!(sockets.get::<tcp::Socket>(slot.handle).state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed))
+            .filter(|(_, slot)| {
+                !matches!(
+                    sockets.get::<tcp::Socket>(slot.handle).state(),
+                    tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed
+                )
+            })
             .min_by_key(|(_, slot)| slot.arrived)
             .map(|(i, _)| i);
         let Some(i) = found else {
@@ -227,7 +245,8 @@ impl Stack {
         let Some(Sock::Listener { pool, .. }) = self.clients[c].socks.get_mut(&listener) else { unreachable!() };
         let handle = core::mem::replace(&mut pool[i], fresh).handle;
         let remote = self.sockets.get::<tcp::Socket>(handle).remote_endpoint();
-        let socket = self.clients[c].insert(Sock::Tcp { handle, closed_by_us: false, read_shut: false, connecting: false })?;
+        let socket =
+            self.clients[c].insert(Sock::Tcp { handle, closed_by_us: false, read_shut: false, connecting: false })?;
         self.counters.accepted += 1;
         let (addr, port) = remote.map_or((0, 0), |e| (be(e.addr), e.port));
         ready(Answer::Accepted { socket, addr, port })
@@ -266,7 +285,11 @@ impl Stack {
 
     /// `BadSocket` for an unknown number, `Invalid` for a socket of the wrong kind.
     fn kind_error(&self, c: usize, socket: u32) -> NetError {
-        if self.clients[c].socks.contains_key(&socket) { NetError::Invalid } else { NetError::BadSocket }
+        if self.clients[c].socks.contains_key(&socket) {
+            NetError::Invalid
+        } else {
+            NetError::BadSocket
+        }
     }
 
     fn tcp(&mut self, c: usize, socket: u32) -> Result<(SocketHandle, bool, bool), NetError> {
@@ -295,7 +318,11 @@ impl Stack {
             }
             return ready(Answer::Data(Vec::new()));
         }
-        if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) }
+        if nonblocking {
+            Err(NetError::WouldBlock)
+        } else {
+            Ok(Step::Blocked)
+        }
     }
 
     fn send(&mut self, c: usize, socket: u32, data: &[u8], nonblocking: bool) -> Result<Step, NetError> {
@@ -314,7 +341,11 @@ impl Stack {
             let n = s.send_slice(data).map_err(|_| NetError::Closed)?;
             return ready(Answer::Sent(n as u32));
         }
-        if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) }
+        if nonblocking {
+            Err(NetError::WouldBlock)
+        } else {
+            Ok(Step::Blocked)
+        }
     }
 
     fn shutdown(&mut self, c: usize, socket: u32, how: u8) -> Result<Step, NetError> {
@@ -338,7 +369,9 @@ impl Stack {
         match self.clients[c].socks.remove(&socket) {
             None => Err(NetError::BadSocket),
             Some(Sock::Listener { pool, .. }) => {
-                pool.into_iter().for_each(|slot| { self.sockets.remove(slot.handle); });
+                pool.into_iter().for_each(|slot| {
+                    self.sockets.remove(slot.handle);
+                });
                 ready(Answer::Empty)
             }
             Some(Sock::Tcp { handle, .. }) => {
@@ -385,7 +418,8 @@ impl Stack {
         let remote = IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from_bits(addr)), port);
         s.connect(self.iface.context(), remote, local).map_err(|_| NetError::Refused)?;
         let handle = self.sockets.add(s);
-        let socket = self.clients[c].insert(Sock::Tcp { handle, closed_by_us: false, read_shut: false, connecting: true })?;
+        let socket =
+            self.clients[c].insert(Sock::Tcp { handle, closed_by_us: false, read_shut: false, connecting: true })?;
         self.counters.connected += 1;
         ready(Answer::Socket(socket))
     }
@@ -393,7 +427,9 @@ impl Stack {
     /// Whether a connect of client `c`'s `socket` is still in its handshake (the caller waits),
     /// refused (the socket is dropped), or done.
     pub fn connect_state(&mut self, c: usize, socket: u32) -> Option<Result<(), NetError>> {
-        let Some(Sock::Tcp { handle, connecting: true, .. }) = self.clients[c].socks.get(&socket) else { return Some(Ok(())) };
+        let Some(Sock::Tcp { handle, connecting: true, .. }) = self.clients[c].socks.get(&socket) else {
+            return Some(Ok(()));
+        };
         match self.sockets.get::<tcp::Socket>(*handle).state() {
             tcp::State::SynSent | tcp::State::SynReceived => None,
             tcp::State::Closed => {
@@ -454,13 +490,22 @@ impl Stack {
         let answer = match self.clients[c].socks.get(&socket) {
             None => return Err(NetError::BadSocket),
             Some(Sock::Listener { pool, .. }) => {
-                let readable = pool.iter().any(|slot| !matches!(self.sockets.get::<tcp::Socket>(slot.handle).state(), tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed));
+                let readable = pool.iter().any(|slot| {
+                    !matches!(
+                        self.sockets.get::<tcp::Socket>(slot.handle).state(),
+                        tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed
+                    )
+                });
                 Answer::Ready { readable, writable: false, hangup: false }
             }
             Some(Sock::Tcp { handle, read_shut, .. }) => {
                 let s = self.sockets.get::<tcp::Socket>(*handle);
                 let hangup = !s.may_recv() && !s.can_recv();
-                Answer::Ready { readable: s.can_recv() || hangup || *read_shut, writable: s.can_send() || !s.may_send(), hangup }
+                Answer::Ready {
+                    readable: s.can_recv() || hangup || *read_shut,
+                    writable: s.can_send() || !s.may_send(),
+                    hangup,
+                }
             }
             Some(Sock::Udp { handle }) => {
                 let s = self.sockets.get::<udp::Socket>(*handle);

@@ -30,7 +30,11 @@ pub fn decode(call: &Incoming) -> Result<Request, String> {
         }
         3 => {
             let p = msg.get_root::<network::send_params::Reader>().map_err(bad)?;
-            Request::Send { socket: p.get_socket(), data: p.get_data().map_err(bad)?.to_vec(), nonblocking: p.get_nonblocking() }
+            Request::Send {
+                socket: p.get_socket(),
+                data: p.get_data().map_err(bad)?.to_vec(),
+                nonblocking: p.get_nonblocking(),
+            }
         }
         4 => {
             let p = msg.get_root::<network::shutdown_params::Reader>().map_err(bad)?;
@@ -44,7 +48,12 @@ pub fn decode(call: &Incoming) -> Result<Request, String> {
         7 => Request::BindUdp { port: msg.get_root::<network::bind_udp_params::Reader>().map_err(bad)?.get_port() },
         8 => {
             let p = msg.get_root::<network::send_to_params::Reader>().map_err(bad)?;
-            Request::SendTo { socket: p.get_socket(), addr: p.get_addr(), port: p.get_port(), data: p.get_data().map_err(bad)?.to_vec() }
+            Request::SendTo {
+                socket: p.get_socket(),
+                addr: p.get_addr(),
+                port: p.get_port(),
+                data: p.get_data().map_err(bad)?.to_vec(),
+            }
         }
         9 => {
             let p = msg.get_root::<network::recv_from_params::Reader>().map_err(bad)?;
@@ -75,13 +84,18 @@ fn wire_error(e: Option<NetError>) -> Wire {
 /// The result message of `method` for `answer`. An error is sent in the method's own results
 /// (every one has `error` first), so a client decodes one shape per method.
 pub fn encode(method: u16, answer: &Answer) -> Vec<u8> {
-    let err = match answer { Answer::Error(e) => Some(*e), _ => None };
+    let err = match answer {
+        Answer::Error(e) => Some(*e),
+        _ => None,
+    };
     let w = wire_error(err);
     encode_params(|m| match (method, answer) {
         (0 | 6 | 7, a) => {
             let mut r = m.init_root::<network::listen_results::Builder>();
             r.set_error(w);
-            if let Answer::Socket(s) = a { r.set_socket(*s) }
+            if let Answer::Socket(s) = a {
+                r.set_socket(*s)
+            }
         }
         (1, a) => {
             let mut r = m.init_root::<network::accept_results::Builder>();
@@ -95,12 +109,16 @@ pub fn encode(method: u16, answer: &Answer) -> Vec<u8> {
         (2, a) => {
             let mut r = m.init_root::<network::recv_results::Builder>();
             r.set_error(w);
-            if let Answer::Data(d) = a { r.set_data(d) }
+            if let Answer::Data(d) = a {
+                r.set_data(d)
+            }
         }
         (3, a) => {
             let mut r = m.init_root::<network::send_results::Builder>();
             r.set_error(w);
-            if let Answer::Sent(n) = a { r.set_sent(*n) }
+            if let Answer::Sent(n) = a {
+                r.set_sent(*n)
+            }
         }
         (9, a) => {
             let mut r = m.init_root::<network::recv_from_results::Builder>();

@@ -2,9 +2,9 @@
 
 use super::{chunk, done, encode, params, CallCtx, CapError, KernelCap, Reply};
 use alloc::vec::Vec;
-use capos_schema::wire;
 use capos_schema::capos_capnp::blob;
 use capos_schema::ids;
+use capos_schema::wire;
 
 pub enum Blob {
     /// Bytes inside the boot manifest (never freed).

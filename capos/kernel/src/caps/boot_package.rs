@@ -1,9 +1,9 @@
 //! BootPackage: the manifest.bin the system booted with, read in bounded chunks.
 
 use super::{chunk, done, encode, params, CallCtx, CapError, KernelCap, Reply};
-use capos_schema::wire;
 use capos_schema::capos_capnp::boot_package;
 use capos_schema::ids;
+use capos_schema::wire;
 
 pub struct BootPackage {
     pub manifest: &'static [u8],

@@ -3,9 +3,9 @@
 
 use super::{done, encode, params, CallCtx, CapError, KernelCap, Reply};
 use crate::serial;
-use capos_schema::wire;
 use capos_schema::capos_capnp::console;
 use capos_schema::ids;
+use capos_schema::wire;
 
 pub struct Console;
 

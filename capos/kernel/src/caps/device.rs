@@ -191,7 +191,9 @@ fn config_write(dev: &mut devices::Device, bytes: &[u8]) -> Result<Reply, CapErr
             return Err(CapError::invalid(format!("bar register {offset:#x}: a driver cannot move a bar")));
         }
     } else {
-        return Err(CapError::invalid(format!("config offset {offset:#x} (width {width}) is not writable by a driver")));
+        return Err(CapError::invalid(format!(
+            "config offset {offset:#x} (width {width}) is not writable by a driver"
+        )));
     }
     let mut out = Builder::new_default();
     out.init_root::<device::config_write_results::Builder>();
@@ -206,7 +208,9 @@ fn bar_register(offset: u8) -> Option<usize> {
 fn sizing_mask(bars: &[pci::Bar; 6], i: usize) -> u32 {
     match bars[i] {
         pci::Bar::Io { size, .. } => !(size as u32 - 1) | 1,
-        pci::Bar::Memory { size, wide, phys } => (!(size - 1)) as u32 & 0xffff_fff0 | (phys as u32 & 0xf) | if wide { 0b100 } else { 0 },
+        pci::Bar::Memory { size, wide, phys } => {
+            (!(size - 1)) as u32 & 0xffff_fff0 | (phys as u32 & 0xf) | if wide { 0b100 } else { 0 }
+        }
         // The upper half of a 64-bit BAR.
         pci::Bar::None if i > 0 => match bars[i - 1] {
             pci::Bar::Memory { size, wide: true, .. } => ((!(size - 1)) >> 32) as u32,
@@ -219,7 +223,12 @@ fn sizing_mask(bars: &[pci::Bar; 6], i: usize) -> u32 {
 
 // region: map-bar
 /// Maps memory BAR `index` into the caller, uncached, at the device's window; once per BAR.
-fn map_bar(dev_index: usize, dev: &mut devices::Device, bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
+fn map_bar(
+    dev_index: usize,
+    dev: &mut devices::Device,
+    bytes: &[u8],
+    ctx: &mut CallCtx<'_>,
+) -> Result<Reply, CapError> {
     let msg = params(bytes)?;
     let index = msg.get_root::<device::map_bar_params::Reader>()?.get_index();
     let bar = dev.function.bars.get(index as usize).copied().unwrap_or(pci::Bar::None);
@@ -236,7 +245,9 @@ fn map_bar(dev_index: usize, dev: &mut devices::Device, bytes: &[u8], ctx: &mut 
         let base = phys & !(PAGE - 1);
         let len = (phys + size).div_ceil(PAGE) * PAGE - base;
         for off in (0..len).step_by(PAGE as usize) {
-            ctx.space.map_device(va + off, base + off).map_err(|_| CapError::failed("out of memory for page tables"))?;
+            ctx.space
+                .map_device(va + off, base + off)
+                .map_err(|_| CapError::failed("out of memory for page tables"))?;
         }
         dev.mapped.push((index, va, len));
     }

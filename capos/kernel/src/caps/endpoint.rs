@@ -49,7 +49,10 @@ pub fn take_events() -> Vec<Event> {
 
 fn disconnect(callers: Vec<Waiter>, reason: &str) {
     for to in callers {
-        push(Event::Complete { to, outcome: Outcome::Exception(exception::encode(ExceptionKind::Disconnected, reason)) });
+        push(Event::Complete {
+            to,
+            outcome: Outcome::Exception(exception::encode(ExceptionKind::Disconnected, reason)),
+        });
     }
 }
 
@@ -174,7 +177,14 @@ fn refused(kind: ExceptionKind, e: EndpointError) -> Outcome<Cap> {
 
 /// CALL through a client facet: queued or delivered. A refused call is an exception, so the
 /// ring commits none of its MOVEs and the caller keeps its caps.
-pub fn call(facet: Facet<'_>, caller: Pid, method: u16, params: &[u8], caps: Vec<(Cap, u64)>, pending: PendingCall) -> Outcome<Cap> {
+pub fn call(
+    facet: Facet<'_>,
+    caller: Pid,
+    method: u16,
+    params: &[u8],
+    caps: Vec<(Cap, u64)>,
+    pending: PendingCall,
+) -> Outcome<Cap> {
     let Facet::Client(ep, badge) = facet else {
         return Outcome::Exception(exception::encode(ExceptionKind::Unimplemented, "an owner facet cannot call"));
     };
@@ -200,7 +210,14 @@ pub fn recv(facet: Facet<'_>, server: Pid, pending: PendingCall) -> Outcome<Cap>
 }
 
 /// RETURN through an owner facet: only the process that received `call_id` may answer it.
-pub fn ret(facet: Facet<'_>, server: Pid, call_id: u32, data: Vec<u8>, exception: bool, caps: Vec<(Cap, u64)>) -> Result<(), i32> {
+pub fn ret(
+    facet: Facet<'_>,
+    server: Pid,
+    call_id: u32,
+    data: Vec<u8>,
+    exception: bool,
+    caps: Vec<(Cap, u64)>,
+) -> Result<(), i32> {
     let Facet::Owner(ep) = facet else { return Err(E_NOT_OWNER) };
     if exception && !caps.is_empty() {
         return Err(E_BAD_TRANSFER);

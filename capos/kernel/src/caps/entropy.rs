@@ -4,9 +4,9 @@ use super::{done, encode, params, CallCtx, CapError, KernelCap, Reply};
 use alloc::format;
 use alloc::vec;
 use capos_abi::MAX_READ;
-use capos_schema::wire;
 use capos_schema::capos_capnp::entropy_source;
 use capos_schema::ids;
+use capos_schema::wire;
 
 pub struct EntropySource;
 

@@ -172,7 +172,14 @@ impl Dispatch<Cap> for KernelDispatch<'_> {
         }
     }
 
-    fn ret(&mut self, cap: &Cap, call_id: u32, data: Vec<u8>, exception: bool, caps: Vec<(Cap, u64)>) -> Result<(), i32> {
+    fn ret(
+        &mut self,
+        cap: &Cap,
+        call_id: u32,
+        data: Vec<u8>,
+        exception: bool,
+        caps: Vec<(Cap, u64)>,
+    ) -> Result<(), i32> {
         match cap.endpoint() {
             Some(facet) => endpoint::ret(facet, self.caller, call_id, data, exception, caps),
             None => Err(capos_abi::err::E_UNSUPPORTED),

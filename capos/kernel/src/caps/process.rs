@@ -11,10 +11,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 use capos_abi::endpoint::SPAWNER_NEW_ENDPOINT;
 use capos_abi::{GRANT_TEXT_MAX, NAME_MAX};
-use capos_schema::wire;
 use capos_schema::capos_capnp::{grant, process_handle, process_spawner};
 use capos_schema::ids;
 use capos_schema::manifest::BinaryKind;
+use capos_schema::wire;
 use core::cell::RefCell;
 
 pub struct ProcessSpawner;

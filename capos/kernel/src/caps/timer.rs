@@ -2,9 +2,9 @@
 
 use super::{done, encode, CallCtx, CapError, KernelCap, Reply};
 use crate::time;
-use capos_schema::wire;
 use capos_schema::capos_capnp::timer;
 use capos_schema::ids;
+use capos_schema::wire;
 
 pub struct Timer;
 

@@ -16,7 +16,8 @@ impl KernelCap for WallClock {
         let mut out = Builder::new_default();
         match method {
             0 => {
-                let ns = crate::rtc::now_ns().ok_or_else(|| CapError::failed("the real-time clock gave no valid time at boot"))?;
+                let ns = crate::rtc::now_ns()
+                    .ok_or_else(|| CapError::failed("the real-time clock gave no valid time at boot"))?;
                 out.init_root::<wall_clock::now_results::Builder>().set_ns(ns);
             }
             m => return Err(CapError::no_method("WallClock", m)),

@@ -85,10 +85,19 @@ pub fn init(specs: &[capos_schema::manifest::DeviceSpec<'_>]) {
     for (index, spec) in specs.iter().enumerate() {
         let taken = |f: &Function| d.table.iter().any(|x| x.function.at == f.at);
         let matching = found.iter().find(|f| {
-            f.vendor == spec.vendor && (spec.device == 0 || f.device == spec.device) && f.class == spec.class && !taken(f)
+            f.vendor == spec.vendor
+                && (spec.device == 0 || f.device == spec.device)
+                && f.class == spec.class
+                && !taken(f)
         });
         let Some(&(mut function)) = matching else {
-            klog!("device {}: no pci function {:04x}:{:04x} class {:02x}", spec.name, spec.vendor, spec.device, spec.class);
+            klog!(
+                "device {}: no pci function {:04x}:{:04x} class {:02x}",
+                spec.name,
+                spec.vendor,
+                spec.device,
+                spec.class
+            );
             continue;
         };
         let assigned = windows.assign(&mut function);
@@ -137,7 +146,9 @@ pub fn init(specs: &[capos_schema::manifest::DeviceSpec<'_>]) {
 fn describe_bar(i: usize, bar: &Bar) -> String {
     match *bar {
         Bar::None => String::new(),
-        Bar::Memory { phys, size, wide } => alloc::format!(" bar{i} mem{} {phys:#x}+{size:#x}", if wide { "64" } else { "32" }),
+        Bar::Memory { phys, size, wide } => {
+            alloc::format!(" bar{i} mem{} {phys:#x}+{size:#x}", if wide { "64" } else { "32" })
+        }
         Bar::Io { port, size } => alloc::format!(" bar{i} io {port:#x}+{size:#x}"),
     }
 }
@@ -145,7 +156,13 @@ fn describe_bar(i: usize, bar: &Bar) -> String {
 fn log_function(f: &Function) {
     let mut line = alloc::format!(
         "pci {:02x}:{:02x}.{} {:04x}:{:04x} class {:02x}.{:02x}",
-        f.at.bus, f.at.slot, f.at.function, f.vendor, f.device, f.class, f.subclass
+        f.at.bus,
+        f.at.slot,
+        f.at.function,
+        f.vendor,
+        f.device,
+        f.class,
+        f.subclass
     );
     for (i, bar) in f.bars.iter().enumerate() {
         line += &describe_bar(i, bar);

@@ -43,8 +43,15 @@ pub fn write32(at: Bdf, offset: u8, value: u32) {
 pub enum Bar {
     None,
     /// Memory space at `phys`, `size` bytes (a power of two); 64-bit BARs use two registers.
-    Memory { phys: u64, size: u64, wide: bool },
-    Io { port: u16, size: u16 },
+    Memory {
+        phys: u64,
+        size: u64,
+        wide: bool,
+    },
+    Io {
+        port: u16,
+        size: u16,
+    },
 }
 
 /// Sizes all six BARs the standard way (write all ones, read the mask back, restore) with the
@@ -71,7 +78,8 @@ pub fn read_bars(at: Bdf) -> [Bar; 6] {
             continue;
         }
         let wide = orig & 0b110 == 0b100 && i < 5;
-        let (mut phys, mut size_mask) = ((orig & 0xffff_fff0) as u64, (mask & 0xffff_fff0) as u64 | 0xffff_ffff_0000_0000);
+        let (mut phys, mut size_mask) =
+            ((orig & 0xffff_fff0) as u64, (mask & 0xffff_fff0) as u64 | 0xffff_ffff_0000_0000);
         if wide {
             let hi_off = off + 4;
             let hi = read32(at, hi_off);

@@ -30,7 +30,8 @@ pub fn scratch(group: &str, case: &str) -> PathBuf {
 pub fn small_module(group: &str, case: &str, manifest: &str) -> Options {
     let root = scratch(group, case);
     fs::write(root.join("build/init"), b"\x7fELF\x02\x01\x01\0 not really").unwrap();
-    fs::write(root.join("manifests/cue.mod/module.cue"), "module: \"capos.local\"\nlanguage: version: \"v0.17.0\"\n").unwrap();
+    fs::write(root.join("manifests/cue.mod/module.cue"), "module: \"capos.local\"\nlanguage: version: \"v0.17.0\"\n")
+        .unwrap();
     let file = root.join("manifests/system-test.cue");
     fs::write(&file, format!("package capos\n\n{manifest}\n")).unwrap();
     Options { input: file, output: root.join("out/manifest.bin"), root, cue: Some(cue()) }

@@ -43,7 +43,8 @@ impl BootPackage {
         let size = self.manifest_size()?;
         // One allocation of the final size: growing by doubling would ask for twice a manifest just
         // over a power of two (16 MiB for 8.4 MB), more than init's heap holds.
-        let mut out = AlignedBuf::zeroed(usize::try_from(size).map_err(|_| Error::BadReply("manifestSize does not fit memory"))?);
+        let mut out =
+            AlignedBuf::zeroed(usize::try_from(size).map_err(|_| Error::BadReply("manifestSize does not fit memory"))?);
         out.truncate(0);
         while (out.len() as u64) < size {
             let want = (size - out.len() as u64).min(MAX_READ as u64) as u32;

@@ -159,13 +159,20 @@ impl Device {
     /// Starts `waitInterrupt` without waiting: a driver that serves clients meanwhile (the
     /// network stack, chapter W.6) collects it with [`Device::interrupt_count`] once it completes.
     pub fn start_wait_interrupt(&self) -> Result<crate::StartedCall, Error> {
-        self.cap.transport().start_call(self.cap.id(), 6, empty_params::<device::wait_interrupt_params::Owned>(), SMALL_RESULT)
+        self.cap.transport().start_call(
+            self.cap.id(),
+            6,
+            empty_params::<device::wait_interrupt_params::Owned>(),
+            SMALL_RESULT,
+        )
     }
 
     /// The interrupt count a started `waitInterrupt` returned, once it has (None before).
     pub fn interrupt_count(&self, call: &mut crate::StartedCall) -> Option<Result<u64, Error>> {
         let reply = self.cap.transport().poll_call(call)?;
-        Some(reply.and_then(|r| Ok(r.payload.read()?.get_root::<device::wait_interrupt_results::Reader>()?.get_count())))
+        Some(
+            reply.and_then(|r| Ok(r.payload.read()?.get_root::<device::wait_interrupt_results::Reader>()?.get_count())),
+        )
     }
 }
 

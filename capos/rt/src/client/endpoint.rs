@@ -26,7 +26,13 @@ impl Endpoint {
     }
 
     /// Like [`Endpoint::call`] with room for a result of up to `capacity` bytes.
-    pub fn call_with_capacity(&self, method: u16, params: &[u8], transfers: &[Transfer], capacity: usize) -> Result<Reply, Error> {
+    pub fn call_with_capacity(
+        &self,
+        method: u16,
+        params: &[u8],
+        transfers: &[Transfer],
+        capacity: usize,
+    ) -> Result<Reply, Error> {
         self.cap.transport().call_with(self.cap.id(), method, params, capacity, transfers)
     }
 }
@@ -41,7 +47,9 @@ impl EndpointOwner {
     /// A new client facet whose calls arrive with `badge` (not 0) in [`Incoming::badge`]; when
     /// its last copy is released this owner receives a release notice with that badge.
     pub fn mint(&self, badge: u64) -> Result<Endpoint, Error> {
-        let p = super::params(|m| m.init_root::<capos_schema::capos_capnp::endpoint_owner::mint_params::Builder>().set_badge(badge));
+        let p = super::params(|m| {
+            m.init_root::<capos_schema::capos_capnp::endpoint_owner::mint_params::Builder>().set_badge(badge)
+        });
         let reply = self.cap.call(0, &p, super::SMALL_RESULT)?;
         let first = reply.caps.first().ok_or(Error::BadReply("mint returned no facet"))?;
         let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());

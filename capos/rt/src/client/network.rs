@@ -19,7 +19,11 @@ pub struct Network {
 }
 
 fn err(e: NetError) -> Result<(), NetError> {
-    if e == NetError::None { Ok(()) } else { Err(e) }
+    if e == NetError::None {
+        Ok(())
+    } else {
+        Err(e)
+    }
 }
 
 macro_rules! call {
@@ -50,24 +54,67 @@ impl Network {
 
     /// (socket, peer address, peer port)
     pub fn accept(&self, listener: u32, nonblocking: bool) -> NetResult<(u32, u32, u16)> {
-        call!(self, 1, accept_params, { accept_params.set_listener(listener); accept_params.set_nonblocking(nonblocking) },
-            accept_results, SMALL, |r| (r.get_socket(), r.get_peer_addr(), r.get_peer_port()))
+        call!(
+            self,
+            1,
+            accept_params,
+            {
+                accept_params.set_listener(listener);
+                accept_params.set_nonblocking(nonblocking)
+            },
+            accept_results,
+            SMALL,
+            |r| (r.get_socket(), r.get_peer_addr(), r.get_peer_port())
+        )
     }
 
     /// Up to `max` bytes; empty at the end of the stream.
     pub fn recv(&self, socket: u32, max: u32, nonblocking: bool) -> NetResult<Vec<u8>> {
-        call!(self, 2, recv_params, { recv_params.set_socket(socket); recv_params.set_max_bytes(max); recv_params.set_nonblocking(nonblocking) },
-            recv_results, DATA_RESULT, |r| r.get_data()?.to_vec())
+        call!(
+            self,
+            2,
+            recv_params,
+            {
+                recv_params.set_socket(socket);
+                recv_params.set_max_bytes(max);
+                recv_params.set_nonblocking(nonblocking)
+            },
+            recv_results,
+            DATA_RESULT,
+            |r| r.get_data()?.to_vec()
+        )
     }
 
     pub fn send(&self, socket: u32, data: &[u8], nonblocking: bool) -> NetResult<u32> {
-        call!(self, 3, send_params, { send_params.set_socket(socket); send_params.set_data(data); send_params.set_nonblocking(nonblocking) },
-            send_results, SMALL, |r| r.get_sent())
+        call!(
+            self,
+            3,
+            send_params,
+            {
+                send_params.set_socket(socket);
+                send_params.set_data(data);
+                send_params.set_nonblocking(nonblocking)
+            },
+            send_results,
+            SMALL,
+            |r| r.get_sent()
+        )
     }
 
     /// `how`: 1 read, 2 write, 3 both.
     pub fn shutdown(&self, socket: u32, how: u8) -> NetResult<()> {
-        call!(self, 4, shutdown_params, { shutdown_params.set_socket(socket); shutdown_params.set_how(how) }, shutdown_results, SMALL, |r| ())
+        call!(
+            self,
+            4,
+            shutdown_params,
+            {
+                shutdown_params.set_socket(socket);
+                shutdown_params.set_how(how)
+            },
+            shutdown_results,
+            SMALL,
+            |r| ()
+        )
     }
 
     pub fn close(&self, socket: u32) -> NetResult<()> {
@@ -75,7 +122,18 @@ impl Network {
     }
 
     pub fn connect(&self, addr: u32, port: u16) -> NetResult<u32> {
-        call!(self, 6, connect_params, { connect_params.set_addr(addr); connect_params.set_port(port) }, connect_results, SMALL, |r| r.get_socket())
+        call!(
+            self,
+            6,
+            connect_params,
+            {
+                connect_params.set_addr(addr);
+                connect_params.set_port(port)
+            },
+            connect_results,
+            SMALL,
+            |r| r.get_socket()
+        )
     }
 
     pub fn bind_udp(&self, port: u16) -> NetResult<u32> {
@@ -83,19 +141,46 @@ impl Network {
     }
 
     pub fn send_to(&self, socket: u32, addr: u32, port: u16, data: &[u8]) -> NetResult<()> {
-        call!(self, 8, send_to_params, { send_to_params.set_socket(socket); send_to_params.set_addr(addr); send_to_params.set_port(port); send_to_params.set_data(data) },
-            send_to_results, SMALL, |r| ())
+        call!(
+            self,
+            8,
+            send_to_params,
+            {
+                send_to_params.set_socket(socket);
+                send_to_params.set_addr(addr);
+                send_to_params.set_port(port);
+                send_to_params.set_data(data)
+            },
+            send_to_results,
+            SMALL,
+            |r| ()
+        )
     }
 
     /// (data, from address, from port)
     pub fn recv_from(&self, socket: u32, max: u32, nonblocking: bool) -> NetResult<(Vec<u8>, u32, u16)> {
-        call!(self, 9, recv_from_params, { recv_from_params.set_socket(socket); recv_from_params.set_max_bytes(max); recv_from_params.set_nonblocking(nonblocking) },
-            recv_from_results, DATA_RESULT, |r| (r.get_data()?.to_vec(), r.get_addr(), r.get_port()))
+        call!(
+            self,
+            9,
+            recv_from_params,
+            {
+                recv_from_params.set_socket(socket);
+                recv_from_params.set_max_bytes(max);
+                recv_from_params.set_nonblocking(nonblocking)
+            },
+            recv_from_results,
+            DATA_RESULT,
+            |r| (r.get_data()?.to_vec(), r.get_addr(), r.get_port())
+        )
     }
 
     /// (readable, writable, hangup)
     pub fn poll(&self, socket: u32) -> NetResult<(bool, bool, bool)> {
-        call!(self, 10, poll_params, { poll_params.set_socket(socket) }, poll_results, SMALL, |r| (r.get_readable(), r.get_writable(), r.get_hangup()))
+        call!(self, 10, poll_params, { poll_params.set_socket(socket) }, poll_results, SMALL, |r| (
+            r.get_readable(),
+            r.get_writable(),
+            r.get_hangup()
+        ))
     }
 
     /// Tells the stack this client is finished.

@@ -1,10 +1,10 @@
 use super::{client, empty_params, params, Client, SMALL_RESULT};
+use super::{Endpoint, EndpointOwner};
 use crate::error::Error;
 use crate::transport::{Cap, StartedCall};
 use alloc::string::String;
 use capos_schema::capos_capnp::{exit_status, process_handle, process_spawner};
 use capos_schema::ids::{ENDPOINT, ENDPOINT_OWNER, PROCESS_HANDLE};
-use super::{Endpoint, EndpointOwner};
 
 const SPAWN: u16 = 0;
 const NEW_ENDPOINT: u16 = capos_abi::endpoint::SPAWNER_NEW_ENDPOINT;
@@ -73,10 +73,13 @@ impl ProcessSpawner {
         let reply = self.cap.call(NEW_ENDPOINT, &p, SMALL_RESULT)?;
         // Every returned cap is ours: wrap them all first so that each is released on an error.
         let t = self.cap.transport();
-        let caps: alloc::vec::Vec<Cap> = reply.caps.iter().map(|c| Cap::new(c.cap_id, c.interface_id, t.clone())).collect();
+        let caps: alloc::vec::Vec<Cap> =
+            reply.caps.iter().map(|c| Cap::new(c.cap_id, c.interface_id, t.clone())).collect();
         let mut it = caps.into_iter();
         match (it.next(), it.next(), it.next()) {
-            (Some(owner), Some(client), None) if owner.interface_id() == ENDPOINT_OWNER && client.interface_id() == ENDPOINT => {
+            (Some(owner), Some(client), None)
+                if owner.interface_id() == ENDPOINT_OWNER && client.interface_id() == ENDPOINT =>
+            {
                 Ok((EndpointOwner::from_cap(owner), Endpoint::from_cap(client)))
             }
             _ => Err(Error::BadReply("newEndpoint must return an owner facet and a client facet")),

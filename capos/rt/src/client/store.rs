@@ -125,7 +125,14 @@ impl Store {
         let reply = self.ep.call(method::STATS, &super::empty_params::<store::stats_params::Owned>(), &[])?;
         let msg = reply.payload.read()?;
         let r = msg.get_root::<store::stats_results::Reader>()?;
-        Ok(StoreStats { capacity: r.get_capacity(), free: r.get_free(), files: r.get_files(), dirs: r.get_dirs(), generation: r.get_generation(), objects: r.get_objects() })
+        Ok(StoreStats {
+            capacity: r.get_capacity(),
+            free: r.get_free(),
+            files: r.get_files(),
+            dirs: r.get_dirs(),
+            generation: r.get_generation(),
+            objects: r.get_objects(),
+        })
     }
 
     /// Returns once everything written through any File of this volume is on the disk.
@@ -193,7 +200,10 @@ impl Namespace {
             c::list_result::Ok(list) => {
                 let mut out = Vec::new();
                 for e in list?.iter() {
-                    out.push((String::from(e.get_name()?.to_str().map_err(|_| Error::BadReply("name is not utf-8"))?), stat_of(e.get_stat()?)?));
+                    out.push((
+                        String::from(e.get_name()?.to_str().map_err(|_| Error::BadReply("name is not utf-8"))?),
+                        stat_of(e.get_stat()?)?,
+                    ));
                 }
                 Ok(Ok(out))
             }

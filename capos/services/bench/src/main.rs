@@ -38,7 +38,12 @@ fn run(rt: &mut Runtime, console: &Console) -> Result<(), Error> {
     Ok(())
 }
 
-fn measure(console: &Console, timer: &Timer, what: &str, mut op: impl FnMut() -> Result<(), Error>) -> Result<(), Error> {
+fn measure(
+    console: &Console,
+    timer: &Timer,
+    what: &str,
+    mut op: impl FnMut() -> Result<(), Error>,
+) -> Result<(), Error> {
     // Warm up so first-touch page faults and allocator growth are not timed.
     for _ in 0..50 {
         op()?;

@@ -58,7 +58,10 @@ fn outcome<T>(r: Result<T, Error>) -> String {
 // region: io
 fn io(console: &Console, disk: &BlockDevice) -> Result<i32, Error> {
     let info = disk.info()?;
-    console.write_line(&format!("capacity {} sectors of {} bytes, at most {} per request", info.sectors, info.sector_size, info.max_sectors))?;
+    console.write_line(&format!(
+        "capacity {} sectors of {} bytes, at most {} per request",
+        info.sectors, info.sector_size, info.max_sectors
+    ))?;
     let first = disk.read(PATTERN_AT, PATTERN_SECTORS)?;
     console.write_line(&format!("fresh disk reads zeros: {}", first.iter().all(|&b| b == 0)))?;
     let data = pattern(PATTERN_AT, PATTERN_SECTORS);

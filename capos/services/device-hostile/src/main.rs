@@ -58,10 +58,13 @@ fn hostile(console: &Console, devices: &DeviceManager) -> Result<i32, Error> {
     say("move bar 4 over ram", outcome(dev.config_write(0x20, 4, 0x0010_0000)))?;
     say("write the interrupt line register", outcome(dev.config_write(0x3c, 1, 5)))?;
     say("misaligned config read", outcome(dev.config_read(3, 2)))?;
-    say("config read of the vendor id", match dev.config_read(0, 2) {
-        Ok(v) => format!("{v:#06x}"),
-        Err(e) => format!("{e}"),
-    })?;
+    say(
+        "config read of the vendor id",
+        match dev.config_read(0, 2) {
+            Ok(v) => format!("{v:#06x}"),
+            Err(e) => format!("{e}"),
+        },
+    )?;
     Ok(0)
 }
 // endregion: hostile

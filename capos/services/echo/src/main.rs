@@ -30,12 +30,14 @@ const STOP: u16 = 2;
 // endregion: protocol
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
-        rt.take::<EndpointOwner>("serve").and_then(|ep| server(rt, console, &ep))
-    } else if rt.caps().find("echo", ENDPOINT).is_ok() {
-        rt.take::<Endpoint>("echo").and_then(|ep| client(rt, console, &ep))
-    } else {
-        outsider(rt, console)
+    capos_rt::with_console(rt, |rt, console| {
+        if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
+            rt.take::<EndpointOwner>("serve").and_then(|ep| server(rt, console, &ep))
+        } else if rt.caps().find("echo", ENDPOINT).is_ok() {
+            rt.take::<Endpoint>("echo").and_then(|ep| client(rt, console, &ep))
+        } else {
+            outsider(rt, console)
+        }
     })
 }
 

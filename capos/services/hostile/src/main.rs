@@ -107,21 +107,56 @@ fn main(rt: &mut Runtime) -> i32 {
     use Expect::*;
 
     p.run("opcode 99", Sqe { opcode: 99, ..Sqe::default() }, &none, Transport(E_BAD_OPCODE));
-    p.run("nop with a reserved field set", Sqe { opcode: OP_NOP, _reserved: 1, ..Sqe::default() }, &none, Transport(E_BAD_SQE));
+    p.run(
+        "nop with a reserved field set",
+        Sqe { opcode: OP_NOP, _reserved: 1, ..Sqe::default() },
+        &none,
+        Transport(E_BAD_SQE),
+    );
     p.run("nop with flags set", Sqe { opcode: OP_NOP, flags: 0x80, ..Sqe::default() }, &none, Transport(E_BAD_SQE));
     p.run("recv", Sqe { opcode: OP_RECV, cap_id: console_id, ..Sqe::default() }, &none, Transport(E_UNSUPPORTED));
 
-    p.run("call on never-granted cap id 0x2a", call(cap_id(0x2a, 0), WRITE_LINE, &line, &result), &result, Transport(E_BAD_CAP));
+    p.run(
+        "call on never-granted cap id 0x2a",
+        call(cap_id(0x2a, 0), WRITE_LINE, &line, &result),
+        &result,
+        Transport(E_BAD_CAP),
+    );
     let stale = cap_id(cap_index(console_id), cap_generation(console_id).wrapping_add(1));
     p.run("call with a stale generation", call(stale, WRITE_LINE, &line, &result), &result, Transport(E_BAD_CAP));
 
-    p.run("params in kernel space", Sqe { params_addr: 0xffff_8000_0000_0000, ..call(console_id, WRITE_LINE, &line, &result) }, &result, Transport(E_BAD_BUFFER));
-    p.run("params unmapped", Sqe { params_addr: 0x0000_5000_0000_0000, ..call(console_id, WRITE_LINE, &line, &result) }, &result, Transport(E_BAD_BUFFER));
-    p.run("params wrapping past the top", Sqe { params_addr: u64::MAX - 15, ..call(console_id, WRITE_LINE, &line, &result) }, &result, Transport(E_BAD_BUFFER));
-    p.run("result in the read-only capset page", Sqe { result_addr: CAPSET_ADDR, result_len: 64, ..call(timer_id, TIMER_NOW, &now, &result) }, &result, Transport(E_BAD_BUFFER));
+    p.run(
+        "params in kernel space",
+        Sqe { params_addr: 0xffff_8000_0000_0000, ..call(console_id, WRITE_LINE, &line, &result) },
+        &result,
+        Transport(E_BAD_BUFFER),
+    );
+    p.run(
+        "params unmapped",
+        Sqe { params_addr: 0x0000_5000_0000_0000, ..call(console_id, WRITE_LINE, &line, &result) },
+        &result,
+        Transport(E_BAD_BUFFER),
+    );
+    p.run(
+        "params wrapping past the top",
+        Sqe { params_addr: u64::MAX - 15, ..call(console_id, WRITE_LINE, &line, &result) },
+        &result,
+        Transport(E_BAD_BUFFER),
+    );
+    p.run(
+        "result in the read-only capset page",
+        Sqe { result_addr: CAPSET_ADDR, result_len: 64, ..call(timer_id, TIMER_NOW, &now, &result) },
+        &result,
+        Transport(E_BAD_BUFFER),
+    );
     let big = vec![0u8; MAX_MSG + 1];
     p.run("params of MAX_MSG + 1 bytes", call(console_id, WRITE_LINE, &big, &result), &result, Transport(E_TOO_LARGE));
-    p.run("result buffer of 8 bytes", Sqe { result_len: 8, ..call(timer_id, TIMER_NOW, &now, &result) }, &result, Transport(E_RESULT_TOO_SMALL));
+    p.run(
+        "result buffer of 8 bytes",
+        Sqe { result_len: 8, ..call(timer_id, TIMER_NOW, &now, &result) },
+        &result,
+        Transport(E_RESULT_TOO_SMALL),
+    );
 
     let garbage = AlignedBuf::copy_from(&[0xff; 24]);
     p.run("garbage params", call(console_id, WRITE_LINE, &garbage, &result), &result, Exception);

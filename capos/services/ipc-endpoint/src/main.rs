@@ -32,16 +32,18 @@ const EXIT: u16 = 3;
 const HELLO: u16 = 4;
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| rt.take::<Blob>("role").and_then(|b| b.read_string()).and_then(|role| match role.as_str() {
-        "parent" => parent(rt, console),
-        "server" => server(rt, console),
-        "client" => client(rt, console),
-        "bad-server" => bad_server(rt, console),
-        "bad-client" => bad_client(rt, console),
-        "bench-server" => bench_server(rt),
-        "bench-client" => bench_client(rt, console),
-        _ => Err(Error::BadReply("unknown role")),
-    }))
+    capos_rt::with_console(rt, |rt, console| {
+        rt.take::<Blob>("role").and_then(|b| b.read_string()).and_then(|role| match role.as_str() {
+            "parent" => parent(rt, console),
+            "server" => server(rt, console),
+            "client" => client(rt, console),
+            "bad-server" => bad_server(rt, console),
+            "bad-client" => bad_client(rt, console),
+            "bench-server" => bench_server(rt),
+            "bench-client" => bench_client(rt, console),
+            _ => Err(Error::BadReply("unknown role")),
+        })
+    })
 }
 
 /// The cap id of CapSet entry `name` with interface `iface`.
@@ -70,19 +72,27 @@ fn parent(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
         "bench" => ("bench-server", "bench-client"),
         _ => ("server", "client"),
     };
-    let server = spawner.spawn(server_role, "ipc-endpoint", &[
-        SpawnGrant { name: "console", source: SpawnSource::Cap(c) },
-        SpawnGrant { name: "endpoint", source: SpawnSource::Cap(owner.cap().id()) },
-        SpawnGrant { name: "role", source: SpawnSource::Text(server_role) },
-    ])?;
-    let client_proc = spawner.spawn(client_role, "ipc-endpoint", &[
-        SpawnGrant { name: "console", source: SpawnSource::Cap(c) },
-        SpawnGrant { name: "endpoint", source: SpawnSource::Cap(client.cap().id()) },
-        SpawnGrant { name: "sink", source: SpawnSource::Cap(sink_client.cap().id()) },
-        SpawnGrant { name: "timer", source: SpawnSource::Cap(timer.cap().id()) },
-        SpawnGrant { name: "gift", source: SpawnSource::Text("a blob that crossed by MOVE") },
-        SpawnGrant { name: "role", source: SpawnSource::Text(client_role) },
-    ])?;
+    let server = spawner.spawn(
+        server_role,
+        "ipc-endpoint",
+        &[
+            SpawnGrant { name: "console", source: SpawnSource::Cap(c) },
+            SpawnGrant { name: "endpoint", source: SpawnSource::Cap(owner.cap().id()) },
+            SpawnGrant { name: "role", source: SpawnSource::Text(server_role) },
+        ],
+    )?;
+    let client_proc = spawner.spawn(
+        client_role,
+        "ipc-endpoint",
+        &[
+            SpawnGrant { name: "console", source: SpawnSource::Cap(c) },
+            SpawnGrant { name: "endpoint", source: SpawnSource::Cap(client.cap().id()) },
+            SpawnGrant { name: "sink", source: SpawnSource::Cap(sink_client.cap().id()) },
+            SpawnGrant { name: "timer", source: SpawnSource::Cap(timer.cap().id()) },
+            SpawnGrant { name: "gift", source: SpawnSource::Text("a blob that crossed by MOVE") },
+            SpawnGrant { name: "role", source: SpawnSource::Text(client_role) },
+        ],
+    )?;
     // From here the server's owner facet is the only one: when it exits, the endpoint closes.
     owner.release()?;
     client.release()?;

@@ -50,7 +50,13 @@ fn decode(cqe: &Cqe, buf: &AlignedBuf) -> Result<(Vec<u8>, Vec<ResultCap>), Erro
 }
 
 /// CALL `method` on `cap` with `params` and transfer descriptors; waits for the answer.
-pub fn call(t: &Transport, cap: u32, method: u16, params: &[u8], xfer: &[Transfer]) -> Result<(Vec<u8>, Vec<ResultCap>), Error> {
+pub fn call(
+    t: &Transport,
+    cap: u32,
+    method: u16,
+    params: &[u8],
+    xfer: &[Transfer],
+) -> Result<(Vec<u8>, Vec<ResultCap>), Error> {
     let buf = AlignedBuf::zeroed(BUF);
     let sqe = Sqe {
         opcode: OP_CALL,
@@ -69,7 +75,13 @@ pub fn call(t: &Transport, cap: u32, method: u16, params: &[u8], xfer: &[Transfe
 /// RECV on an owner facet; waits for the next call.
 pub fn recv(t: &Transport, cap: u32) -> Result<Incoming, Error> {
     let buf = AlignedBuf::zeroed(BUF);
-    let sqe = Sqe { opcode: OP_RECV, cap_id: cap, result_addr: buf.as_ptr() as u64, result_len: buf.len() as u32, ..Sqe::default() };
+    let sqe = Sqe {
+        opcode: OP_RECV,
+        cap_id: cap,
+        result_addr: buf.as_ptr() as u64,
+        result_len: buf.len() as u32,
+        ..Sqe::default()
+    };
     let cqe = t.submit_and_wait(sqe)?;
     let (params, caps) = decode(&cqe, &buf)?;
     Ok(Incoming { call_id: cqe.call_id, method: capos_rt::abi::ring::cqe_method(cqe.flags), params, caps })
@@ -105,7 +117,13 @@ pub fn ret_and_recv(t: &Transport, cap: u32, call_id: u32) -> Result<Incoming, E
 }
 
 /// RETURN `call_id` as a CapException.
-pub fn ret_exception(t: &Transport, cap: u32, call_id: u32, kind: exception::ExceptionKind, why: &str) -> Result<(), Error> {
+pub fn ret_exception(
+    t: &Transport,
+    cap: u32,
+    call_id: u32,
+    kind: exception::ExceptionKind,
+    why: &str,
+) -> Result<(), Error> {
     t.ret(cap, call_id, &exception::encode(kind, why), &[], true)
 }
 

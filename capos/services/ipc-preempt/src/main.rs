@@ -19,12 +19,14 @@ capos_rt::heap!(128 * 1024);
 const SLEEP_NS: u64 = 30_000_000;
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| rt.take::<Blob>("role").and_then(|b| b.read_string()).and_then(|role| match role.as_str() {
-        "parent" => parent(rt, console),
-        "loop" => spin(console),
-        "work" => work(rt, console),
-        other => Err(Error::BadReply(if other.is_empty() { "empty role" } else { "unknown role" })),
-    }))
+    capos_rt::with_console(rt, |rt, console| {
+        rt.take::<Blob>("role").and_then(|b| b.read_string()).and_then(|role| match role.as_str() {
+            "parent" => parent(rt, console),
+            "loop" => spin(console),
+            "work" => work(rt, console),
+            other => Err(Error::BadReply(if other.is_empty() { "empty role" } else { "unknown role" })),
+        })
+    })
 }
 
 // region: roles

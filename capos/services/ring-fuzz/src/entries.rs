@@ -53,7 +53,8 @@ pub fn entry(rng: &mut Rng, t: &Target<'_>, tables: &mut Vec<Vec<Transfer>>) -> 
         // a real table of descriptors: caps held, stale or made up, COPY, MOVE or a bad mode
         0 => {
             let n = rng.below(MAX_TRANSFERS as u64 + 2) as usize;
-            let table: Vec<Transfer> = (0..n).map(|_| Transfer { cap_id: cap(rng, t), mode: rng.below(3) as u32 }).collect();
+            let table: Vec<Transfer> =
+                (0..n).map(|_| Transfer { cap_id: cap(rng, t), mode: rng.below(3) as u32 }).collect();
             sqe.xfer_addr = table.as_ptr() as u64;
             sqe.xfer_count = n as u32;
             tables.push(table);

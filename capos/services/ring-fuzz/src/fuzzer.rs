@@ -100,10 +100,13 @@ pub fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
         "ring: {} ring-corrupted notices, {} foreign completions, {} head resets, {} answers given up",
         tally.corrupt_notices, tally.foreign, tally.head_resets, tally.given_up
     ))?;
-    console.write_line(&format!("nop afterwards: {}", match &nop {
-        Ok(()) => String::from("ok"),
-        Err(e) => format!("{e}"),
-    }))?;
+    console.write_line(&format!(
+        "nop afterwards: {}",
+        match &nop {
+            Ok(()) => String::from("ok"),
+            Err(e) => format!("{e}"),
+        }
+    ))?;
     Ok(if nop.is_ok() { 0 } else { 1 })
 }
 

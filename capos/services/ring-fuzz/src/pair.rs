@@ -22,7 +22,8 @@ pub fn server(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     let serve: EndpointOwner = rt.take("serve")?;
     let token = rt.take::<Blob>("token")?.read_string()?;
     let transport = rt.transport().clone();
-    let (mut answered, mut refused, mut released, mut failed_returns, mut failed_recvs) = (0u64, 0u64, 0u64, 0u64, 0u32);
+    let (mut answered, mut refused, mut released, mut failed_returns, mut failed_recvs) =
+        (0u64, 0u64, 0u64, 0u64, 0u32);
     loop {
         let call = match serve.recv_with_capacity(CAPACITY) {
             Ok(call) => call,

@@ -17,10 +17,12 @@ capos_rt::entry!(main);
 capos_rt::heap!(256 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
-        rt.take::<EndpointOwner>("serve").and_then(|ep| hold(console, &ep))
-    } else {
-        rt.take::<Endpoint>("server").and_then(|ep| call(console, &ep))
+    capos_rt::with_console(rt, |rt, console| {
+        if rt.caps().find("serve", ENDPOINT_OWNER).is_ok() {
+            rt.take::<EndpointOwner>("serve").and_then(|ep| hold(console, &ep))
+        } else {
+            rt.take::<Endpoint>("server").and_then(|ep| call(console, &ep))
+        }
     })
 }
 

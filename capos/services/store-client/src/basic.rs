@@ -56,13 +56,25 @@ pub fn basic(console: &Console, store: &Store) -> Result<i32, Error> {
     let t = must("create t", root.open("t", W))?;
     must("write t", t.write(0, &[7u8; 10000]))?;
     say("truncate t to 5000", shown(&t.truncate(5000)))?;
-    say("t after truncation", format!("{} bytes, byte 4999 = {}", must("size", t.size())?, must("read", t.read(4999, 1))?[0]))?;
-    say("grow t to 6000; byte 5500", format!("{}", { must("truncate", t.truncate(6000))?; must("read", t.read(5500, 1))?[0] }))?;
+    say(
+        "t after truncation",
+        format!("{} bytes, byte 4999 = {}", must("size", t.size())?, must("read", t.read(4999, 1))?[0]),
+    )?;
+    say(
+        "grow t to 6000; byte 5500",
+        format!("{}", {
+            must("truncate", t.truncate(6000))?;
+            must("read", t.read(5500, 1))?[0]
+        }),
+    )?;
     say("read past the end", format!("{} bytes", must("read", t.read(1 << 20, 10))?.len()))?;
     say("sync", shown(&t.sync()))?;
     let s = store.stats()?;
     // (peer's file may or may not exist yet: only what app alone decides is printed)
-    say("stats", format!("{} directory, generation >= 2: {}, objects open >= 3: {}", s.dirs, s.generation >= 2, s.objects >= 3))?;
+    say(
+        "stats",
+        format!("{} directory, generation >= 2: {}, objects open >= 3: {}", s.dirs, s.generation >= 2, s.objects >= 3),
+    )?;
     Ok(0)
 }
 // endregion: basic

@@ -87,7 +87,11 @@ pub fn burst(console: &Console, store: &Store) -> Result<i32, Error> {
     let root = must("root", store.root())?;
     for k in 1..=3 {
         step(&root, k)?;
-        console.write_line(&format!("state {k} sync: {}, generation {}", shown(&store.sync()), store.stats()?.generation))?;
+        console.write_line(&format!(
+            "state {k} sync: {}, generation {}",
+            shown(&store.sync()),
+            store.stats()?.generation
+        ))?;
     }
     step(&root, 4)?;
     console.write_line("state 4 written, left to the store's unmount")?;

@@ -31,16 +31,32 @@ pub fn hostile(console: &Console, store: &Store) -> Result<i32, Error> {
     say("truncate to 2^64-1", shown(&f.truncate(u64::MAX)))?;
     // Caps that were never granted, or were released: the kernel refuses them before the store sees them.
     let t = root.endpoint().cap().transport().clone();
-    say("call a cap id never granted", outcome(t.call(0x00ab_cdef, method::SIZE, &encode_empty_params::<file::size_params::Owned>(), 256)))?;
+    say(
+        "call a cap id never granted",
+        outcome(t.call(0x00ab_cdef, method::SIZE, &encode_empty_params::<file::size_params::Owned>(), 256)),
+    )?;
     let stale = f.endpoint().cap().id();
     drop(f);
-    say("call a released File", outcome(t.call(stale, method::SIZE, &encode_empty_params::<file::size_params::Owned>(), 256)))?;
+    say(
+        "call a released File",
+        outcome(t.call(stale, method::SIZE, &encode_empty_params::<file::size_params::Owned>(), 256)),
+    )?;
     // Methods the object does not have, and params that are not a message.
     let g = must("open", root.open("h.bin", R))?;
-    say("Namespace method 42", outcome(root.endpoint().call(42, &encode_empty_params::<file::size_params::Owned>(), &[])))?;
-    say("a Namespace's attenuate called on a File", outcome(g.endpoint().call(method::ATTENUATE, &encode_params(|m| {
-        m.init_root::<namespace::attenuate_params::Builder>().set_path("");
-    }), &[])))?;
+    say(
+        "Namespace method 42",
+        outcome(root.endpoint().call(42, &encode_empty_params::<file::size_params::Owned>(), &[])),
+    )?;
+    say(
+        "a Namespace's attenuate called on a File",
+        outcome(g.endpoint().call(
+            method::ATTENUATE,
+            &encode_params(|m| {
+                m.init_root::<namespace::attenuate_params::Builder>().set_path("");
+            }),
+            &[],
+        )),
+    )?;
     say("open with params that are not a message", outcome(root.endpoint().call(method::OPEN, b"garbage!", &[])))?;
     // The object table is bounded: opens past it answer tooMany, and room comes back on release.
     let mut held = Vec::new();

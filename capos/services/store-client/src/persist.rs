@@ -43,7 +43,8 @@ pub fn write(console: &Console, store: &Store) -> Result<i32, Error> {
 
 pub fn read(console: &Console, store: &Store) -> Result<i32, Error> {
     let root = must("root", store.root())?;
-    let names: Vec<_> = must("list", root.list("keep"))?.into_iter().map(|(n, s)| format!("{n} ({} bytes)", s.size)).collect();
+    let names: Vec<_> =
+        must("list", root.list("keep"))?.into_iter().map(|(n, s)| format!("{n} ({} bytes)", s.size)).collect();
     console.write_line(&format!("boot 2 lists keep: {}", names.join(", ")))?;
     let mut want = pattern(1, BIG);
     want[10_000..15_000].copy_from_slice(&pattern(2, 5000));

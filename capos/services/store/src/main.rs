@@ -59,15 +59,29 @@ fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
 fn say_mounted(console: &Console, vol: &Volume<BlockDisk>, r: &MountReport) -> Result<(), Error> {
     let s = vol.stats();
     if r.formatted {
-        console.write_line(&format!("formatted a blank disk: {} KiB, generation {}", s.capacity / 1024, r.generation))?;
+        console.write_line(&format!(
+            "formatted a blank disk: {} KiB, generation {}",
+            s.capacity / 1024,
+            r.generation
+        ))?;
     } else {
-        console.write_line(&format!("mounted generation {}: {} files, {} directories, {} KiB free", r.generation, s.files, s.dirs, s.free / 1024))?;
+        console.write_line(&format!(
+            "mounted generation {}: {} files, {} directories, {} KiB free",
+            r.generation,
+            s.files,
+            s.dirs,
+            s.free / 1024
+        ))?;
     }
     if let Some((g, why)) = &r.rolled_back {
         console.write_line(&format!("rolled back from generation {g} to {}: {why}", r.generation))?;
     }
     if !r.bad_blocks.is_empty() {
-        console.write_line(&format!("{} blocks fail their checksums and will never be served: {:?}", r.bad_blocks.len(), r.bad_blocks))?;
+        console.write_line(&format!(
+            "{} blocks fail their checksums and will never be served: {:?}",
+            r.bad_blocks.len(),
+            r.bad_blocks
+        ))?;
     }
     Ok(())
 }

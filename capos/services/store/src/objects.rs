@@ -10,8 +10,14 @@ pub const MAX_OBJECTS: usize = 256;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Object {
     /// The subtree rooted at directory `dir`.
-    Namespace { dir: NodeId, read_only: bool },
-    File { node: NodeId, read_only: bool },
+    Namespace {
+        dir: NodeId,
+        read_only: bool,
+    },
+    File {
+        node: NodeId,
+        read_only: bool,
+    },
 }
 
 pub struct Objects {

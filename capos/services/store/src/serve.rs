@@ -67,9 +67,13 @@ impl Server<'_> {
             }
             if call.badge == 0 && call.method == method::DONE {
                 finished += 1;
-                self.ep.ret(&call, &encode_params(|m| {
-                    m.init_root::<store::done_results::Builder>();
-                }), &[])?;
+                self.ep.ret(
+                    &call,
+                    &encode_params(|m| {
+                        m.init_root::<store::done_results::Builder>();
+                    }),
+                    &[],
+                )?;
                 continue;
             }
             let answer = match &self.vol.disk().gone {
@@ -144,7 +148,10 @@ impl Server<'_> {
 /// A StoreResult answer, with the object's facet when there is one.
 type Root = capnp::message::Builder<capnp::message::HeapAllocator>;
 
-fn unit_answer(r: Result<Option<Endpoint>, StoreError>, result: impl for<'b> FnOnce(&'b mut Root) -> c::store_result::Builder<'b>) -> Answer {
+fn unit_answer(
+    r: Result<Option<Endpoint>, StoreError>,
+    result: impl for<'b> FnOnce(&'b mut Root) -> c::store_result::Builder<'b>,
+) -> Answer {
     let mut facet = None;
     let data = encode_params(|m| {
         let mut b = result(m);
@@ -170,7 +177,10 @@ fn put_stat(mut b: c::node_stat::Builder<'_>, st: capos_storefs::Stat) {
     b.set_size(st.size);
 }
 
-fn stat_answer(r: Result<capos_storefs::Stat, StoreError>, result: impl for<'b> FnOnce(&'b mut Root) -> c::stat_result::Builder<'b>) -> Answer {
+fn stat_answer(
+    r: Result<capos_storefs::Stat, StoreError>,
+    result: impl for<'b> FnOnce(&'b mut Root) -> c::stat_result::Builder<'b>,
+) -> Answer {
     Answer::Plain(encode_params(|m| {
         let mut b = result(m);
         match r {
@@ -180,7 +190,10 @@ fn stat_answer(r: Result<capos_storefs::Stat, StoreError>, result: impl for<'b> 
     }))
 }
 
-fn size_answer(r: Result<u64, StoreError>, result: impl for<'b> FnOnce(&'b mut Root) -> c::size_result::Builder<'b>) -> Answer {
+fn size_answer(
+    r: Result<u64, StoreError>,
+    result: impl for<'b> FnOnce(&'b mut Root) -> c::size_result::Builder<'b>,
+) -> Answer {
     Answer::Plain(encode_params(|m| {
         let mut b = result(m);
         match r {
@@ -233,14 +246,21 @@ impl Server<'_> {
     fn namespace_call(&mut self, m: u16, msg: &Msg<'_>, dir: u64, ro: bool) -> Result<Answer, Refusal> {
         let writes = matches!(m, method::MKDIR | method::REMOVE | method::RENAME);
         if writes && ro {
-            return Ok(unit_answer(Err(StoreError::ReadOnly), |m| m.init_root::<namespace::mkdir_results::Builder>().init_result()));
+            return Ok(unit_answer(Err(StoreError::ReadOnly), |m| {
+                m.init_root::<namespace::mkdir_results::Builder>().init_result()
+            }));
         }
         match m {
             method::OPEN => {
                 let p = msg.get_root::<namespace::open_params::Reader>().map_err(malformed)?;
                 let path = text(p.get_path())?;
                 let mode = p.get_mode().map_err(malformed)?;
-                let mode = OpenMode { write: mode.get_write(), create: mode.get_create(), exclusive: mode.get_exclusive(), truncate: mode.get_truncate() };
+                let mode = OpenMode {
+                    write: mode.get_write(),
+                    create: mode.get_create(),
+                    exclusive: mode.get_exclusive(),
+                    truncate: mode.get_truncate(),
+                };
                 // a read-only directory refuses every change; truncating needs write access too
                 let r = if (ro && (mode.write || mode.create || mode.truncate)) || (mode.truncate && !mode.write) {
                     Ok(Err(StoreError::ReadOnly))
@@ -352,7 +372,9 @@ impl Server<'_> {
             }
             method::TRUNCATE => {
                 let size = msg.get_root::<file::truncate_params::Reader>().map_err(malformed)?.get_size();
-                let r = if ro { Ok(Err(StoreError::ReadOnly)) } else {
+                let r = if ro {
+                    Ok(Err(StoreError::ReadOnly))
+                } else {
                     let t = self.vol.truncate(node, size).map(|()| None);
                     self.outcome(t)
                 }?;

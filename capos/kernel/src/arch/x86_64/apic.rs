@@ -75,7 +75,8 @@ fn find_rsdp(hint: u64) -> Option<(acpi::Root, &'static str)> {
 fn find_madt(hint: u64) -> Result<(Madt, &'static str), &'static str> {
     let (root, from) = find_rsdp(hint).ok_or("no acpi rsdp")?;
     let table = |address: u64| {
-        let len = acpi::table_length(phys(address, 36).ok_or("acpi table beyond the direct map")?).map_err(|_| "short acpi table")?;
+        let len = acpi::table_length(phys(address, 36).ok_or("acpi table beyond the direct map")?)
+            .map_err(|_| "short acpi table")?;
         phys(address, len).ok_or("acpi table beyond the direct map")
     };
     let entries = acpi::root_entries(table(root.address)?, root).map_err(|_| "bad acpi root table")?;

@@ -4,6 +4,8 @@
 #                      (upstream's rule: run targets only start QEMU; Ctrl-C quits). Every smoke a chapter defines
 #                      is a target: `make help` lists them, read from the chapters.
 #   make run-smoke     the whole smoke harness, with every chapter's assertions (npm run smoke)
+#   make fmt-check     every formatter in check mode: cargo fmt on capos/, rustfmt on the chapters' Rust
+#                      (npm run fmt -- --check; npm run fmt formats)
 #   make generated-code-check
 #                      the schema's interface ids and method ordinals match capos/schema/abi-pin.txt, and the tangled
 #                      tree matches the chapters (npm run generated-code-check)
@@ -15,12 +17,15 @@
 # Everything else is npm: `npm start`, `npm test`, `npm run tangle`, `npm run build`, `npm run bench`.
 NPM ?= npm
 
-.PHONY: help run-smoke generated-code-check capos-rt-check clippy
+.PHONY: help run-smoke fmt-check generated-code-check capos-rt-check clippy
 help:
 	@$(NPM) run --silent run -- --list
 
 run-smoke:
 	$(NPM) run smoke
+
+fmt-check:
+	$(NPM) run fmt -- --check
 
 generated-code-check:
 	$(NPM) run generated-code-check

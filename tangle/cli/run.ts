@@ -19,6 +19,7 @@ const accel = args.includes('--kvm') ? 'kvm' : 'tcg';
 /** `make help`: one line per target, `make run-<smoke>` for every smoke of the book, then the whole harness. */
 /** The plan's validation commands that are make targets (the Makefile; chapter A.2, "The plan's commands"). */
 export const CHECK_TARGETS: [string, string][] = [
+  ['fmt-check', 'every formatter in check mode (npm run fmt -- --check)'],
   ['generated-code-check', 'schema ids and ordinals as pinned, tangled tree as the chapters (npm run generated-code-check)'],
   ['capos-rt-check', "capos-rt's host tests and clippy"],
   ['clippy', 'cargo clippy, warnings denied, on capos/ and capos-wasm, host and capOS (npm run clippy)'],

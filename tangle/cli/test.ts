@@ -1,4 +1,4 @@
-// npm test (after tangle/setup/setup.sh): tangle, typecheck, the generated-code check, every chapter state's tangle, the vitest
+// npm test (after tangle/setup/setup.sh): tangle, typecheck, the format check, the generated-code check, every chapter state's tangle, the vitest
 // suites, host `cargo test`, clippy, the full smoke, a
 // bounded fuzz run, the site
 // build and, once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built).
@@ -22,6 +22,8 @@ const stages: Stage[] = [
   { name: 'tangle', cmd: tsx, args: ['tangle/cli/tangle.ts'] },
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
   // every WASI phase's state of the book tangles on its own (chapter A.2, "Chapter states")
+  // every formatter in check mode (make fmt-check): cargo fmt on capos/, rustfmt on the chapters' Rust
+  { name: 'fmt check', cmd: tsx, args: ['tangle/cli/fmt.ts', '--check'], needs: ['tangle'] },
   // the schema's ids and ordinals as pinned, the tangled tree as the chapters (make generated-code-check)
   { name: 'generated-code check', cmd: tsx, args: ['tangle/cli/generated-code-check.ts'], needs: ['tangle'] },
   { name: 'chapter states', cmd: tsx, args: ['tangle/cli/states.ts'], needs: ['tangle'] },

@@ -25,6 +25,7 @@ describe('make targets', () => {
     expect(await dry('run-smoke')).toBe('npm run smoke');
     expect(await dry('generated-code-check')).toBe('npm run generated-code-check');
     expect(await dry('clippy')).toBe('npm run clippy');
+    expect(await dry('fmt-check')).toBe('npm run fmt -- --check');
     expect((await dry('capos-rt-check')).split('\n')).toEqual([
       'env -u RUSTFLAGS cargo test --manifest-path capos/Cargo.toml --target-dir build/cargo/host -p capos-rt', 'npm run clippy -- capos-rt']);
   });

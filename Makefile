@@ -4,7 +4,8 @@
 #                      (upstream's rule: run targets only start QEMU; Ctrl-C quits). Every smoke a chapter defines
 #                      is a target: `make help` lists them, read from the chapters.
 #   make run-smoke     the whole smoke harness, with every chapter's assertions (npm run smoke)
-#   make fmt-check     every formatter in check mode: cargo fmt on capos/, rustfmt on the chapters' Rust
+#   make fmt-check     every formatter in check mode: cargo fmt on capos/, rustfmt on the chapters' Rust, Biome on
+#                      the TypeScript
 #                      (npm run fmt -- --check; npm run fmt formats)
 #   make generated-code-check
 #                      the schema's interface ids and method ordinals match capos/schema/abi-pin.txt, and the tangled

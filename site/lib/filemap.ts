@@ -115,7 +115,10 @@ export async function includedSources(book: Book): Promise<SourceFile[]> {
     for (const b of chapter.blocks) {
       if (b.kind !== 'include' || !b.target) continue;
       let f = files.get(b.target);
-      if (!f) files.set(b.target, (f = { path: b.target, regions: [] }));
+      if (!f) {
+        f = { path: b.target, regions: [] };
+        files.set(b.target, f);
+      }
       const lines = regionLines(await readFile(path.join(book.root, b.target), 'utf8'), b.region);
       if (!lines) throw new Error(`${chapter.path}:${b.line}: region ${b.region} not found in ${b.target}`);
       f.regions.push({ name: b.region ?? '(whole file)', ...lines, href: chapterHref(chapter.path, b.line), by: `${chapter.meta.phase} ${chapter.meta.title}` });

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Element, ElementContent } from 'hast';
 import { h } from 'hastscript';
-import type { Code, Parent, Root } from 'mdast';
+import type { Parent, Root } from 'mdast';
 import type {} from 'mdast-util-to-hast';
 import { visit } from 'unist-util-visit';
 import { regionLines, type Block, type Book, type Chapter, type IncludeBlock } from '../../tangle/index.js';

@@ -3,7 +3,7 @@
 import GithubSlugger from 'github-slugger';
 import { toHtml } from 'hast-util-to-html';
 import type { Heading, Root } from 'mdast';
-import { toString } from 'mdast-util-to-string';
+import { toString as mdastToString } from 'mdast-util-to-string';
 import { toHast } from 'mdast-util-to-hast';
 import { unified } from 'unified';
 import { visit } from 'unist-util-visit';
@@ -24,7 +24,7 @@ export async function renderChapter(book: Book, chapter: Chapter, xref: Xref, vi
   let lead: string | undefined;
   const first = tree.children[0];
   if (first?.type === 'heading' && first.depth === 1) {
-    const heading = toString(first);
+    const heading = mdastToString(first);
     if (heading.trim() !== chapter.meta.title.trim()) lead = heading;
     tree.children.shift();
   }
@@ -42,7 +42,7 @@ export function headingIds(tree: Root): RenderedHeading[] {
   const slugger = new GithubSlugger();
   const headings: RenderedHeading[] = [];
   visit(tree, 'heading', (node: Heading) => {
-    const text = toString(node);
+    const text = mdastToString(node);
     const slug = slugger.slug(text);
     node.data = { ...node.data, hProperties: { ...(node.data?.hProperties ?? {}), id: slug } };
     headings.push({ depth: node.depth, slug, text });

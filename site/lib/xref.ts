@@ -49,7 +49,10 @@ export function buildXref(book: Book): Xref {
   const files = new Map<string, FileXref>();
   const chunk = (name: string): ChunkXref => {
     let c = chunks.get(name);
-    if (!c) chunks.set(name, (c = { name, blocks: [], uses: [] }));
+    if (!c) {
+      c = { name, blocks: [], uses: [] };
+      chunks.set(name, c);
+    }
     return c;
   };
   for (const chapter of book.chapters) {
@@ -64,7 +67,10 @@ export function buildXref(book: Book): Xref {
       if (block.kind === 'chunk' && block.target) chunk(block.target).blocks.push(locate(block));
       if (block.kind === 'file' && block.target) {
         let f = files.get(block.target);
-        if (!f) files.set(block.target, (f = { path: block.target, blocks: [] }));
+        if (!f) {
+          f = { path: block.target, blocks: [] };
+          files.set(block.target, f);
+        }
         f.blocks.push(locate(block));
       }
       if (block.kind === 'chunk' || block.kind === 'file') {

@@ -83,7 +83,7 @@ const boardLoader: Loader = {
   async load({ store }) {
     const data = await siteData();
     store.clear();
-    data.board.forEach((row, order) => store.set({ id: row.id, data: { ...row, order } }));
+    for (const [order, row] of data.board.entries()) store.set({ id: row.id, data: { ...row, order } });
   },
 };
 

@@ -64,7 +64,7 @@ export async function runComparisons(root: string, opts: CompareOptions = {}): P
   const errors = [...wasm.errors, ...ipc.errors, ...guest.errors];
   for (const e of errors) log(`\nERROR: ${e}`);
   const git = await gitState(root);
-  await writeAtomic(join(root, LATEST), JSON.stringify({
+  await writeAtomic(join(root, LATEST), `${JSON.stringify({
     schemaVersion: 1,
     at: new Date().toISOString(),
     commit: git.commit,
@@ -81,7 +81,7 @@ export async function runComparisons(root: string, opts: CompareOptions = {}): P
       unit: 'us (medians)', rows: guestRows(guest, ipc, wasm), runs: guest.runs },
     errors,
     totalMs: Math.round(performance.now() - t0),
-  }, null, 2) + '\n');
+  }, null, 2)}\n`);
   log(`  → ${LATEST} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   log(`  → ${await writeReport(root, await makeReport(root, 'linux-guest', accel.accel, guestTables(guest, ipc, wasm), guest.errors, load))}`);
   return errors.length;

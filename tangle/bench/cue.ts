@@ -36,7 +36,7 @@ async function instanceDir(root: string): Promise<string> {
 }
 
 /** One timed run: wall ms and peak RSS in KiB (GNU time's %M), and stdout. */
-async function timed(root: string, cmd: string, args: string[], cwd: string): Promise<{ wallMs: number; rssKiB: number; stdout: string; code: number }> {
+async function timed(cmd: string, args: string[], cwd: string): Promise<{ wallMs: number; rssKiB: number; stdout: string; code: number }> {
   const t0 = performance.now();
   const r = await execa('/usr/bin/time', ['-f', 'rss-kib %M', cmd, ...args], { cwd, reject: false, timeout: 300_000 });
   const wallMs = performance.now() - t0;
@@ -61,7 +61,7 @@ export async function benchCue(root: string, runs: number, log: (l: string) => v
     const walls: number[] = [];
     const rss: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const t = await timed(root, r.cmd, r.args, r.cwd);
+      const t = await timed(r.cmd, r.args, r.cwd);
       if (t.code !== 0 || r.output(t.stdout).trimEnd() !== expected.trimEnd()) {
         errors.push(`${r.label}: exit ${t.code} or output differs from cue export`);
         break;
@@ -72,8 +72,8 @@ export async function benchCue(root: string, runs: number, log: (l: string) => v
     if (walls.length > 0) rows.push({ runner: r.label, wallMs: Math.round(median(walls)), peakRssKiB: Math.round(median(rss)), runs: walls.length });
     log(`  cue: ${r.label}: ${walls.length ? `${Math.round(median(walls))} ms` : 'failed'}`);
   }
-  await writeAtomic(join(root, 'results/bench/cue-compare.json'), JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(),
-    module: MODULE, moduleBytes, input: `${INPUT_DIR}/${INPUT}`, rows, errors }, null, 2) + '\n');
+  await writeAtomic(join(root, 'results/bench/cue-compare.json'), `${JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(),
+    module: MODULE, moduleBytes, input: `${INPUT_DIR}/${INPUT}`, rows, errors }, null, 2)}\n`);
   return { rows, errors, moduleBytes };
 }
 

@@ -86,8 +86,8 @@ export async function benchFiles(root: string, runs: number, log: (l: string) =>
   for (const l of table(['metric', ...FILE_RUNNERS.map((r) => r.label)], rows)) log(`  ${l}`);
   for (const e of errors) log(`\nERROR: ${e}`);
   const git = await gitState(root);
-  await writeAtomic(join(root, FILES_RESULT), JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(), commit: git.commit,
-    dirty: git.dirty, runs, module: MODULE, runners: FILE_RUNNERS.map(({ id, label }) => ({ id, label })), medians, errors }, null, 2) + '\n');
+  await writeAtomic(join(root, FILES_RESULT), `${JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(), commit: git.commit,
+    dirty: git.dirty, runs, module: MODULE, runners: FILE_RUNNERS.map(({ id, label }) => ({ id, label })), medians, errors }, null, 2)}\n`);
   log(`  → ${FILES_RESULT}`);
   return errors.length;
 }

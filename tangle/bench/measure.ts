@@ -67,8 +67,7 @@ export async function runTimed(cmd: string, args: string[], cwd: string, timeout
     const ms = performance.now() - t0;
     const cpu = cpuNs(child.pid);
     pending += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       lines.push({ ms, line: pending.slice(0, nl), ...(cpu !== null ? { cpuNs: cpu } : {}) });
       pending = pending.slice(nl + 1);
     }
@@ -95,8 +94,7 @@ export async function bootTimed(image: BootImage, accel: Accelerator, cwd: strin
       pid ??= childPid('qemu-system-x86');
       const cpu = cpuNs(pid);
       pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
         lines.push({ ms, line: pending.slice(0, nl).replace(/\r$/, ''), ...(cpu !== null ? { cpuNs: cpu } : {}) });
         pending = pending.slice(nl + 1);
       }

@@ -96,8 +96,8 @@ export async function benchNet(root: string, log: (l: string) => void): Promise<
   const fmt = (f: BurstFigures | undefined) => f ? [String(f.ok), String(f.errors + f.lost), f.rps.toFixed(1), f.p50.toFixed(1), f.p99.toFixed(1), f.seconds.toFixed(1)] : ['-', '-', '-', '-', '-', '-'];
   for (const l of table(['runner', 'ok', 'errors+lost', 'req/s', 'p50 ms', 'p99 ms', 's'], rows.map(([n, f]) => [n, ...fmt(f)]))) log(`  ${l}`);
   for (const e of errors) log(`  ERROR: ${e}`);
-  await writeAtomic(join(root, NET_RESULT), JSON.stringify({ schemaVersion: 1, count: COUNT, concurrency: CONCURRENCY,
-    rows: rows.map(([runner, f]) => ({ runner, ...f })), errors, at: new Date().toISOString() }, null, 2) + '\n');
+  await writeAtomic(join(root, NET_RESULT), `${JSON.stringify({ schemaVersion: 1, count: COUNT, concurrency: CONCURRENCY,
+    rows: rows.map(([runner, f]) => ({ runner, ...f })), errors, at: new Date().toISOString() }, null, 2)}\n`);
   log(`  → ${NET_RESULT}`);
   return errors.length;
 }

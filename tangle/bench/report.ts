@@ -117,7 +117,7 @@ export const reportPath = (id: string) => `${REPORTS_DIR}/${id}.json`;
 
 export async function writeReport(root: string, report: Report): Promise<string> {
   const file = reportPath(report.id);
-  await writeAtomic(join(root, file), JSON.stringify(report, null, 2) + '\n');
+  await writeAtomic(join(root, file), `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }
 

@@ -74,14 +74,17 @@ function sizeCache(outDir: string) {
   return (url: string): Promise<number> => {
     const file = path.join(outDir, url.split(/[?#]/)[0]!);
     let s = cache.get(file);
-    if (!s) cache.set(file, (s = stat(file).then((st) => st.size, () => 0)));
+    if (!s) {
+      s = stat(file).then((st) => st.size, () => 0);
+      cache.set(file, s);
+    }
     return s;
   };
 }
 
 async function weighPage(outDir: string, file: string, size: (url: string) => Promise<number>): Promise<PageWeight> {
   const html = await readFile(file, 'utf8');
-  const page = '/' + path.relative(outDir, file).replace(/index\.html$/, '');
+  const page = `/${path.relative(outDir, file).replace(/index\.html$/, '')}`;
   const local = (u: string) => u.startsWith('/') && !u.startsWith('//');
   const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]!).filter(local);
   const inlineJs = [...html.matchAll(/<script\b(?![^>]*\bsrc=)(?![^>]*type="application\/(?:ld\+)?json")[^>]*>([\s\S]*?)<\/script>/g)]

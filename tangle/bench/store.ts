@@ -130,9 +130,9 @@ export function storeTables(b: StoreBench): ReportTable[] {
 
 export async function writeStoreResult(root: string, b: StoreBench, accel: Accelerator, load: number): Promise<Report> {
   const git = await gitState(root);
-  await writeAtomic(join(root, STORE_RESULT), JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(), commit: git.commit,
+  await writeAtomic(join(root, STORE_RESULT), `${JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(), commit: git.commit,
     dirty: git.dirty, accelerator: accel, loadAvg1mAtStart: Number(load.toFixed(2)), linuxKernel: b.image?.kernelPackage ?? null,
-    rows: storeRows(b), runs: b.runs, errors: b.errors }, null, 2) + '\n');
+    rows: storeRows(b), runs: b.runs, errors: b.errors }, null, 2)}\n`);
   const report = await makeReport(root, 'store', accel, storeTables(b), b.errors, load);
   await writeReport(root, report);
   return report;

@@ -1,6 +1,7 @@
 // Input hashing and stamp files: a step is up to date when the hash of its inputs equals the one stored under
 // build/.stamps/<step>.json and every output it recorded still exists.
 import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
@@ -12,7 +13,7 @@ export const STAMP_DIR = 'build/.stamps';
 export async function listFiles(root: string, dir: string, skip: ReadonlySet<string> = new Set()): Promise<string[]> {
   const out: string[] = [];
   async function walk(abs: string): Promise<void> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(abs, { withFileTypes: true });
     } catch (e) {
@@ -62,7 +63,7 @@ export async function readStamp(root: string, step: string): Promise<Stamp | nul
 }
 
 export async function writeStamp(root: string, step: string, stamp: Stamp): Promise<void> {
-  await writeAtomic(stampPath(root, step), JSON.stringify(stamp, null, 2) + '\n');
+  await writeAtomic(stampPath(root, step), `${JSON.stringify(stamp, null, 2)}\n`);
 }
 
 export async function exists(path: string): Promise<boolean> {

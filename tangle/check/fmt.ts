@@ -1,7 +1,9 @@
 // `npm run fmt [-- --check]`: every formatter of the repository, writing or (with --check) only reporting. capos/ is
 // hand-written, so cargo fmt formats it in place (its workspace and the fuzz workspace beside it); the tangled Rust is
 // formatted through the chapters (rustfmt-chapters.ts), never in the tangled files. Both read rustfmt.toml at the root.
+// Biome formats and lints the TypeScript of tangle/ and site/ (biome.jsonc); with --check it only reports.
 import { existsSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { analyseChapters } from '../parse/load-book.js';
 import { runTangle } from '../tangle/run.js';
@@ -12,7 +14,9 @@ import { applyPlan, planRustfmt, rustfmt, type Formatter } from './rustfmt-chapt
  * workspace without it, since its path dependencies are capos/'s crates, formatted above. */
 const CAPOS_WORKSPACES: [string, string[]][] = [['capos/Cargo.toml', ['--all']], ['capos/fuzz/Cargo.toml', []]];
 
-export interface FmtOptions { check: boolean; log?: (line: string) => void; format?: Formatter; workspaces?: [string, string[]][] }
+export interface FmtOptions { check: boolean; log?: (line: string) => void; format?: Formatter; workspaces?: [string, string[]][];
+  /** run Biome on the TypeScript too (default true) */
+  biome?: boolean }
 
 /** The chapters' Rust: checked, or formatted until rustfmt changes nothing more. Returns the exit status. */
 export async function fmtChapters(root: string, options: FmtOptions): Promise<number> {
@@ -40,7 +44,20 @@ export async function fmtChapters(root: string, options: FmtOptions): Promise<nu
   return 1;
 }
 
-/** Every formatter (cargo fmt on capos/, the chapters' Rust); the first failure's status, after running them all. */
+/** What Biome formats and lints (biome.jsonc narrows it to TypeScript); named, so it never walks build/ or vendor/. */
+export const BIOME_PATHS = ['tangle', 'site', 'astro.config.mjs', 'vitest.config.ts'];
+
+/** `biome check` (formatter and linter) over `paths`; with write, its formatting and safe fixes applied. */
+export async function runBiome(root: string, check: boolean, log: (line: string) => void, paths = BIOME_PATHS): Promise<number> {
+  const args = ['check', ...(check ? [] : ['--write']), ...paths.filter((p) => existsSync(join(root, p)))];
+  log(`biome ${args.join(' ')}`);
+  const r = await execa(join(root, 'node_modules/.bin/biome'), args, { cwd: root, reject: false, all: true });
+  for (const line of r.all.split('\n')) log(line);
+  if (r.exitCode !== 0) log(`fmt: biome: ${check ? 'TypeScript not formatted or lint findings (above); npm run fmt formats and applies the safe fixes' : 'findings left to fix by hand (above)'}`);
+  return r.exitCode ?? 1;
+}
+
+/** Every formatter (cargo fmt on capos/, the chapters' Rust, Biome); the first failure's status, after running them all. */
 export async function runFmt(root: string, options: FmtOptions): Promise<number> {
   const log = options.log ?? console.log;
   const statuses: number[] = [];
@@ -51,5 +68,6 @@ export async function runFmt(root: string, options: FmtOptions): Promise<number>
     statuses.push(status);
   }
   statuses.push(await fmtChapters(root, options));
+  if (options.biome !== false) statuses.push(await runBiome(root, options.check, log));
   return statuses.find((s) => s !== 0) ?? 0;
 }

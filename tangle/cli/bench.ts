@@ -94,9 +94,9 @@ async function main(): Promise<number> {
     for (const s of summary) console.log(`  ${s.metric.padEnd(w)} median ${String(s.median).padStart(10)} ${s.unit}  (min ${s.min}, max ${s.max}, n=${s.runs})`);
     if (summary.length === 0) console.log('  (no `bench <metric> <value> <unit>` lines printed)');
     const file = `results/bench/${imageStem(m)}.json`;
-    await writeAtomic(join(root, file), JSON.stringify({ schemaVersion: 1, manifest: m, accelerator: accel.accel, runs: bootMs.length,
+    await writeAtomic(join(root, file), `${JSON.stringify({ schemaVersion: 1, manifest: m, accelerator: accel.accel, runs: bootMs.length,
       bootMs, summary, commit: git.commit, dirty: git.dirty, at: new Date().toISOString(),
-      manifestBytes: (await readFile(join(root, imagePath(m)))).length }, null, 2) + '\n');
+      manifestBytes: (await readFile(join(root, imagePath(m)))).length }, null, 2)}\n`);
     const kind = reportKind(imageStem(m));
     if (kind) {
       const report = await makeReport(root, kind, accel.accel, [{ title: `${imageStem(m)}: medians of ${bootMs.length} boots`,
@@ -163,9 +163,9 @@ async function siteBudget(): Promise<number> {
   console.log('\nsite budget (cold and warm builds of the whole book):');
   const b = await benchSite();
   for (const line of formatSiteBench(b)) console.log(`  ${line}`);
-  await writeAtomic(join(root, 'results/bench/site.json'), JSON.stringify({ schemaVersion: 1, buildMs: b.buildMs,
+  await writeAtomic(join(root, 'results/bench/site.json'), `${JSON.stringify({ schemaVersion: 1, buildMs: b.buildMs,
     warmBuildMs: b.warmBuildMs, maxJsBytes: b.maxJs.jsBytes, maxJsPage: b.maxJs.page, largestBytes: b.largest.totalBytes,
-    largestPage: b.largest.page, pages: b.pages.length, withinBudget: b.withinBudget, at: new Date().toISOString() }, null, 2) + '\n');
+    largestPage: b.largest.page, pages: b.pages.length, withinBudget: b.withinBudget, at: new Date().toISOString() }, null, 2)}\n`);
   return b.withinBudget ? 0 : 1;
 }
 

@@ -1,5 +1,5 @@
 // `npm run fmt [-- --check]` (`make fmt-check` is the check): cargo fmt on capos/, rustfmt on the tangled Rust through
-// the chapters (tangle/check/fmt.ts).
+// the chapters, Biome on the TypeScript (tangle/check/fmt.ts).
 import { runFmt } from '../check/fmt.js';
 import { BookError, formatMessage } from '../diag/diagnostics.js';
 import { repoRoot } from './root.js';

@@ -72,7 +72,7 @@ for (const { target } of chosen) {
   // alone (a corpus grown by earlier runs would make the gate's verdict depend on the tree's history)
   const corpus = join(root, args.gate ? 'build/fuzz/gate-corpus' : 'build/fuzz/corpus', target.name);
   if (args.gate) await rm(corpus, { recursive: true, force: true });
-  const artifacts = join(root, 'build/fuzz/artifacts', target.name) + '/';
+  const artifacts = `${join(root, 'build/fuzz/artifacts', target.name)}/`;
   await mkdir(artifacts, { recursive: true });
   const seeds = await addToCorpus(corpus, await seedInputs(root, target.seeds, target.maxLen));
   const fuzzArgs = [corpus, ...libFuzzerArgs(args, target, artifacts)];

@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${spec.name} (${r.boots.map((b) => `${b.bootMs} ms`).join(' + ')}) → ${file}`);
     return r;
   });
-  console.log('\n' + summaryTable(results));
+  console.log(`\n${summaryTable(results)}`);
   const failed = results.filter((r) => !r.ok);
   for (const r of failed) {
     console.log(`\n${r.name} failed (${r.chapter}:${r.chapterLine}):`);

@@ -21,7 +21,7 @@ export function checkSmokes(book: Book, diag: Diagnostics, metaValid: (chapter: 
         if (produced.has(manifest)) continue;
         diag.error({ chapter: chapter.path, line }, {
           reason: `Unexpected manifest \`${manifest}\`, which no file block produces`,
-          ruleId: 'missing-manifest', hint: 'add a block with `file=' + manifest + '` or correct the manifest name',
+          ruleId: 'missing-manifest', hint: `add a block with \`file=${manifest}\` or correct the manifest name`,
         });
       }
     }

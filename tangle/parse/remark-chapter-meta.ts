@@ -90,7 +90,7 @@ function readMeta(node: Yaml, file: VFile): ChapterMeta | undefined {
     const entry = values.get(key);
     if (!entry) continue;
     const items = isSeq(entry.node) ? entry.node.items : undefined;
-    if (!items || !items.every((item) => isScalar(item) && typeof item.value === 'string')) {
+    if (!items?.every((item) => isScalar(item) && typeof item.value === 'string')) {
       report(entry.line, { reason: `Unexpected ${describe(entry.node)} for \`${key}\`, expected a list of strings`, ruleId: 'front-matter-type', hint: `write \`${key}: [a, b]\` or \`${key}: []\`` });
       continue;
     }

@@ -84,7 +84,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     const bootLine = /^boot:\s*(.*)$/.exec(text);
     if (bootLine) {
       const words = (bootLine[1] ?? '').split(/\s+/).filter((w) => w !== '');
-      const named = words[0] !== undefined && words[0].startsWith('manifests/') ? words.shift()! : '';
+      const named = words[0]?.startsWith('manifests/') ? words.shift()! : '';
       if (named !== '' && !MANIFEST_PATH.test(named)) {
         malformed(line, `Unexpected \`boot: ${named}\`, expected \`boot:\` alone or \`boot: manifests/<name>.cue\``, 'name a manifest file under manifests/, or leave it out to boot the same one again');
         return;

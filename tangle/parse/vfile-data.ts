@@ -11,5 +11,3 @@ declare module 'vfile' {
     smokes: SmokeSpec[];
   }
 }
-
-export {};

@@ -111,7 +111,7 @@ export class HostActions {
       this.running.push(runAction(a, this.port).then((lines) => { this.pending.push(...lines);
         this.notify();
         // a later action may wait for a host line (`after "[host] burst /n finished"`)
-        lines.forEach((l) => this.onLine(l));
+        for (const l of lines) this.onLine(l);
       }));
     });
   }

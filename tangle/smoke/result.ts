@@ -126,7 +126,7 @@ export function validateSmokeResult(json: unknown, file: string): SmokeResult {
     const at = `${where}[${i}].`;
     if (!isObj(a)) return r.fail(`${where}[${i}]`, `expected an object, got ${describe(a)}`);
     const kind = r.str(a, 'kind', at);
-    if (!ASSERTION_KINDS.has(kind)) r.fail(at + 'kind', `unknown kind ${JSON.stringify(kind)}`);
+    if (!ASSERTION_KINDS.has(kind)) r.fail(`${at}kind`, `unknown kind ${JSON.stringify(kind)}`);
     const out: AssertionResult = {
       kind: kind as AssertionResult['kind'],
       text: r.str(a, 'text', at),
@@ -196,16 +196,16 @@ function ledgerList(r: ReturnType<typeof fieldReader>, raw: unknown, bootCount: 
     const at = `ledger[${i}].`;
     if (!isObj(l)) return r.fail(`ledger[${i}]`, `expected an object, got ${describe(l)}`);
     const boot = r.num(l, 'boot', at);
-    if (!Number.isInteger(boot) || boot < 0 || boot >= bootCount) r.fail(at + 'boot', `expected a boot index below ${bootCount}, got ${boot}`);
+    if (!Number.isInteger(boot) || boot < 0 || boot >= bootCount) r.fail(`${at}boot`, `expected a boot index below ${bootCount}, got ${boot}`);
     const rawCalls = l.calls;
-    if (!Array.isArray(rawCalls)) return r.fail(at + 'calls', `expected a list, got ${describe(rawCalls)}`);
+    if (!Array.isArray(rawCalls)) return r.fail(`${at}calls`, `expected a list, got ${describe(rawCalls)}`);
     const calls = rawCalls.map((c, j): LedgerCall => {
       const cat = `${at}calls[${j}].`;
       if (!isObj(c)) return r.fail(`${at}calls[${j}]`, `expected an object, got ${describe(c)}`);
-      const outcome = OUTCOMES.find((o) => o === c.outcome) ?? r.fail(cat + 'outcome', `expected one of ${OUTCOMES.join(', ')}, got ${describe(c.outcome)}`);
+      const outcome = OUTCOMES.find((o) => o === c.outcome) ?? r.fail(`${cat}outcome`, `expected one of ${OUTCOMES.join(', ')}, got ${describe(c.outcome)}`);
       const call: LedgerCall = { cap: r.str(c, 'cap', cat), import: r.str(c, 'import', cat), outcome, count: r.num(c, 'count', cat) };
       if (c.errno !== undefined) call.errno = r.str(c, 'errno', cat);
-      if ((outcome === 'answered') !== (call.errno === undefined)) r.fail(cat + 'errno', `an ${outcome} call ${outcome === 'answered' ? 'has no' : 'needs an'} errno`);
+      if ((outcome === 'answered') !== (call.errno === undefined)) r.fail(`${cat}errno`, `an ${outcome} call ${outcome === 'answered' ? 'has no' : 'needs an'} errno`);
       return call;
     });
     return {

@@ -140,7 +140,7 @@ export function resultPath(name: string): string {
 
 export async function writeResult(root: string, r: SmokeResult): Promise<string> {
   const p = resultPath(r.name);
-  await writeAtomic(join(root, p), JSON.stringify(r, null, 2) + '\n');
+  await writeAtomic(join(root, p), `${JSON.stringify(r, null, 2)}\n`);
   return p;
 }
 

@@ -52,7 +52,7 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
       reasons.push(`${name}: no result at ${file}; run npm run smoke -- ${name}`);
       continue;
     }
-    let result;
+    let result: ReturnType<typeof validateSmokeResult>;
     try {
       result = validateSmokeResult(JSON.parse(text) as unknown, file);
     } catch (error) {

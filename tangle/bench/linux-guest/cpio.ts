@@ -23,7 +23,7 @@ const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
 function header(ino: number, mode: number, fileSize: number, nameSize: number, rdev = { major: 0, minor: 0 }): string {
   // magic ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
-  return '070701' + [ino, mode, 0, 0, 1, 0, fileSize, 0, 0, rdev.major, rdev.minor, nameSize, 0].map(hex8).join('');
+  return `070701${[ino, mode, 0, 0, 1, 0, fileSize, 0, 0, rdev.major, rdev.minor, nameSize, 0].map(hex8).join('')}`;
 }
 
 /** Checks a path is relative, normalised and has no `..`: an archive entry never escapes the root it unpacks into. */
@@ -38,7 +38,7 @@ export function writeCpio(entries: CpioEntry[]): Uint8Array {
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   const push = (ino: number, mode: number, name: string, data: Uint8Array, rdev?: { major: number; minor: number }) => {
-    const nameBytes = enc.encode(name + '\0');
+    const nameBytes = enc.encode(`${name}\0`);
     const head = enc.encode(header(ino, mode, data.length, nameBytes.length, rdev));
     parts.push(head, nameBytes, new Uint8Array(pad4(head.length + nameBytes.length)), data, new Uint8Array(pad4(data.length)));
   };

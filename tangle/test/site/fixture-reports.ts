@@ -26,6 +26,6 @@ export async function writeFixtureReports(dir: string): Promise<void> {
       at: '2026-12-02T05:00:00.000Z', commit: 'fedcba9876543210', dirty: false, accelerator: 'tcg',
       machine: { cpus: 2, loadAvg1m: 1.5 }, tables: [TABLE], errors: [],
     };
-    await writeFile(path.join(dir, `${id}.json`), JSON.stringify(report, null, 2) + '\n');
+    await writeFile(path.join(dir, `${id}.json`), `${JSON.stringify(report, null, 2)}\n`);
   }
 }

@@ -49,7 +49,7 @@ export async function writeFixtureResults(dir: string): Promise<void> {
         ...(want === 'pass' ? { ledger: parseLedger(transcript) } : {}),
         commit: 'fedcba98', dirty: false, startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
       };
-      await writeFile(path.join(dir, `${spec.name}.json`), JSON.stringify(result, null, 2) + '\n');
+      await writeFile(path.join(dir, `${spec.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
     }
   }
 }

@@ -66,7 +66,7 @@ describe('renderChapter', () => {
     expect(second.html).toContain('«greeting»');
     expect(second.html).toContain('Extends the definition in <a href="/chapters/10-w1-first/#L27">');
     expect(second.html).toContain('<a class="block-name" href="/source/src/hand.rs/#L5"><code>src/hand.rs</code></a>');
-    expect(second.html).toMatch(/data-line="6"><span[^>]*>    42/);
+    expect(second.html).toMatch(/data-line="6"><span[^>]*> {4}42/);
   });
 
   test('renders each smoke as a panel in its true state, never passing unless current and ok', async () => {

@@ -84,7 +84,7 @@ function superblock(generation: number, meta: number[]): Buffer {
   b.writeUInt32LE(64, 16);
   b.writeBigUInt64LE(BigInt(generation), 24);
   b.writeUInt32LE(meta.length, 48);
-  meta.forEach((m, i) => b.writeUInt32LE(m, 56 + 4 * i));
+  for (const [i, m] of meta.entries()) b.writeUInt32LE(m, 56 + 4 * i);
   b.writeUInt32LE(crc32c(b.subarray(0, 508)), 508);
   return b;
 }

@@ -16,9 +16,32 @@ export { runTangle, type RunOptions } from './tangle/run.js';
 export { phaseChapters, phaseSmokes, stampChapter } from './parse/phases.js';
 export { regionLines } from './parse/includes.js';
 export type { Reference } from './tangle/references.js';
-export { allAssertions, changedInputs, computeInputs, hashInputs, validateSmokeResult, type AssertionResult, type BootRecord, type SmokeInputs, type SmokeResult } from './smoke/result.js';
+export {
+  allAssertions,
+  changedInputs,
+  computeInputs,
+  hashInputs,
+  validateSmokeResult,
+  type AssertionResult,
+  type BootRecord,
+  type SmokeInputs,
+  type SmokeResult,
+} from './smoke/result.js';
 export { smokeDependencies } from './smoke/inputs.js';
 export { parseLedger, ledgerOfBoots, type LedgerCall, type LedgerOutcome, type LedgerRecord } from './smoke/ledger.js';
 export { builtImageBytes } from './smoke/runner.js';
 export { TangleMap, loadTangleMap } from './diag/remap.js';
-export { hashInput, REPORT_KINDS, REPORTS_DIR, showCell, validateReport, ReportError, type Cell, type InputHash, type Report, type ReportChart, type ReportKind, type ReportTable } from './bench/report.js';
+export {
+  hashInput,
+  REPORT_KINDS,
+  REPORTS_DIR,
+  showCell,
+  validateReport,
+  ReportError,
+  type Cell,
+  type InputHash,
+  type Report,
+  type ReportChart,
+  type ReportKind,
+  type ReportTable,
+} from './bench/report.js';

@@ -18,7 +18,10 @@ const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 export function barChart(t: ReportTable): string | undefined {
   const chart = t.chart;
   if (!chart) return undefined;
-  const num = (row: (number | string | null)[], c: number) => { const v = row[c]; return typeof v === 'number' ? v : undefined; };
+  const num = (row: (number | string | null)[], c: number) => {
+    const v = row[c];
+    return typeof v === 'number' ? v : undefined;
+  };
   const values = t.rows.flatMap((r) => chart.columns.map((c) => num(r, c))).filter((v): v is number => v !== undefined && v > 0);
   if (values.length === 0) return undefined;
   const tableMax = Math.max(...values);
@@ -26,13 +29,15 @@ export function barChart(t: ReportTable): string | undefined {
   const parts: string[] = [];
   chart.columns.forEach((c, i) => {
     const x = i * 200;
-    parts.push(`<rect class="bar-series-${i}" x="${x}" y="4" width="12" height="12" rx="2"/>`,
-      `<text class="bar-legend" x="${x + 18}" y="14">${escapeXml(t.columns[c]!.label)}</text>`);
+    parts.push(
+      `<rect class="bar-series-${i}" x="${x}" y="4" width="12" height="12" rx="2"/>`,
+      `<text class="bar-legend" x="${x + 18}" y="14">${escapeXml(t.columns[c]!.label)}</text>`,
+    );
   });
   let y = LEGEND;
   t.rows.forEach((row) => {
     const label = String(row[0] ?? '');
-    const unit = chart.unitColumn !== undefined ? String(row[chart.unitColumn] ?? '') : chart.unit ?? '';
+    const unit = chart.unitColumn !== undefined ? String(row[chart.unitColumn] ?? '') : (chart.unit ?? '');
     const rowMax = Math.max(0, ...chart.columns.map((c) => num(row, c) ?? 0));
     const max = chart.scale === 'row' ? rowMax : tableMax;
     parts.push(`<text class="bar-label" x="0" y="${y + 13}">${escapeXml(label)}</text>`);
@@ -41,14 +46,18 @@ export function barChart(t: ReportTable): string | undefined {
       const v = num(row, c);
       const w = v !== undefined && max > 0 ? Math.max(1, (v / max) * span) : 0;
       const shown = v === undefined ? showCell(row[c] ?? null) : `${showCell(v)}${unit ? ` ${unit}` : ''}`;
-      parts.push(`<g class="bar" data-row="${escapeXml(label)}" data-column="${escapeXml(t.columns[c]!.label)}"${v !== undefined ? ` data-value="${v}"` : ''}>` +
-        (w > 0 ? `<rect class="bar-series-${i}" x="0" y="${y}" width="${w.toFixed(1)}" height="${BAR}" rx="2"/>` : '') +
-        `<text class="bar-value" x="${(w + 6).toFixed(1)}" y="${y + 11}">${escapeXml(shown)}</text></g>`);
+      parts.push(
+        `<g class="bar" data-row="${escapeXml(label)}" data-column="${escapeXml(t.columns[c]!.label)}"${v !== undefined ? ` data-value="${v}"` : ''}>` +
+          (w > 0 ? `<rect class="bar-series-${i}" x="0" y="${y}" width="${w.toFixed(1)}" height="${BAR}" rx="2"/>` : '') +
+          `<text class="bar-value" x="${(w + 6).toFixed(1)}" y="${y + 11}">${escapeXml(shown)}</text></g>`,
+      );
       y += BAR + GAP;
     });
     y += GROUP_GAP;
   });
   const title = `${t.title}${chart.scale === 'row' ? ' (each row scaled to its own largest value)' : ''}`;
-  return `<svg class="bar-chart" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${WIDTH} ${y}" width="100%" xmlns="http://www.w3.org/2000/svg">` +
-    `<title>${escapeXml(title)}</title>${parts.join('')}</svg>`;
+  return (
+    `<svg class="bar-chart" role="img" aria-label="${escapeXml(title)}" viewBox="0 0 ${WIDTH} ${y}" width="100%" xmlns="http://www.w3.org/2000/svg">` +
+    `<title>${escapeXml(title)}</title>${parts.join('')}</svg>`
+  );
 }

@@ -19,9 +19,19 @@ export async function buildSite(inputs: SiteInputs = siteInputs(), log: (line: s
   const t0 = performance.now();
   const data = await siteData(inputs);
   const reports = await reportViews(inputs.bookRoot, inputs.benchDir);
-  log(`  site: ${data.book.chapters.length} chapters, ${data.tangled.length} tangled files, ${data.results.size} smoke results from ${path.relative(repoRoot, inputs.resultsDir) || '.'}, ` +
-    `${reports.filter((r) => r.report).length} bench reports (${reports.filter((r) => r.state === 'current').length} current)`);
-  const env = { ...cleanEnv(), BOOK_ROOT: inputs.bookRoot, RESULTS_DIR: inputs.resultsDir, BENCH_DIR: inputs.benchDir, SITE_OUT: inputs.outDir, ASTRO_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' };
+  log(
+    `  site: ${data.book.chapters.length} chapters, ${data.tangled.length} tangled files, ${data.results.size} smoke results from ${path.relative(repoRoot, inputs.resultsDir) || '.'}, ` +
+      `${reports.filter((r) => r.report).length} bench reports (${reports.filter((r) => r.state === 'current').length} current)`,
+  );
+  const env = {
+    ...cleanEnv(),
+    BOOK_ROOT: inputs.bookRoot,
+    RESULTS_DIR: inputs.resultsDir,
+    BENCH_DIR: inputs.benchDir,
+    SITE_OUT: inputs.outDir,
+    ASTRO_TELEMETRY_DISABLED: '1',
+    NODE_ENV: 'production',
+  };
   const child = execa(process.execPath, [path.join(repoRoot, 'node_modules', 'astro', 'astro.js'), 'build', '--root', repoRoot], {
     cwd: repoRoot,
     env,

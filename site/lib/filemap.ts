@@ -29,8 +29,19 @@ export interface FileMapEntry {
 }
 
 const EXT_LANG: Record<string, string> = {
-  '.rs': 'rust', '.c': 'c', '.h': 'c', '.go': 'go', '.toml': 'toml', '.yaml': 'yaml', '.yml': 'yaml', '.sh': 'sh',
-  '.json': 'json', '.ts': 'ts', '.wat': 'wat', '.cue': 'cue', '.md': 'md',
+  '.rs': 'rust',
+  '.c': 'c',
+  '.h': 'c',
+  '.go': 'go',
+  '.toml': 'toml',
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+  '.sh': 'sh',
+  '.json': 'json',
+  '.ts': 'ts',
+  '.wat': 'wat',
+  '.cue': 'cue',
+  '.md': 'md',
 };
 
 export function langOf(file: string): string {
@@ -64,9 +75,7 @@ export function buildFileMap(book: Book, tangled: TangledFile[]): FileMapEntry[]
           href: chapterHref(r.chapter, r.chapterLine),
         });
       }
-      const list = [...writers.values()].sort(
-        (a, b) => (order.get(a.chapter) ?? 0) - (order.get(b.chapter) ?? 0) || a.chapterLine - b.chapterLine,
-      );
+      const list = [...writers.values()].sort((a, b) => (order.get(a.chapter) ?? 0) - (order.get(b.chapter) ?? 0) || a.chapterLine - b.chapterLine);
       return { path: file.path, lines: lineCount(file.content), writers: list };
     });
 }
@@ -75,7 +84,10 @@ function lineCount(content: string): number {
   return content.replace(/\n$/, '').split('\n').length;
 }
 
-interface Segment { range?: MapRange; lines: Element[] }
+interface Segment {
+  range?: MapRange;
+  lines: Element[];
+}
 
 /** The tangled file as HTML: highlighted once, then cut into one section per tangle-map range. */
 export async function renderTangledFile(file: TangledFile): Promise<string> {
@@ -96,8 +108,11 @@ export async function renderTangledFile(file: TangledFile): Promise<string> {
   const sections = segments.map((seg) => {
     const r = seg.range;
     const origin = r
-      ? h('a.range-origin', { href: chapterHref(r.chapter, r.chapterLine), dataChapter: r.chapter, dataChapterLine: String(r.chapterLine) },
-          `lines ${r.startLine}–${r.endLine} ← ${r.chapter}:${r.chapterLine} (${r.block})`)
+      ? h(
+          'a.range-origin',
+          { href: chapterHref(r.chapter, r.chapterLine), dataChapter: r.chapter, dataChapterLine: String(r.chapterLine) },
+          `lines ${r.startLine}–${r.endLine} ← ${r.chapter}:${r.chapterLine} (${r.block})`,
+        )
       : h('span.range-origin.generated', 'written by the tangler');
     return h('section.tangled-range', [origin, h('pre', { ...pre.properties }, h('code', joinLines(seg.lines)))]);
   });
@@ -105,8 +120,17 @@ export async function renderTangledFile(file: TangledFile): Promise<string> {
   return toHtml([tokenStyleSheet(view), view].filter((n) => n !== undefined));
 }
 
-export interface SourceRegion { name: string; start: number; end: number; href: string; by: string }
-export interface SourceFile { path: string; regions: SourceRegion[] }
+export interface SourceRegion {
+  name: string;
+  start: number;
+  end: number;
+  href: string;
+  by: string;
+}
+export interface SourceFile {
+  path: string;
+  regions: SourceRegion[];
+}
 
 /** The hand-written files that include blocks show, with the regions each block names. */
 export async function includedSources(book: Book): Promise<SourceFile[]> {
@@ -121,7 +145,12 @@ export async function includedSources(book: Book): Promise<SourceFile[]> {
       }
       const lines = regionLines(await readFile(path.join(book.root, b.target), 'utf8'), b.region);
       if (!lines) throw new Error(`${chapter.path}:${b.line}: region ${b.region} not found in ${b.target}`);
-      f.regions.push({ name: b.region ?? '(whole file)', ...lines, href: chapterHref(chapter.path, b.line), by: `${chapter.meta.phase} ${chapter.meta.title}` });
+      f.regions.push({
+        name: b.region ?? '(whole file)',
+        ...lines,
+        href: chapterHref(chapter.path, b.line),
+        by: `${chapter.meta.phase} ${chapter.meta.title}`,
+      });
     }
   }
   return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));

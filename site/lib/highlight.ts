@@ -10,8 +10,15 @@ import { visit } from 'unist-util-visit';
 const LANGS = ['rust', 'c', 'go', 'toml', 'yaml', 'shellscript', 'json', 'typescript', 'wasm', 'cue', 'markdown'];
 /** Info-string languages the book uses, mapped to shiki's names. */
 const ALIASES: Record<string, string> = {
-  rs: 'rust', sh: 'shellscript', bash: 'shellscript', shell: 'shellscript', ts: 'typescript', wat: 'wasm',
-  yml: 'yaml', h: 'c', md: 'markdown',
+  rs: 'rust',
+  sh: 'shellscript',
+  bash: 'shellscript',
+  shell: 'shellscript',
+  ts: 'typescript',
+  wat: 'wasm',
+  yml: 'yaml',
+  h: 'c',
+  md: 'markdown',
 };
 
 let highlighter: Promise<Highlighter> | undefined;
@@ -38,11 +45,7 @@ export interface LineInfo {
  * Highlights `code` and returns the `<pre>` element. `decorate` may rewrite each line's element (it receives the
  * `span.line` and the line's text); empty lines keep their element so every source line has one.
  */
-export async function highlight(
-  code: string,
-  lang: string,
-  decorate?: (line: Element, info: LineInfo) => void,
-): Promise<Element> {
+export async function highlight(code: string, lang: string, decorate?: (line: Element, info: LineInfo) => void): Promise<Element> {
   const name = shikiLang(lang);
   const key = createHash('sha1').update(`${name}\0${code}`).digest('hex');
   let plain = cache.entries.get(key);
@@ -146,7 +149,10 @@ export function tokenStyleSheet(tree: Nodes): Element | undefined {
     if (Array.isArray(cls)) for (const c of cls) if (typeof c === 'string' && TOKEN_STYLES.has(c)) used.add(c);
   });
   if (used.size === 0) return undefined;
-  const rules = [...used].sort().map((c) => `.${c}{${TOKEN_STYLES.get(c)}}`).join('');
+  const rules = [...used]
+    .sort()
+    .map((c) => `.${c}{${TOKEN_STYLES.get(c)}}`)
+    .join('');
   return { type: 'element', tagName: 'style', properties: {}, children: [{ type: 'text', value: rules }] };
 }
 

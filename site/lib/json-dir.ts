@@ -3,7 +3,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export interface JsonFile { name: string; file: string; json: unknown }
+export interface JsonFile {
+  name: string;
+  file: string;
+  json: unknown;
+}
 
 export async function readJsonDir(dir: string, what: string): Promise<JsonFile[]> {
   let names: string[];
@@ -13,12 +17,14 @@ export async function readJsonDir(dir: string, what: string): Promise<JsonFile[]
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  return Promise.all(names.map(async (name) => {
-    const file = path.join(dir, name);
-    try {
-      return { name, file, json: JSON.parse(await readFile(file, 'utf8')) as unknown };
-    } catch (e) {
-      throw new Error(`malformed ${what} ${file}: ${(e as Error).message}`);
-    }
-  }));
+  return Promise.all(
+    names.map(async (name) => {
+      const file = path.join(dir, name);
+      try {
+        return { name, file, json: JSON.parse(await readFile(file, 'utf8')) as unknown };
+      } catch (e) {
+        throw new Error(`malformed ${what} ${file}: ${(e as Error).message}`);
+      }
+    }),
+  );
 }

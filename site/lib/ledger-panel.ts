@@ -26,22 +26,40 @@ function refusals(r: LedgerRecord): Child[] {
 
 export function ledgerPanel(records: readonly LedgerRecord[], bootCount: number): Element {
   const rows = records.map((r) =>
-    h('tr', {
-      className: r.unused.length ? 'ledger-row has-hints' : 'ledger-row',
-      dataInstance: r.instance, dataService: r.service, dataBoot: String(r.boot + 1),
-      dataGranted: r.granted.join(' '), dataUsed: r.used.join(' '), dataRefused: r.refused.join(' '), dataUnused: r.unused.join(' '),
-    }, [
-      h('td', [h('code', r.instance), ` in ${r.service}`, bootCount > 1 ? ` (boot ${r.boot + 1})` : '']),
-      h('td.ledger-granted', capList(r.granted, 'ledger-cap')),
-      h('td.ledger-used', capList(r.used, 'ledger-cap')),
-      h('td', refusals(r)),
-      h('td.ledger-unused-cell', r.unused.length ? [h('span.ledger-flag', { title: HINT }, '⚑ '), ...capList(r.unused, 'ledger-unused', HINT)] : [h('span.ledger-none', 'none')]),
-    ]),
+    h(
+      'tr',
+      {
+        className: r.unused.length ? 'ledger-row has-hints' : 'ledger-row',
+        dataInstance: r.instance,
+        dataService: r.service,
+        dataBoot: String(r.boot + 1),
+        dataGranted: r.granted.join(' '),
+        dataUsed: r.used.join(' '),
+        dataRefused: r.refused.join(' '),
+        dataUnused: r.unused.join(' '),
+      },
+      [
+        h('td', [h('code', r.instance), ` in ${r.service}`, bootCount > 1 ? ` (boot ${r.boot + 1})` : '']),
+        h('td.ledger-granted', capList(r.granted, 'ledger-cap')),
+        h('td.ledger-used', capList(r.used, 'ledger-cap')),
+        h('td', refusals(r)),
+        h(
+          'td.ledger-unused-cell',
+          r.unused.length ? [h('span.ledger-flag', { title: HINT }, '⚑ '), ...capList(r.unused, 'ledger-unused', HINT)] : [h('span.ledger-none', 'none')],
+        ),
+      ],
+    ),
   );
   return h('details.smoke-ledger', { open: records.some((r) => r.unused.length > 0) }, [
     h('summary', `Authority ledger (${records.length} instance${records.length === 1 ? '' : 's'})`),
     h('table.ledger', [
-      h('thead', h('tr', ['instance', 'granted', 'used', 'refused', 'unused grants'].map((c) => h('th', c)))),
+      h(
+        'thead',
+        h(
+          'tr',
+          ['instance', 'granted', 'used', 'refused', 'unused grants'].map((c) => h('th', c)),
+        ),
+      ),
       h('tbody', rows),
     ]),
   ]);

@@ -8,9 +8,19 @@ import { phaseChapters, phaseSmokes, stampChapter, type Book, type Chapter, type
 import { STATE_LABEL, type SmokeState, type SmokeView } from './results.js';
 import { chapterHref, smokeHref } from './slugs.js';
 
-export interface Phase { id: string; name: string; demos: string[]; smokes: string[] }
+export interface Phase {
+  id: string;
+  name: string;
+  demos: string[];
+  smokes: string[];
+}
 
-export interface BoardSmoke { name: string; state: SmokeState; reason: string; href?: string }
+export interface BoardSmoke {
+  name: string;
+  state: SmokeState;
+  reason: string;
+  href?: string;
+}
 
 export interface BoardRow {
   id: string;
@@ -95,7 +105,11 @@ function boardRow(phase: Phase, chapters: Chapter[], views: Map<string, SmokeVie
   return row;
 }
 
-export interface Standing { status: Status; claimed?: Status; note?: string }
+export interface Standing {
+  status: Status;
+  claimed?: Status;
+  note?: string;
+}
 
 /**
  * What a chapter's status honestly is now: "done" needs the closeout stamp and every smoke passing now. A chapter
@@ -118,5 +132,8 @@ export function standing(meta: ChapterMeta, smokes: BoardSmoke[]): Standing {
 export function chapterStanding(book: Book, chapter: Chapter, phases: Phase[], views: Map<string, SmokeView>): Standing {
   const chapters = phaseChapters(book, chapter.meta.phase);
   const names = smokeNames(phases.find((p) => p.id === chapter.meta.phase)?.smokes ?? [], phaseSmokes(chapters));
-  return standing(stampChapter(chapters)!.meta, names.map((name) => ({ name, state: views.get(name)?.state ?? 'missing', reason: '' })));
+  return standing(
+    stampChapter(chapters)!.meta,
+    names.map((name) => ({ name, state: views.get(name)?.state ?? 'missing', reason: '' })),
+  );
 }

@@ -36,8 +36,12 @@ export interface BookBlock extends Parent {
 }
 
 declare module 'mdast' {
-  interface RootContentMap { bookBlock: BookBlock }
-  interface BlockContentMap { bookBlock: BookBlock }
+  interface RootContentMap {
+    bookBlock: BookBlock;
+  }
+  interface BlockContentMap {
+    bookBlock: BookBlock;
+  }
 }
 
 export default function remarkBookBlocks(options: BookBlocksOptions) {
@@ -76,11 +80,7 @@ export async function renderBlock(block: Block, book: Book, xref: Xref): Promise
 function figure(block: Block, caption: ElementContent[], pre: Element, footer: ElementContent[]): Element {
   const props: Record<string, string> = { className: `book-block kind-${block.kind}`, id: `L${block.line}`, dataKind: block.kind };
   if (block.kind !== 'plain') props.dataTarget = block.target;
-  return h('figure', props, [
-    ...(caption.length ? [h('figcaption', caption)] : []),
-    pre,
-    ...(footer.length ? [h('footer.xref', footer)] : []),
-  ]);
+  return h('figure', props, [...(caption.length ? [h('figcaption', caption)] : []), pre, ...(footer.length ? [h('footer.xref', footer)] : [])]);
 }
 
 /** Highlights a block with chapter line numbers as ids and `<<chunk>>` lines as links. */
@@ -111,9 +111,7 @@ async function renderTargetBlock(block: Block, book: Book, xref: Xref): Promise<
   const isFirst = !first || (first.chapter === block.chapter && first.line === block.line);
   const later = laterBlocks(all, book, block.chapter, block.line);
 
-  const name = isChunk
-    ? h('a.block-name', { href: `#L${block.line}` }, `«${target}»`)
-    : h('a.block-name', { href: tangledHref(target) }, h('code', target));
+  const name = isChunk ? h('a.block-name', { href: `#L${block.line}` }, `«${target}»`) : h('a.block-name', { href: tangledHref(target) }, h('code', target));
   const caption: ElementContent[] = [
     h('span.block-kind', isChunk ? 'chunk' : 'file'),
     { type: 'text', value: ' ' },
@@ -162,4 +160,3 @@ async function renderInclude(block: IncludeBlock, book: Book): Promise<Element> 
   ];
   return figure(block, caption, pre, []);
 }
-

@@ -43,13 +43,16 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
   const assertions = (r?.boots ?? []).flatMap((b, i) => b.assertions.map((a) => ({ a, boot: i + 1 })));
   for (const { a } of assertions) byLine.set(a.chapterLine, [...(byLine.get(a.chapterLine) ?? []), a]);
 
-  const lines = body.replace(/\n$/, '').split('\n').map((text, i) => {
-    const n = bodyLine + i;
-    const marks = current ? byLine.get(n) ?? [] : [];
-    const ok = marks.length ? marks.every((a) => a.ok) : undefined;
-    const cls = ok === undefined ? 'line' : ok ? 'line assert-ok' : 'line assert-fail';
-    return h('span', { className: cls, id: `L${n}`, dataLine: String(n) }, [text, ok === undefined ? '' : h('span.assert-mark', ok ? ' ✓' : ' ✗')]);
-  });
+  const lines = body
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((text, i) => {
+      const n = bodyLine + i;
+      const marks = current ? (byLine.get(n) ?? []) : [];
+      const ok = marks.length ? marks.every((a) => a.ok) : undefined;
+      const cls = ok === undefined ? 'line' : ok ? 'line assert-ok' : 'line assert-fail';
+      return h('span', { className: cls, id: `L${n}`, dataLine: String(n) }, [text, ok === undefined ? '' : h('span.assert-mark', ok ? ' ✓' : ' ✗')]);
+    });
   const spec = h('pre.smoke-spec', h('code', joinLines(lines)));
 
   const facts: ElementContent[] = [];
@@ -57,15 +60,28 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
     const fact = (k: string, v: string) => facts.push(h('div', [h('dt', k), h('dd', v)]));
     // One value per boot, joined, so a multi-boot smoke shows each boot's figure in boot order.
     const perBoot = (f: (b: BootRecord) => string) => r.boots.map(f).join(', ');
-    fact('exit status', perBoot((b) => (b.exitStatus === null ? 'none' : String(b.exitStatus))));
-    fact('QEMU status', perBoot((b) => (b.qemuStatus === null ? 'none' : String(b.qemuStatus))));
+    fact(
+      'exit status',
+      perBoot((b) => (b.exitStatus === null ? 'none' : String(b.exitStatus))),
+    );
+    fact(
+      'QEMU status',
+      perBoot((b) => (b.qemuStatus === null ? 'none' : String(b.qemuStatus))),
+    );
     fact('accelerator', r.accelerator.toUpperCase());
-    fact(r.boots.length > 1 ? `boots (${r.boots.length})` : 'boot', perBoot((b) => `${b.bootMs} ms`));
+    fact(
+      r.boots.length > 1 ? `boots (${r.boots.length})` : 'boot',
+      perBoot((b) => `${b.bootMs} ms`),
+    );
     if (r.diskBytes !== undefined) fact('disk', `${r.diskBytes / (1 << 20)} MiB, fresh for this smoke, kept across its boots`);
     fact('total', `${r.totalMs} ms`);
     fact('commit', `${r.commit.slice(0, 8)}${r.dirty ? ' (dirty tree)' : ''}`);
     fact('started', r.startedAt);
-    if (r.boots.some((b) => b.timedOut)) fact('timed out', perBoot((b) => (b.timedOut ? 'yes' : 'no')));
+    if (r.boots.some((b) => b.timedOut))
+      fact(
+        'timed out',
+        perBoot((b) => (b.timedOut ? 'yes' : 'no')),
+      );
   }
 
   const rows = assertions.map(({ a, boot }) =>
@@ -74,13 +90,24 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
       h('td', a.kind),
       h('td', h('code', a.text)),
       h('td', h('a', { href: chapterHref(chapterPath, a.chapterLine) }, `line ${a.chapterLine}`)),
-      h('td', a.transcriptLine === undefined ? '' : h('a', { href: `#${transcriptId(view.name, boot, a.transcriptLine)}` }, boot === 1 ? `#${a.transcriptLine}` : `boot ${boot} #${a.transcriptLine}`)),
+      h(
+        'td',
+        a.transcriptLine === undefined
+          ? ''
+          : h('a', { href: `#${transcriptId(view.name, boot, a.transcriptLine)}` }, boot === 1 ? `#${a.transcriptLine}` : `boot ${boot} #${a.transcriptLine}`),
+      ),
       h('td', a.detail ?? ''),
     ]),
   );
   const table = rows.length
     ? h('table.smoke-assertions', [
-        h('thead', h('tr', ['', 'kind', 'expectation', 'chapter', 'transcript', 'detail'].map((c) => h('th', c)))),
+        h(
+          'thead',
+          h(
+            'tr',
+            ['', 'kind', 'expectation', 'chapter', 'transcript', 'detail'].map((c) => h('th', c)),
+          ),
+        ),
         h('tbody', rows),
       ])
     : undefined;
@@ -99,7 +126,9 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
   ]);
   const children: ElementContent[] = [header, h('p.smoke-reason', view.reason), spec];
   if (r) {
-    const old = current ? [] : [h('p.smoke-old', 'The figures below are from the last run, made from different inputs; they prove nothing about the chapter as it is now.')];
+    const old = current
+      ? []
+      : [h('p.smoke-old', 'The figures below are from the last run, made from different inputs; they prove nothing about the chapter as it is now.')];
     children.push(...old, h('dl.smoke-facts', facts));
     if (table) children.push(table);
     if (r.ledger?.length) children.push(ledgerPanel(r.ledger, r.boots.length));
@@ -108,7 +137,11 @@ export function smokePanel(view: SmokeView, body: string, bodyLine: number, fenc
       children.push(transcript(label, i + 1, b.transcript));
     });
   }
-  return h('section', { className: `smoke-panel state-${view.state}`, id: smokeAnchor(view.name), dataSmoke: view.name, dataState: view.state, dataFence: String(fenceLine) }, children);
+  return h(
+    'section',
+    { className: `smoke-panel state-${view.state}`, id: smokeAnchor(view.name), dataSmoke: view.name, dataState: view.state, dataFence: String(fenceLine) },
+    children,
+  );
 }
 
 /** Transcript lines are numbered from 1 (as AssertionResult.transcriptLine counts them); browsers open the

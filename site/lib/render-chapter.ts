@@ -14,8 +14,16 @@ import remarkSmokePanels from './remark-smoke-panels.js';
 import type { SmokeView } from './results.js';
 import type { Xref } from './xref.js';
 
-export interface RenderedHeading { depth: number; slug: string; text: string }
-export interface RenderedChapter { html: string; headings: RenderedHeading[]; lead?: string }
+export interface RenderedHeading {
+  depth: number;
+  slug: string;
+  text: string;
+}
+export interface RenderedChapter {
+  html: string;
+  headings: RenderedHeading[];
+  lead?: string;
+}
 
 export async function renderChapter(book: Book, chapter: Chapter, xref: Xref, views: Map<string, SmokeView>): Promise<RenderedChapter> {
   const tree = structuredClone(chapter.tree) as Root;

@@ -1,7 +1,16 @@
 // Smoke results as the site shows them. A result only counts as passing when it is ok AND was produced from the
 // chapters as they are now (same smoke block, same tangled files); otherwise it is stale, failing or missing.
 import { readJsonDir } from './json-dir.js';
-import { allAssertions, changedInputs, computeInputs, validateSmokeResult, type Book, type SmokeSpec, type TangledFile, type SmokeResult } from '../../tangle/index.js';
+import {
+  allAssertions,
+  changedInputs,
+  computeInputs,
+  validateSmokeResult,
+  type Book,
+  type SmokeSpec,
+  type TangledFile,
+  type SmokeResult,
+} from '../../tangle/index.js';
 
 export type SmokeState = 'pass' | 'fail' | 'stale' | 'missing';
 

@@ -29,6 +29,12 @@ export function siteData(inputs: SiteInputs = siteInputs()): Promise<SiteData> {
 async function compute(inputs: SiteInputs): Promise<SiteData> {
   const { book, files: tangled } = await analyseChapters(inputs.bookRoot);
   const [results, phases] = await Promise.all([loadResults(inputs.resultsDir), loadPhases(inputs.bookRoot)]);
-  const views = smokeViews(book, tangled, results, phases.flatMap((p) => p.smokes), (spec) => builtImageBytes(inputs.bookRoot, spec));
+  const views = smokeViews(
+    book,
+    tangled,
+    results,
+    phases.flatMap((p) => p.smokes),
+    (spec) => builtImageBytes(inputs.bookRoot, spec),
+  );
   return { inputs, book, tangled, xref: buildXref(book), results, views, phases, board: phaseBoard(phases, book, views) };
 }

@@ -96,7 +96,6 @@ const chunksLoader: Loader = {
   },
 };
 
-
 export const collections = {
   docs: defineCollection({
     loader: chaptersLoader,

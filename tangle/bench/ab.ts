@@ -21,14 +21,25 @@ export async function snapshot(root: string, dir: string): Promise<void> {
   await cp(join(root, 'build/images'), join(to, 'images'), { recursive: true });
 }
 
-export interface AbResult { labels: string[]; runs: Figures[][]; errors: string[]; loadAvg: number }
+export interface AbResult {
+  labels: string[];
+  runs: Figures[][];
+  errors: string[];
+  loadAvg: number;
+}
 
 /**
  * Boots every build once per round, rotating which goes first, so that all see the same machine load. `quick` skips
  * the two compute boots (they take most of a round) for work that only touches the kernel's round trips.
  */
-export async function runAb(root: string, builds: { label: string; build: CaposBuild }[], accel: Accelerator, runs: number,
-  log: (l: string) => void, quick = false): Promise<AbResult> {
+export async function runAb(
+  root: string,
+  builds: { label: string; build: CaposBuild }[],
+  accel: Accelerator,
+  runs: number,
+  log: (l: string) => void,
+  quick = false,
+): Promise<AbResult> {
   const res: AbResult = { labels: builds.map((b) => b.label), runs: builds.map(() => []), errors: [], loadAvg: loadavg()[0]! };
   for (let r = 0; r < runs; r++) {
     for (let j = 0; j < builds.length; j++) {
@@ -42,8 +53,12 @@ export async function runAb(root: string, builds: { label: string; build: CaposB
 }
 
 export function formatAb(r: AbResult): string[] {
-  const med = (xs: (number | undefined)[]) => { const v = xs.filter((x): x is number => x !== undefined); return v.length ? median(v) : undefined; };
-  const cell = (v: number | undefined, unit: string) => (v === undefined ? 'n/a' : unit === 'ns' ? fmtUs(v / 1000) : unit === 'us' ? fmtUs(v) : `${v.toFixed(0)} ms`);
+  const med = (xs: (number | undefined)[]) => {
+    const v = xs.filter((x): x is number => x !== undefined);
+    return v.length ? median(v) : undefined;
+  };
+  const cell = (v: number | undefined, unit: string) =>
+    v === undefined ? 'n/a' : unit === 'ns' ? fmtUs(v / 1000) : unit === 'us' ? fmtUs(v) : `${v.toFixed(0)} ms`;
   const rows = FIGURE_ROWS.filter((x) => x.key !== 'ipc-socket').map((row) => {
     const k: Key = row.key;
     const cells = [`${row.capos} (${row.what})`];
@@ -58,8 +73,10 @@ export function formatAb(r: AbResult): string[] {
     return cells;
   });
   const header = ['figure', ...r.labels.flatMap((l, i) => (i === 0 ? [l] : [l, `÷ ${r.labels[i - 1]}`]))];
-  return [`A/B: ${r.labels.join(', ')}; ${r.runs[0]?.length ?? 0} rounds, each booting every build in rotated order; round trips are ` +
-    `each boot's mean over all its windows; medians ` +
-    `(ratios: medians of the per-round ratios to the previous build); load average ${r.loadAvg.toFixed(1)} at the start`,
-    ...table(header, rows).map((l) => `  ${l}`)];
+  return [
+    `A/B: ${r.labels.join(', ')}; ${r.runs[0]?.length ?? 0} rounds, each booting every build in rotated order; round trips are ` +
+      `each boot's mean over all its windows; medians ` +
+      `(ratios: medians of the per-round ratios to the previous build); load average ${r.loadAvg.toFixed(1)} at the start`,
+    ...table(header, rows).map((l) => `  ${l}`),
+  ];
 }

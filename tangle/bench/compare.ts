@@ -23,7 +23,11 @@ export function isComparisonManifest(manifest: string): boolean {
   return PROGRAMS.some((p) => [false, true].some((unmetered) => imageStem(benchManifest(p, unmetered)) === imageStem(manifest)));
 }
 
-export interface CompareOptions { build?: boolean; runs?: number; log?: (l: string) => void }
+export interface CompareOptions {
+  build?: boolean;
+  runs?: number;
+  log?: (l: string) => void;
+}
 
 /** Only the Linux-guest comparison (`npm run bench -- guest`), without the qemu-user column; returns the failures. */
 export async function runGuestComparison(root: string, opts: CompareOptions = {}): Promise<number> {
@@ -64,24 +68,49 @@ export async function runComparisons(root: string, opts: CompareOptions = {}): P
   const errors = [...wasm.errors, ...ipc.errors, ...guest.errors];
   for (const e of errors) log(`\nERROR: ${e}`);
   const git = await gitState(root);
-  await writeAtomic(join(root, LATEST), `${JSON.stringify({
-    schemaVersion: 1,
-    at: new Date().toISOString(),
-    commit: git.commit,
-    dirty: git.dirty,
-    accelerator: accel.accel,
-    acceleratorReason: accel.reason,
-    machine: { cpus: cpus().length, loadAvg1mAtStart: Number(load.toFixed(2)) },
-    runsEach: runs,
-    wasm: { unit: 'us', clock: 'guest clock_time_get(MONOTONIC); capOS: kernel Timer (TSC); serialUs: host time between serial lines',
-      rows: wasm.rows, checksums: wasm.checksums },
-    kernel: { unit: 'ns per round trip (best of runs; …MedianNs: medians)', runs: ipc.runs, pairs: ipc.pairs, bootToInitUs: ipc.bootToInitUs, bootToInitRawUs: ipc.bootToInitRawUs,
-      tscMHz: ipc.tscMHz, referenceMHz: ipc.referenceMHz, firstLineMs: ipc.firstLineMs, initLineMs: ipc.initLineMs },
-    linuxGuest: { kernel: guest.image?.kernelPackage ?? null, busybox: guest.image?.busyboxPackage ?? null,
-      unit: 'us (medians)', rows: guestRows(guest, ipc, wasm), runs: guest.runs },
-    errors,
-    totalMs: Math.round(performance.now() - t0),
-  }, null, 2)}\n`);
+  await writeAtomic(
+    join(root, LATEST),
+    `${JSON.stringify(
+      {
+        schemaVersion: 1,
+        at: new Date().toISOString(),
+        commit: git.commit,
+        dirty: git.dirty,
+        accelerator: accel.accel,
+        acceleratorReason: accel.reason,
+        machine: { cpus: cpus().length, loadAvg1mAtStart: Number(load.toFixed(2)) },
+        runsEach: runs,
+        wasm: {
+          unit: 'us',
+          clock: 'guest clock_time_get(MONOTONIC); capOS: kernel Timer (TSC); serialUs: host time between serial lines',
+          rows: wasm.rows,
+          checksums: wasm.checksums,
+        },
+        kernel: {
+          unit: 'ns per round trip (best of runs; …MedianNs: medians)',
+          runs: ipc.runs,
+          pairs: ipc.pairs,
+          bootToInitUs: ipc.bootToInitUs,
+          bootToInitRawUs: ipc.bootToInitRawUs,
+          tscMHz: ipc.tscMHz,
+          referenceMHz: ipc.referenceMHz,
+          firstLineMs: ipc.firstLineMs,
+          initLineMs: ipc.initLineMs,
+        },
+        linuxGuest: {
+          kernel: guest.image?.kernelPackage ?? null,
+          busybox: guest.image?.busyboxPackage ?? null,
+          unit: 'us (medians)',
+          rows: guestRows(guest, ipc, wasm),
+          runs: guest.runs,
+        },
+        errors,
+        totalMs: Math.round(performance.now() - t0),
+      },
+      null,
+      2,
+    )}\n`,
+  );
   log(`  → ${LATEST} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   log(`  → ${await writeReport(root, await makeReport(root, 'linux-guest', accel.accel, guestTables(guest, ipc, wasm), guest.errors, load))}`);
   return errors.length;

@@ -22,7 +22,12 @@ const m = await WebAssembly.compile(readFileSync(process.argv[1]));
 const i = await WebAssembly.instantiate(m, { wasi_snapshot_preview1: wasi.wasiImport });
 process.exitCode = wasi.start(i);`;
 
-export interface CueRow { runner: string; wallMs: number; peakRssKiB: number; runs: number }
+export interface CueRow {
+  runner: string;
+  wallMs: number;
+  peakRssKiB: number;
+  runs: number;
+}
 
 /** The `capos-wasm instances` folder for one instance `cue` with the manifest archive on stdin. */
 async function instanceDir(root: string): Promise<string> {
@@ -52,9 +57,25 @@ export async function benchCue(root: string, runs: number, log: (l: string) => v
   const prefix = '[wasm-host] ';
   const runners: { label: string; cmd: string; args: string[]; cwd: string; output: (s: string) => string }[] = [
     { label: 'host cue export (native Go)', cmd: join(root, CUE), args: ['export', INPUT], cwd: join(root, INPUT_DIR), output: (s) => s },
-    { label: 'node:wasi (V8)', cmd: 'node', args: ['--no-warnings', '--input-type=module', '-e', NODE_WASI, join(root, MODULE), join(root, ARCHIVE)], cwd: root, output: (s) => s },
-    { label: 'capos-wasm instances, native', cmd: join(root, HOST_RUNNER), args: ['instances', dir], cwd: root,
-      output: (s) => s.split('\n').filter((l) => !/^\[wasm-host\] cue exited with/.test(l)).map((l) => l.startsWith(prefix) ? l.slice(prefix.length) : l).join('\n') },
+    {
+      label: 'node:wasi (V8)',
+      cmd: 'node',
+      args: ['--no-warnings', '--input-type=module', '-e', NODE_WASI, join(root, MODULE), join(root, ARCHIVE)],
+      cwd: root,
+      output: (s) => s,
+    },
+    {
+      label: 'capos-wasm instances, native',
+      cmd: join(root, HOST_RUNNER),
+      args: ['instances', dir],
+      cwd: root,
+      output: (s) =>
+        s
+          .split('\n')
+          .filter((l) => !/^\[wasm-host\] cue exited with/.test(l))
+          .map((l) => (l.startsWith(prefix) ? l.slice(prefix.length) : l))
+          .join('\n'),
+    },
   ];
   const rows: CueRow[] = [];
   for (const r of runners) {
@@ -72,12 +93,23 @@ export async function benchCue(root: string, runs: number, log: (l: string) => v
     if (walls.length > 0) rows.push({ runner: r.label, wallMs: Math.round(median(walls)), peakRssKiB: Math.round(median(rss)), runs: walls.length });
     log(`  cue: ${r.label}: ${walls.length ? `${Math.round(median(walls))} ms` : 'failed'}`);
   }
-  await writeAtomic(join(root, 'results/bench/cue-compare.json'), `${JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(),
-    module: MODULE, moduleBytes, input: `${INPUT_DIR}/${INPUT}`, rows, errors }, null, 2)}\n`);
+  await writeAtomic(
+    join(root, 'results/bench/cue-compare.json'),
+    `${JSON.stringify(
+      { schemaVersion: 1, at: new Date().toISOString(), module: MODULE, moduleBytes, input: `${INPUT_DIR}/${INPUT}`, rows, errors },
+      null,
+      2,
+    )}\n`,
+  );
   return { rows, errors, moduleBytes };
 }
 
 export function formatCue(b: { rows: CueRow[]; moduleBytes: number }): string[] {
-  return [`CUE evaluator (chapter W.8), ${(b.moduleBytes / 1e6).toFixed(1)} MB module, input manifests/${INPUT}:`,
-    ...table(['runner', 'wall (median)', 'peak RSS', 'runs'], b.rows.map((r) => [r.runner, `${r.wallMs} ms`, `${(r.peakRssKiB / 1024).toFixed(0)} MiB`, String(r.runs)]))];
+  return [
+    `CUE evaluator (chapter W.8), ${(b.moduleBytes / 1e6).toFixed(1)} MB module, input manifests/${INPUT}:`,
+    ...table(
+      ['runner', 'wall (median)', 'peak RSS', 'runs'],
+      b.rows.map((r) => [r.runner, `${r.wallMs} ms`, `${(r.peakRssKiB / 1024).toFixed(0)} MiB`, String(r.runs)]),
+    ),
+  ];
 }

@@ -2,7 +2,12 @@
 //   [<process>] bench <metric> <value> <unit>        e.g. `[bench-call] bench call-roundtrip 1834 ns`
 // and the harness collects them over several boots and reports the median.
 
-export interface Figure { process: string; metric: string; value: number; unit: string }
+export interface Figure {
+  process: string;
+  metric: string;
+  value: number;
+  unit: string;
+}
 
 const FIGURE = /^\[([^\]]+)\] bench (\S+) (-?\d+(?:\.\d+)?) (\S+)$/;
 
@@ -15,7 +20,14 @@ export function parseFigures(transcript: string[]): Figure[] {
   return out;
 }
 
-export interface Summary { metric: string; unit: string; runs: number; median: number; min: number; max: number }
+export interface Summary {
+  metric: string;
+  unit: string;
+  runs: number;
+  median: number;
+  min: number;
+  max: number;
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

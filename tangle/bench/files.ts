@@ -34,7 +34,10 @@ const CAPOS_PREFIX = '[wasm-host] ';
 async function caposFilesRun(root: string, dir: string): Promise<{ lines: string[]; exitCode: number | null }> {
   const disk = join(dir, 'disk.img');
   await createDisk(disk, CAPOS_DISK_BYTES);
-  const out = await boot({ kernel: join(root, KERNEL), initrd: join(root, imagePath(CAPOS_FILES_MANIFEST)), disk }, { accel: 'tcg', timeoutMs: 600_000, cwd: root });
+  const out = await boot(
+    { kernel: join(root, KERNEL), initrd: join(root, imagePath(CAPOS_FILES_MANIFEST)), disk },
+    { accel: 'tcg', timeoutMs: 600_000, cwd: root },
+  );
   const lines = out.transcript.filter((l) => l.startsWith(CAPOS_PREFIX)).map((l) => l.slice(CAPOS_PREFIX.length));
   return { lines, exitCode: out.timedOut ? null : out.exitStatus };
 }
@@ -58,9 +61,10 @@ export async function benchFiles(root: string, runs: number, log: (l: string) =>
       const dir = mkdtempSync(join(tmpdir(), 'capos-bench-files-'));
       try {
         const [cmd, ...pre] = runner.command;
-        const out = cmd === undefined
-          ? await caposFilesRun(root, dir).then((r) => ({ stdout: r.lines, exitCode: r.exitCode, stderr: '' }))
-          : await runProgram(cmd, [...pre, '--dir', `${dir}::/bench`, MODULE, '/bench'], root);
+        const out =
+          cmd === undefined
+            ? await caposFilesRun(root, dir).then((r) => ({ stdout: r.lines, exitCode: r.exitCode, stderr: '' }))
+            : await runProgram(cmd, [...pre, '--dir', `${dir}::/bench`, MODULE, '/bench'], root);
         const figures = parseFileFigures(out.stdout);
         if (out.exitCode !== 0 || figures.size === 0) {
           errors.push(`${runner.label}: exit ${out.exitCode}: ${[...out.stdout, out.stderr].join('\n').slice(-300)}`);
@@ -86,8 +90,24 @@ export async function benchFiles(root: string, runs: number, log: (l: string) =>
   for (const l of table(['metric', ...FILE_RUNNERS.map((r) => r.label)], rows)) log(`  ${l}`);
   for (const e of errors) log(`\nERROR: ${e}`);
   const git = await gitState(root);
-  await writeAtomic(join(root, FILES_RESULT), `${JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(), commit: git.commit,
-    dirty: git.dirty, runs, module: MODULE, runners: FILE_RUNNERS.map(({ id, label }) => ({ id, label })), medians, errors }, null, 2)}\n`);
+  await writeAtomic(
+    join(root, FILES_RESULT),
+    `${JSON.stringify(
+      {
+        schemaVersion: 1,
+        at: new Date().toISOString(),
+        commit: git.commit,
+        dirty: git.dirty,
+        runs,
+        module: MODULE,
+        runners: FILE_RUNNERS.map(({ id, label }) => ({ id, label })),
+        medians,
+        errors,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   log(`  → ${FILES_RESULT}`);
   return errors.length;
 }

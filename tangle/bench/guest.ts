@@ -22,8 +22,16 @@ const HOST_RUNNER = 'build/host/capos-wasm';
 /** The figures both sides report, by key: ns per op for the round trips, µs of QEMU CPU time for compute. */
 export type Key = 'entry' | 'call' | 'ipc' | 'ipc-socket' | 'compute-c' | 'compute-rust' | 'first-line';
 export type Figures = Partial<Record<Key, number>>;
-export interface PairedRun { guest: Figures; capos: Figures; caposTscMHz: number[] }
-export interface GuestBench { image: LinuxGuestImage | null; runs: PairedRun[]; errors: string[] }
+export interface PairedRun {
+  guest: Figures;
+  capos: Figures;
+  caposTscMHz: number[];
+}
+export interface GuestBench {
+  image: LinuxGuestImage | null;
+  runs: PairedRun[];
+  errors: string[];
+}
 
 const computeKey = (p: Program): Key => (p === 'c' ? 'compute-c' : 'compute-rust');
 
@@ -35,8 +43,7 @@ export function guestSpec(root: string) {
       { host: at(HOST_RUNNER), guestPath: '/bench/capos-wasm', withLibraries: true },
       ...PROGRAMS.map((p) => ({ host: at(wasmFile(p)), guestPath: `/bench/wasi-bench-${p}.wasm`, mode: 0o644 })),
     ],
-    commands: [`/bench/linux-ipc-bench ${SYSCALLS} ${ROUND_TRIPS}`,
-      ...PROGRAMS.map((p) => `/bench/capos-wasm run /bench/wasi-bench-${p}.wasm`)],
+    commands: [`/bench/linux-ipc-bench ${SYSCALLS} ${ROUND_TRIPS}`, ...PROGRAMS.map((p) => `/bench/capos-wasm run /bench/wasi-bench-${p}.wasm`)],
   };
 }
 
@@ -54,7 +61,9 @@ export function parseGuestRun(lines: TimedLine[]): Figures {
     if (f.unit === 'ns' && f.metric.endsWith('-time')) ns[f.metric.slice(0, -'-time'.length)] = f.value;
   }
   const out: Figures = {};
-  const put = (k: Key, v: number | undefined) => { if (v !== undefined) out[k] = v; };
+  const put = (k: Key, v: number | undefined) => {
+    if (v !== undefined) out[k] = v;
+  };
   put('entry', ns['getppid-syscall']);
   put('call', ns['write-empty-syscall']);
   put('ipc', ns['pipe-roundtrip']);
@@ -65,7 +74,10 @@ export function parseGuestRun(lines: TimedLine[]): Figures {
 }
 
 /** Where a capOS build lives: the kernel and the images directory (build/ by default; a snapshot for A/B runs). */
-export interface CaposBuild { kernel: string; images: string }
+export interface CaposBuild {
+  kernel: string;
+  images: string;
+}
 export const CURRENT_BUILD: CaposBuild = { kernel: KERNEL, images: 'build/images' };
 
 /** Boots one capOS system; null (and an error) when it fails. */
@@ -83,15 +95,23 @@ async function bootCapos(root: string, build: CaposBuild, manifest: string, acce
 const TIMER_TIMED: Key[] = ['entry', 'call', 'ipc', 'ipc-socket'];
 
 /** The capOS side of one run: NOP and Console CALL, Endpoint round trip, both compute programs, init's first line. */
-export async function caposRun(root: string, accel: Accelerator, errors: string[], build: CaposBuild = CURRENT_BUILD,
-  skipCompute = false, means = false): Promise<{ figures: Figures; mhz: number[] }> {
+export async function caposRun(
+  root: string,
+  accel: Accelerator,
+  errors: string[],
+  build: CaposBuild = CURRENT_BUILD,
+  skipCompute = false,
+  means = false,
+): Promise<{ figures: Figures; mhz: number[] }> {
   const figures: Figures = {};
   const mhz: number[] = [];
   const calls = await bootCapos(root, build, CAPOS_CALL_MANIFEST, accel, errors);
   if (calls) {
     // `means`: the mean over all windows (what builds from before the windows printed as -time).
-    const pick = (m: string) => (means && nsFigures(calls.transcript, `${m}-mean`).length ? nsFigures(calls.transcript, `${m}-mean`) : nsFigures(calls.transcript, m));
-    const [nop] = pick('nop-call'), [call] = pick('console-write-empty-call');
+    const pick = (m: string) =>
+      means && nsFigures(calls.transcript, `${m}-mean`).length ? nsFigures(calls.transcript, `${m}-mean`) : nsFigures(calls.transcript, m);
+    const [nop] = pick('nop-call'),
+      [call] = pick('console-write-empty-call');
     if (nop !== undefined) figures.entry = nop;
     if (call !== undefined) figures.call = call;
     const init = calls.lines.find((l) => l.line.startsWith('[init] '))?.ms;
@@ -100,7 +120,10 @@ export async function caposRun(root: string, accel: Accelerator, errors: string[
   }
   const ipc = await bootCapos(root, build, CAPOS_IPC_MANIFEST, accel, errors);
   const [ep] = ipc ? (means ? endpointSummaryNs(ipc.transcript) : endpointNs(ipc.transcript)) : [];
-  if (ep !== undefined) { figures.ipc = ep; figures['ipc-socket'] = ep; }
+  if (ep !== undefined) {
+    figures.ipc = ep;
+    figures['ipc-socket'] = ep;
+  }
   if (ipc && ipc.mhz !== null) mhz.push(ipc.mhz);
   for (const p of skipCompute ? [] : PROGRAMS) {
     const b = await bootCapos(root, build, benchManifest(p), accel, errors);
@@ -123,8 +146,13 @@ export async function benchGuest(root: string, accel: Accelerator, runs: number,
   for (let r = 0; r < runs; r++) {
     const b = await bootLinuxGuest({ kernel: image.kernel, initrd: image.initrd }, accel, root, 900_000);
     if (b.outcome.timedOut || b.status !== 0) {
-      errors.push(`linux guest boot ${r + 1} failed (${b.outcome.timedOut ? 'timeout' : `status ${b.status ?? 'missing'}`}):\n` +
-        b.outcome.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));
+      errors.push(
+        `linux guest boot ${r + 1} failed (${b.outcome.timedOut ? 'timeout' : `status ${b.status ?? 'missing'}`}):\n` +
+          b.outcome.transcript
+            .slice(-8)
+            .map((l) => `    ${l}`)
+            .join('\n'),
+      );
       break;
     }
     raw.push({ guest: parseGuestRun(b.lines), capos: await caposRun(root, accel, errors) });
@@ -143,8 +171,18 @@ export async function benchGuest(root: string, accel: Accelerator, runs: number,
 }
 
 /** One row: medians of each side, the median of the per-run ratios, and the qemu-user counterpart. */
-export interface GuestRow { key: Key; what: string; capos: string; linux: string; unit: 'ns' | 'us' | 'ms';
-  caposMedian?: number; guestMedian?: number; ratioMedian?: number; qemuUser?: number; runs: number }
+export interface GuestRow {
+  key: Key;
+  what: string;
+  capos: string;
+  linux: string;
+  unit: 'ns' | 'us' | 'ms';
+  caposMedian?: number;
+  guestMedian?: number;
+  ratioMedian?: number;
+  qemuUser?: number;
+  runs: number;
+}
 
 const ROWS: { key: Key; what: string; capos: string; linux: string; unit: GuestRow['unit'] }[] = [
   { key: 'entry', what: 'kernel entry, no work', capos: 'NOP', linux: 'getppid()', unit: 'ns' },
@@ -171,15 +209,28 @@ export function guestRows(g: GuestBench, ipc?: IpcBench, wasm?: WasmBench): Gues
     return prog ? wasm?.rows.find((r) => r.program === prog && r.runner === 'host-qemu-user')?.timeUs : undefined;
   };
   return ROWS.map((r) => {
-    const c = medianOf(g.runs.map((x) => x.capos[r.key])), l = medianOf(g.runs.map((x) => x.guest[r.key]));
+    const c = medianOf(g.runs.map((x) => x.capos[r.key])),
+      l = medianOf(g.runs.map((x) => x.guest[r.key]));
     const ratio = medianOf(g.runs.map((x) => (x.capos[r.key] !== undefined && x.guest[r.key] ? x.capos[r.key]! / x.guest[r.key]! : undefined)));
     const q = qemuUser(r.key);
-    return { ...r, runs: g.runs.length, ...(c !== undefined ? { caposMedian: c } : {}), ...(l !== undefined ? { guestMedian: l } : {}),
-      ...(ratio !== undefined ? { ratioMedian: ratio } : {}), ...(q !== undefined ? { qemuUser: q } : {}) };
+    return {
+      ...r,
+      runs: g.runs.length,
+      ...(c !== undefined ? { caposMedian: c } : {}),
+      ...(l !== undefined ? { guestMedian: l } : {}),
+      ...(ratio !== undefined ? { ratioMedian: ratio } : {}),
+      ...(q !== undefined ? { qemuUser: q } : {}),
+    };
   });
 }
 
-export interface Target { what: string; value?: number; limit: number; sense: 'max' | 'min'; unit: '×' | 'ms' }
+export interface Target {
+  what: string;
+  value?: number;
+  limit: number;
+  sense: 'max' | 'min';
+  unit: '×' | 'ms';
+}
 
 /** The issue's targets, judged on this run's medians (ratios: medians of per-run ratios). */
 export function targets(g: GuestBench): Target[] {
@@ -192,10 +243,15 @@ export function targets(g: GuestBench): Target[] {
   ];
   for (const p of PROGRAMS) {
     const k = computeKey(p);
-    out.push({ what: `compute ${p === 'c' ? 'C' : 'Rust'}: guest time ÷ capOS time`, value: per((r) => div(r.guest[k], r.capos[k])),
-      limit: 0.97, sense: 'min', unit: '×' });
+    out.push({
+      what: `compute ${p === 'c' ? 'C' : 'Rust'}: guest time ÷ capOS time`,
+      value: per((r) => div(r.guest[k], r.capos[k])),
+      limit: 0.97,
+      sense: 'min',
+      unit: '×',
+    });
   }
-  out.push({ what: 'boot: QEMU start to init\'s first line', value: per((r) => r.capos['first-line']), limit: 100, sense: 'max', unit: 'ms' });
+  out.push({ what: "boot: QEMU start to init's first line", value: per((r) => r.capos['first-line']), limit: 100, sense: 'max', unit: 'ms' });
   return out;
 }
 
@@ -206,21 +262,42 @@ export function guestTables(g: GuestBench, ipc?: IpcBench, wasm?: WasmBench): Re
   const v = (x: number | undefined) => (x === undefined ? null : Number(x.toPrecision(4)));
   const figures: ReportTable = {
     title: 'capOS beside a Linux guest (same qemu-system-x86_64 line)',
-    how: `Medians of ${g.runs.length} runs, each a Linux guest boot (${g.image?.kernelPackage ?? 'Linux'}) followed by the capOS boots measuring ` +
-      'the same things; ratio: median of per-run ratios; round trips on each side\'s own clock, capOS rescaled to the lowest TSC calibration; ' +
-      'compute is QEMU\'s CPU time between the start and compute lines on both sides.',
-    columns: [{ label: 'figure' }, { label: 'unit' }, { label: 'capOS' }, { label: 'capOS median' }, { label: 'Linux' }, { label: 'guest median' },
-      { label: 'capOS ÷ guest' }, { label: 'qemu-x86_64 (user mode)' }],
-    rows: rows.map((r) => [r.what, r.unit, r.capos, v(r.caposMedian), r.linux, v(r.guestMedian), r.ratioMedian !== undefined ? fmtRatio(r.ratioMedian) : null,
-      r.key === 'first-line' ? null : v(r.qemuUser)]),
+    how:
+      `Medians of ${g.runs.length} runs, each a Linux guest boot (${g.image?.kernelPackage ?? 'Linux'}) followed by the capOS boots measuring ` +
+      "the same things; ratio: median of per-run ratios; round trips on each side's own clock, capOS rescaled to the lowest TSC calibration; " +
+      "compute is QEMU's CPU time between the start and compute lines on both sides.",
+    columns: [
+      { label: 'figure' },
+      { label: 'unit' },
+      { label: 'capOS' },
+      { label: 'capOS median' },
+      { label: 'Linux' },
+      { label: 'guest median' },
+      { label: 'capOS ÷ guest' },
+      { label: 'qemu-x86_64 (user mode)' },
+    ],
+    rows: rows.map((r) => [
+      r.what,
+      r.unit,
+      r.capos,
+      v(r.caposMedian),
+      r.linux,
+      v(r.guestMedian),
+      r.ratioMedian !== undefined ? fmtRatio(r.ratioMedian) : null,
+      r.key === 'first-line' ? null : v(r.qemuUser),
+    ]),
     chart: { columns: [3, 5], scale: 'row', unitColumn: 1 },
   };
   const goals: ReportTable = {
-    title: 'Targets (issue 23)', how: 'Each target judged on this run\'s medians; ratios are medians of the per-run ratios.',
+    title: 'Targets (issue 23)',
+    how: "Each target judged on this run's medians; ratios are medians of the per-run ratios.",
     columns: [{ label: 'target' }, { label: 'value' }, { label: 'limit' }, { label: 'met' }],
-    rows: targets(g).map((t) => [t.what, t.value === undefined ? null : t.unit === 'ms' ? `${t.value.toFixed(0)} ms` : fmtRatio(t.value),
+    rows: targets(g).map((t) => [
+      t.what,
+      t.value === undefined ? null : t.unit === 'ms' ? `${t.value.toFixed(0)} ms` : fmtRatio(t.value),
       `${t.sense === 'max' ? '≤' : '≥'} ${t.limit}${t.unit === 'ms' ? ' ms' : '×'}`,
-      t.value === undefined ? null : (t.sense === 'max' ? t.value <= t.limit : t.value >= t.limit) ? 'met' : 'not met']),
+      t.value === undefined ? null : (t.sense === 'max' ? t.value <= t.limit : t.value >= t.limit) ? 'met' : 'not met',
+    ]),
   };
   return [figures, goals];
 }
@@ -231,22 +308,37 @@ function cell(v: number | undefined, unit: GuestRow['unit']): string {
 }
 
 export function formatGuest(g: GuestBench, ipc: IpcBench | undefined, wasm: WasmBench | undefined, accel: Accelerator, loadAvg: number): string[] {
-  const out = [`Linux guest (same emulator): ${g.image ? g.image.kernelPackage : 'not available'}; both sides booted with ` +
-    `qemu-system-x86_64 -accel ${accel} -cpu ${DEFAULT_CPU} -m 512M; ${g.runs.length} runs, each a guest boot followed by the ` +
-    `capOS boots measuring the same things; medians; load average ${loadAvg.toFixed(1)} on 2 cores at the start`];
+  const out = [
+    `Linux guest (same emulator): ${g.image ? g.image.kernelPackage : 'not available'}; both sides booted with ` +
+      `qemu-system-x86_64 -accel ${accel} -cpu ${DEFAULT_CPU} -m 512M; ${g.runs.length} runs, each a guest boot followed by the ` +
+      `capOS boots measuring the same things; medians; load average ${loadAvg.toFixed(1)} on 2 cores at the start`,
+  ];
   if (g.runs.length === 0) return [...out, '  (no guest figures: see errors)'];
   const rows = guestRows(g, ipc, wasm);
-  out.push(...table(['figure', 'capOS', `capOS (${accel})`, 'Linux', `guest (${accel})`, 'capOS ÷ guest', 'qemu-x86_64', 'capOS ÷ qemu-user'],
-    rows.map((r) => [r.what, r.capos, cell(r.caposMedian, r.unit), r.linux, cell(r.guestMedian, r.unit),
-      r.ratioMedian !== undefined ? fmtRatio(r.ratioMedian) : 'n/a', r.key === 'first-line' ? '' : cell(r.qemuUser, r.unit),
-      r.caposMedian !== undefined && r.qemuUser !== undefined && r.key !== 'first-line' ? fmtRatio(r.caposMedian / r.qemuUser) : ''])).map((l) => `  ${l}`));
+  out.push(
+    ...table(
+      ['figure', 'capOS', `capOS (${accel})`, 'Linux', `guest (${accel})`, 'capOS ÷ guest', 'qemu-x86_64', 'capOS ÷ qemu-user'],
+      rows.map((r) => [
+        r.what,
+        r.capos,
+        cell(r.caposMedian, r.unit),
+        r.linux,
+        cell(r.guestMedian, r.unit),
+        r.ratioMedian !== undefined ? fmtRatio(r.ratioMedian) : 'n/a',
+        r.key === 'first-line' ? '' : cell(r.qemuUser, r.unit),
+        r.caposMedian !== undefined && r.qemuUser !== undefined && r.key !== 'first-line' ? fmtRatio(r.caposMedian / r.qemuUser) : '',
+      ]),
+    ).map((l) => `  ${l}`),
+  );
   out.push('  targets (issue 23):');
   for (const t of targets(g)) {
     const v = t.value === undefined ? 'n/a' : t.unit === 'ms' ? `${t.value.toFixed(0)} ms` : fmtRatio(t.value);
     const met = t.value === undefined ? '' : (t.sense === 'max' ? t.value <= t.limit : t.value >= t.limit) ? 'met' : 'NOT met';
     out.push(`    ${t.what.padEnd(46)} ${v.padStart(8)}  ${(t.sense === 'max' ? '≤ ' : '≥ ') + t.limit + (t.unit === 'ms' ? ' ms' : '×')}  ${met}`);
   }
-  out.push('  (capOS ÷ guest is the median of per-run ratios; round trips on each side\'s own clock, capOS rescaled to the lowest TSC ' +
-    'calibration; compute is QEMU\'s CPU time between the start and compute lines on both sides; chapter A.4, Part 3)');
+  out.push(
+    "  (capOS ÷ guest is the median of per-run ratios; round trips on each side's own clock, capOS rescaled to the lowest TSC " +
+      "calibration; compute is QEMU's CPU time between the start and compute lines on both sides; chapter A.4, Part 3)",
+  );
   return out;
 }

@@ -17,13 +17,31 @@ const LINUX_ROUND_TRIPS = 5000; // as many as the capOS endpoint bench makes
  * Best (lowest) time per op over all runs: on a shared machine a run can only be slowed by interference, never sped up,
  * so the fastest run is the least disturbed one. The medians are kept too (…MedianNs).
  */
-export interface Pair { what: string; capos: string; linux: string; caposNs?: number; caposRawNs?: number; linuxQemuNs?: number;
-  linuxNativeNs?: number; caposMedianNs?: number; linuxQemuMedianNs?: number; linuxNativeMedianNs?: number }
+export interface Pair {
+  what: string;
+  capos: string;
+  linux: string;
+  caposNs?: number;
+  caposRawNs?: number;
+  linuxQemuNs?: number;
+  linuxNativeNs?: number;
+  caposMedianNs?: number;
+  linuxQemuMedianNs?: number;
+  linuxNativeMedianNs?: number;
+}
 /** capOS figures are rescaled per boot by timerScale (raw values kept in caposRawNs / bootToInitRawUs). */
-export interface IpcBench { runs: number; pairs: Pair[]; bootToInitUs: number[]; bootToInitRawUs: number[]; tscMHz: number[];
-  referenceMHz: number | null; errors: string[];
+export interface IpcBench {
+  runs: number;
+  pairs: Pair[];
+  bootToInitUs: number[];
+  bootToInitRawUs: number[];
+  tscMHz: number[];
+  referenceMHz: number | null;
+  errors: string[];
   /** host wall time (ms) from starting QEMU to the first serial line, and to init's first line, per boot */
-  firstLineMs: number[]; initLineMs: number[] }
+  firstLineMs: number[];
+  initLineMs: number[];
+}
 
 export const ENDPOINT = /^\[bench-client\] endpoint round trips: (\d+) in (\d+) us, (\d+) per second$/;
 
@@ -44,7 +62,8 @@ export function endpointSummaryNs(t: string[]): number[] {
 /** Nanoseconds per operation from `bench <metric>-time N ns` lines (one value per run). */
 export function nsFigures(lines: string[], metric: string): number[] {
   return parseFigures(lines.map((l) => (l.startsWith('[') ? l : `[linux] ${l}`)))
-    .filter((f) => f.metric === `${metric}-time` && f.unit === 'ns').map((f) => f.value);
+    .filter((f) => f.metric === `${metric}-time` && f.unit === 'ns')
+    .map((f) => f.value);
 }
 
 async function linux(root: string, underQemu: boolean, runs: number, errors: string[]): Promise<string[]> {
@@ -62,10 +81,14 @@ async function linux(root: string, underQemu: boolean, runs: number, errors: str
   return lines;
 }
 
-interface CaposBoot { mhz: number | null; transcript: string[]; firstLineMs?: number; initLineMs?: number }
+interface CaposBoot {
+  mhz: number | null;
+  transcript: string[];
+  firstLineMs?: number;
+  initLineMs?: number;
+}
 
-export async function benchIpc(root: string, accel: Accelerator, runs: number, log: (l: string) => void,
-  otherMHz: number | null = null): Promise<IpcBench> {
+export async function benchIpc(root: string, accel: Accelerator, runs: number, log: (l: string) => void, otherMHz: number | null = null): Promise<IpcBench> {
   const errors: string[] = [];
   const boots: CaposBoot[] = [];
   for (const manifest of [CAPOS_CALL_MANIFEST, CAPOS_IPC_MANIFEST]) {
@@ -75,9 +98,14 @@ export async function benchIpc(root: string, accel: Accelerator, runs: number, l
         errors.push(`${manifest}: boot ${r + 1} failed (${outcome.timedOut ? 'timeout' : `exit ${outcome.exitStatus}`})`);
         break;
       }
-      const first = lines[0]?.ms, init = lines.find((l) => l.line.startsWith('[init] '))?.ms;
-      boots.push({ mhz: tscMHz(outcome.transcript), transcript: outcome.transcript,
-        ...(first !== undefined ? { firstLineMs: first } : {}), ...(init !== undefined ? { initLineMs: init } : {}) });
+      const first = lines[0]?.ms,
+        init = lines.find((l) => l.line.startsWith('[init] '))?.ms;
+      boots.push({
+        mhz: tscMHz(outcome.transcript),
+        transcript: outcome.transcript,
+        ...(first !== undefined ? { firstLineMs: first } : {}),
+        ...(init !== undefined ? { initLineMs: init } : {}),
+      });
     }
   }
   const seen = boots.flatMap((b) => (b.mhz !== null ? [b.mhz] : []));
@@ -87,8 +115,14 @@ export async function benchIpc(root: string, accel: Accelerator, runs: number, l
     raw: boots.flatMap((b) => pick(b.transcript)),
     scaled: boots.flatMap((b) => pick(b.transcript).map((v) => v * timerScale(b.mhz, referenceMHz))),
   });
-  const bootRaw = boots.flatMap((b) => { const v = bootToInitUs(b.transcript); return v === null ? [] : [v]; });
-  const bootScaled = boots.flatMap((b) => { const v = bootToInitUs(b.transcript); return v === null ? [] : [v * timerScale(b.mhz, referenceMHz)]; });
+  const bootRaw = boots.flatMap((b) => {
+    const v = bootToInitUs(b.transcript);
+    return v === null ? [] : [v];
+  });
+  const bootScaled = boots.flatMap((b) => {
+    const v = bootToInitUs(b.transcript);
+    return v === null ? [] : [v * timerScale(b.mhz, referenceMHz)];
+  });
 
   log(`  ipc: ${boots.length} capOS boots done; running linux-ipc-bench under qemu-x86_64 and natively`);
   const qemuLines = await linux(root, true, runs, errors);
@@ -97,8 +131,12 @@ export async function benchIpc(root: string, accel: Accelerator, runs: number, l
   const med = (xs: number[]) => (xs.length ? median(xs) : undefined);
   const pair = (what: string, capos: string, c: { raw: number[]; scaled: number[] }, linuxName: string, metric: string): Pair => {
     const p: Pair = { what, capos, linux: linuxName };
-    const qs = nsFigures(qemuLines, metric), ns = nsFigures(nativeLines, metric);
-    const v = best(c.scaled), raw = best(c.raw), q = best(qs), n = best(ns);
+    const qs = nsFigures(qemuLines, metric),
+      ns = nsFigures(nativeLines, metric);
+    const v = best(c.scaled),
+      raw = best(c.raw),
+      q = best(qs),
+      n = best(ns);
     if (v !== undefined) p.caposNs = v;
     if (raw !== undefined) p.caposRawNs = raw;
     if (q !== undefined) p.linuxQemuNs = q;
@@ -110,31 +148,62 @@ export async function benchIpc(root: string, accel: Accelerator, runs: number, l
     return p;
   };
   const pairs = [
-    pair('kernel entry, no work', 'NOP', caposNs((t) => nsFigures(t, 'nop-call')), 'getppid()', 'getppid-syscall'),
-    pair('call on a kernel object', 'Console.write(empty)', caposNs((t) => nsFigures(t, 'console-write-empty-call')), 'write(/dev/null, 0)', 'write-empty-syscall'),
+    pair(
+      'kernel entry, no work',
+      'NOP',
+      caposNs((t) => nsFigures(t, 'nop-call')),
+      'getppid()',
+      'getppid-syscall',
+    ),
+    pair(
+      'call on a kernel object',
+      'Console.write(empty)',
+      caposNs((t) => nsFigures(t, 'console-write-empty-call')),
+      'write(/dev/null, 0)',
+      'write-empty-syscall',
+    ),
     pair('IPC round trip', 'Endpoint CALL/RETURN', caposNs(endpointNs), 'pipe ping-pong', 'pipe-roundtrip'),
     pair('IPC round trip, socket', 'Endpoint CALL/RETURN', caposNs(endpointNs), 'Unix socket round trip', 'unix-roundtrip'),
   ];
   for (const p of pairs) if (p.caposNs === undefined || p.linuxQemuNs === undefined) errors.push(`no figure for ${p.what}`);
-  return { runs, pairs, bootToInitUs: bootScaled, bootToInitRawUs: bootRaw, tscMHz: seen, referenceMHz, errors,
+  return {
+    runs,
+    pairs,
+    bootToInitUs: bootScaled,
+    bootToInitRawUs: bootRaw,
+    tscMHz: seen,
+    referenceMHz,
+    errors,
     firstLineMs: boots.flatMap((b) => (b.firstLineMs !== undefined ? [b.firstLineMs] : [])),
-    initLineMs: boots.flatMap((b) => (b.initLineMs !== undefined ? [b.initLineMs] : [])) };
+    initLineMs: boots.flatMap((b) => (b.initLineMs !== undefined ? [b.initLineMs] : [])),
+  };
 }
 
 export function formatIpc(b: IpcBench, accel: Accelerator): string[] {
   const cell = (ns?: number) => (ns === undefined ? 'n/a' : `${fmtUs(ns / 1000)} ${fmtRate(1e9 / ns)}`);
-  const rows = b.pairs.map((p) => [p.what, p.capos, cell(p.caposNs), p.linux, cell(p.linuxQemuNs),
-    p.caposNs !== undefined && p.linuxQemuNs !== undefined ? fmtRatio(p.caposNs / p.linuxQemuNs) : 'n/a', cell(p.linuxNativeNs)]);
+  const rows = b.pairs.map((p) => [
+    p.what,
+    p.capos,
+    cell(p.caposNs),
+    p.linux,
+    cell(p.linuxQemuNs),
+    p.caposNs !== undefined && p.linuxQemuNs !== undefined ? fmtRatio(p.caposNs / p.linuxQemuNs) : 'n/a',
+    cell(p.linuxNativeNs),
+  ]);
   const out = [`Kernel round trips (best of ${b.runs} runs per op; capOS under qemu-system ${accel}, Linux user side under qemu-x86_64, both on 1 CPU):`];
   out.push(...table(['figure', 'capOS', `capOS (${accel})`, 'Linux', 'Linux (qemu-x86_64)', 'capOS ÷ Linux', 'Linux native'], rows).map((l) => `  ${l}`));
   if (b.bootToInitUs.length) {
-    out.push(`  boot to init (PVH entry → init, kernel TSC): median ${fmtUs(median(b.bootToInitUs))} ` +
-      `(min ${fmtUs(Math.min(...b.bootToInitUs))}, max ${fmtUs(Math.max(...b.bootToInitUs))}, ${b.bootToInitUs.length} boots, ${accel}; ` +
-      `as printed: median ${fmtUs(median(b.bootToInitRawUs))})`);
+    out.push(
+      `  boot to init (PVH entry → init, kernel TSC): median ${fmtUs(median(b.bootToInitUs))} ` +
+        `(min ${fmtUs(Math.min(...b.bootToInitUs))}, max ${fmtUs(Math.max(...b.bootToInitUs))}, ${b.bootToInitUs.length} boots, ${accel}; ` +
+        `as printed: median ${fmtUs(median(b.bootToInitRawUs))})`,
+    );
   }
-  out.push(`  capOS figures are Timer-timed, rescaled per boot to ${b.referenceMHz ?? '?'} MHz (lowest kernel TSC calibration seen; ` +
-    `this run's calibrations: ${b.tscMHz.join(', ')} MHz). Best as printed by the guests: ` +
-    b.pairs.map((p) => `${p.capos} ${p.caposRawNs !== undefined ? fmtUs(p.caposRawNs / 1000) : 'n/a'}`).join(', '));
-  out.push('  (qemu-x86_64 runs Linux\'s syscalls natively on the host kernel, so the ratio is an upper bound for capOS; see chapter A.4)');
+  out.push(
+    `  capOS figures are Timer-timed, rescaled per boot to ${b.referenceMHz ?? '?'} MHz (lowest kernel TSC calibration seen; ` +
+      `this run's calibrations: ${b.tscMHz.join(', ')} MHz). Best as printed by the guests: ` +
+      b.pairs.map((p) => `${p.capos} ${p.caposRawNs !== undefined ? fmtUs(p.caposRawNs / 1000) : 'n/a'}`).join(', '),
+  );
+  out.push("  (qemu-x86_64 runs Linux's syscalls natively on the host kernel, so the ratio is an upper bound for capOS; see chapter A.4)");
   return out;
 }

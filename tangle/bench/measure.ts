@@ -7,7 +7,12 @@ import { median } from './figures.js';
 
 export { median };
 
-export interface ProcessRun { stdout: string[]; exitCode: number | null; wallMs: number; stderr: string }
+export interface ProcessRun {
+  stdout: string[];
+  exitCode: number | null;
+  wallMs: number;
+  stderr: string;
+}
 
 /** Runs one program to completion (no shell), with a hard timeout; output split into lines. */
 export async function runProgram(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<ProcessRun> {
@@ -18,8 +23,7 @@ export async function runProgram(cmd: string, args: string[], cwd: string, timeo
     throw new Error(`could not start ${cmd}: ${r.shortMessage ?? r.message}`);
   }
   const out = typeof r.stdout === 'string' ? r.stdout : '';
-  return { stdout: out.split('\n').filter((l) => l !== ''), exitCode: r.exitCode ?? null, wallMs,
-    stderr: typeof r.stderr === 'string' ? r.stderr : '' };
+  return { stdout: out.split('\n').filter((l) => l !== ''), exitCode: r.exitCode ?? null, wallMs, stderr: typeof r.stderr === 'string' ? r.stderr : '' };
 }
 
 /**
@@ -48,17 +52,27 @@ export function childPid(comm: string): number | undefined {
       const name = stat.slice(stat.indexOf('(') + 1, close);
       const ppid = Number(stat.slice(close + 2).split(' ')[1]);
       if (ppid === process.pid && name === comm) return Number(e);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return undefined;
 }
 
 /** A line of output with the host wall time (ms since start) and the process's CPU time (ns) when it arrived. */
-export interface TimedLine { ms: number; line: string; cpuNs?: number }
+export interface TimedLine {
+  ms: number;
+  line: string;
+  cpuNs?: number;
+}
 
 /** Runs a program, timestamping each stdout line as it arrives (wall and CPU), with a hard timeout. */
-export async function runTimed(cmd: string, args: string[], cwd: string, timeoutMs = 300_000):
-  Promise<{ lines: TimedLine[]; exitCode: number | null; wallMs: number; stderr: string }> {
+export async function runTimed(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeoutMs = 300_000,
+): Promise<{ lines: TimedLine[]; exitCode: number | null; wallMs: number; stderr: string }> {
   const t0 = performance.now();
   const child = execa(cmd, args, { cwd, reject: false, timeout: timeoutMs, stdin: 'ignore', buffer: { stdout: false, stderr: true }, encoding: 'utf8' });
   const lines: TimedLine[] = [];
@@ -81,14 +95,15 @@ export async function runTimed(cmd: string, args: string[], cwd: string, timeout
 }
 
 /** Boots an image and records, for every serial line, the host time (ms since the boot started) it arrived and QEMU's CPU time then. */
-export async function bootTimed(image: BootImage, accel: Accelerator, cwd: string, timeoutMs: number):
-  Promise<{ outcome: BootOutcome; lines: TimedLine[] }> {
+export async function bootTimed(image: BootImage, accel: Accelerator, cwd: string, timeoutMs: number): Promise<{ outcome: BootOutcome; lines: TimedLine[] }> {
   const lines: TimedLine[] = [];
   let pending = '';
   let pid: number | undefined;
   const t0 = performance.now();
   const outcome = await boot(image, {
-    accel, timeoutMs, cwd,
+    accel,
+    timeoutMs,
+    cwd,
     onOutput(chunk) {
       const ms = performance.now() - t0;
       pid ??= childPid('qemu-system-x86');

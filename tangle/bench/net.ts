@@ -35,20 +35,40 @@ export async function ensureWasmiCli(log: (l: string) => void): Promise<void> {
   }
   log(`  installing wasmi_cli ${WASMI_CLI_VERSION} into ${WASMI_ROOT} (cargo install, once)`);
   await mkdir(WASMI_ROOT, { recursive: true });
-  await execa('nice', ['cargo', 'install', 'wasmi_cli', '--version', WASMI_CLI_VERSION, '--locked', '--root', WASMI_ROOT],
-    { cwd: WASMI_ROOT, stdio: 'inherit', env: { RUSTFLAGS: '' } });
+  await execa('nice', ['cargo', 'install', 'wasmi_cli', '--version', WASMI_CLI_VERSION, '--locked', '--root', WASMI_ROOT], {
+    cwd: WASMI_ROOT,
+    stdio: 'inherit',
+    env: { RUSTFLAGS: '' },
+  });
 }
 
 /** Burst figures parsed from host.ts's lines. */
-export interface BurstFigures { ok: number; errors: number; lost: number; doubled: number; rps: number; p50: number; p99: number; seconds: number }
+export interface BurstFigures {
+  ok: number;
+  errors: number;
+  lost: number;
+  doubled: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+}
 
 export function parseBurst(lines: string[]): BurstFigures | undefined {
   const counts = lines.map((l) => /answered correctly, (\d+) errors, (\d+) wrong, (-?\d+) lost, (\d+) doubled$/.exec(l)).find(Boolean);
   const ok = lines.map((l) => /: (\d+) answered correctly/.exec(l)).find(Boolean);
   const fig = lines.map((l) => /burst figures: ([\d.]+) requests\/s, p50 ([\d.]+) ms, p99 ([\d.]+) ms, ([\d.]+) s$/.exec(l)).find(Boolean);
   if (!counts || !ok || !fig) return undefined;
-  return { ok: Number(ok[1]), errors: Number(counts[1]) + Number(counts[2]), lost: Number(counts[3]), doubled: Number(counts[4]),
-    rps: Number(fig[1]), p50: Number(fig[2]), p99: Number(fig[3]), seconds: Number(fig[4]) };
+  return {
+    ok: Number(ok[1]),
+    errors: Number(counts[1]) + Number(counts[2]),
+    lost: Number(counts[3]),
+    doubled: Number(counts[4]),
+    rps: Number(fig[1]),
+    p50: Number(fig[2]),
+    p99: Number(fig[3]),
+    seconds: Number(fig[4]),
+  };
 }
 
 /** The capOS side: boots the load manifest with the forwarded port and runs the same burst as run-wasi-net-load. */
@@ -73,7 +93,12 @@ async function wasmi(root: string): Promise<string[]> {
   try {
     // wait until it listens
     for (let i = 0; i < 100; i++) {
-      try { await get(port, '/n/0', 1000); break } catch { await new Promise((r) => setTimeout(r, 100)) }
+      try {
+        await get(port, '/n/0', 1000);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     const lines = await burst(port, '/n', COUNT, CONCURRENCY);
     await get(port, '/quit').catch(() => undefined);
@@ -88,16 +113,33 @@ export async function benchNet(root: string, log: (l: string) => void): Promise<
   log(`\nHTTP burst, ${COUNT} requests, ${CONCURRENCY} at a time, one connection each (chapter W.6):`);
   const errors: string[] = [];
   const rows: [string, BurstFigures | undefined][] = [];
-  try { rows.push(['capos-wasm in capOS (wasmi, TCG, via hostfwd)', parseBurst(await capos(root))]) } catch (e) { errors.push(`capOS: ${(e as Error).message}`) }
+  try {
+    rows.push(['capos-wasm in capOS (wasmi, TCG, via hostfwd)', parseBurst(await capos(root))]);
+  } catch (e) {
+    errors.push(`capOS: ${(e as Error).message}`);
+  }
   try {
     await ensureWasmiCli(log);
     rows.push([`wasmi_cli ${WASMI_CLI_VERSION} --tcplisten (native)`, parseBurst(await wasmi(root))]);
-  } catch (e) { errors.push(`wasmi_cli: ${(e as Error).message}`) }
-  const fmt = (f: BurstFigures | undefined) => f ? [String(f.ok), String(f.errors + f.lost), f.rps.toFixed(1), f.p50.toFixed(1), f.p99.toFixed(1), f.seconds.toFixed(1)] : ['-', '-', '-', '-', '-', '-'];
-  for (const l of table(['runner', 'ok', 'errors+lost', 'req/s', 'p50 ms', 'p99 ms', 's'], rows.map(([n, f]) => [n, ...fmt(f)]))) log(`  ${l}`);
+  } catch (e) {
+    errors.push(`wasmi_cli: ${(e as Error).message}`);
+  }
+  const fmt = (f: BurstFigures | undefined) =>
+    f ? [String(f.ok), String(f.errors + f.lost), f.rps.toFixed(1), f.p50.toFixed(1), f.p99.toFixed(1), f.seconds.toFixed(1)] : ['-', '-', '-', '-', '-', '-'];
+  for (const l of table(
+    ['runner', 'ok', 'errors+lost', 'req/s', 'p50 ms', 'p99 ms', 's'],
+    rows.map(([n, f]) => [n, ...fmt(f)]),
+  ))
+    log(`  ${l}`);
   for (const e of errors) log(`  ERROR: ${e}`);
-  await writeAtomic(join(root, NET_RESULT), `${JSON.stringify({ schemaVersion: 1, count: COUNT, concurrency: CONCURRENCY,
-    rows: rows.map(([runner, f]) => ({ runner, ...f })), errors, at: new Date().toISOString() }, null, 2)}\n`);
+  await writeAtomic(
+    join(root, NET_RESULT),
+    `${JSON.stringify(
+      { schemaVersion: 1, count: COUNT, concurrency: CONCURRENCY, rows: rows.map(([runner, f]) => ({ runner, ...f })), errors, at: new Date().toISOString() },
+      null,
+      2,
+    )}\n`,
+  );
   log(`  → ${NET_RESULT}`);
   return errors.length;
 }

@@ -11,9 +11,28 @@ import { bootTimed } from './measure.js';
 export const PROFILE_KERNEL = `build/prof/${KERNEL_TARGET}/${PROFILE}/kernel`;
 
 export async function buildProfileKernel(root: string): Promise<string> {
-  await runTool(root, 'capos-kernel-profile', 'cargo', ['build', '--manifest-path', 'capos/Cargo.toml', '--target-dir', 'build/prof',
-    `--${PROFILE}`, '-j', '2', '--target', KERNEL_TARGET, '-p', 'capos-kernel', '--features', 'capos-kernel/tsc-profile'],
-  { cwd: root, env: { RUSTFLAGS: KERNEL_RUSTFLAGS }, echo: false });
+  await runTool(
+    root,
+    'capos-kernel-profile',
+    'cargo',
+    [
+      'build',
+      '--manifest-path',
+      'capos/Cargo.toml',
+      '--target-dir',
+      'build/prof',
+      `--${PROFILE}`,
+      '-j',
+      '2',
+      '--target',
+      KERNEL_TARGET,
+      '-p',
+      'capos-kernel',
+      '--features',
+      'capos-kernel/tsc-profile',
+    ],
+    { cwd: root, env: { RUSTFLAGS: KERNEL_RUSTFLAGS }, echo: false },
+  );
   return PROFILE_KERNEL;
 }
 

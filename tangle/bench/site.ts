@@ -75,7 +75,10 @@ function sizeCache(outDir: string) {
     const file = path.join(outDir, url.split(/[?#]/)[0]!);
     let s = cache.get(file);
     if (!s) {
-      s = stat(file).then((st) => st.size, () => 0);
+      s = stat(file).then(
+        (st) => st.size,
+        () => 0,
+      );
       cache.set(file, s);
     }
     return s;
@@ -87,8 +90,10 @@ async function weighPage(outDir: string, file: string, size: (url: string) => Pr
   const page = `/${path.relative(outDir, file).replace(/index\.html$/, '')}`;
   const local = (u: string) => u.startsWith('/') && !u.startsWith('//');
   const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]!).filter(local);
-  const inlineJs = [...html.matchAll(/<script\b(?![^>]*\bsrc=)(?![^>]*type="application\/(?:ld\+)?json")[^>]*>([\s\S]*?)<\/script>/g)]
-    .reduce((n, m) => n + Buffer.byteLength(m[1]!), 0);
+  const inlineJs = [...html.matchAll(/<script\b(?![^>]*\bsrc=)(?![^>]*type="application\/(?:ld\+)?json")[^>]*>([\s\S]*?)<\/script>/g)].reduce(
+    (n, m) => n + Buffer.byteLength(m[1]!),
+    0,
+  );
   const css = [...html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*href="([^"]+)"/g)].map((m) => m[1]!).filter(local);
   const images = [...html.matchAll(/<img\b[^>]*src="([^"]+)"/g)].map((m) => m[1]!).filter(local);
 
@@ -111,7 +116,11 @@ async function weighPage(outDir: string, file: string, size: (url: string) => Pr
   while (lazyQueue.length) {
     const url = lazyQueue.pop()!;
     const code = await readFile(path.join(outDir, url), 'utf8').catch(() => '');
-    for (const s of [...staticImports(code, url), ...dynamicImports(code, url)]) if (!onDemand.has(s) && !shipped.has(s)) { onDemand.add(s); lazyQueue.push(s); }
+    for (const s of [...staticImports(code, url), ...dynamicImports(code, url)])
+      if (!onDemand.has(s) && !shipped.has(s)) {
+        onDemand.add(s);
+        lazyQueue.push(s);
+      }
   }
   for (const s of shipped) onDemand.delete(s);
 

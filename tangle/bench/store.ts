@@ -36,8 +36,15 @@ export const STORE_METRICS = [
 ] as const;
 
 type Values = Record<string, { value: number; unit: string }>;
-export interface StoreRun { capos: Values; linux: Values }
-export interface StoreBench { image: LinuxGuestImage | null; runs: StoreRun[]; errors: string[] }
+export interface StoreRun {
+  capos: Values;
+  linux: Values;
+}
+export interface StoreBench {
+  image: LinuxGuestImage | null;
+  runs: StoreRun[];
+  errors: string[];
+}
 
 /** `bench store_* N unit` lines of one boot, from any process (the guest's lines carry no process tag: add one). */
 export function storeFigures(transcript: string[]): Values {
@@ -60,11 +67,14 @@ export async function benchStore(root: string, accel: Accelerator, runs: number,
   const errors: string[] = [];
   let image: LinuxGuestImage;
   try {
-    image = await prepareLinuxGuest({
-      programs: [{ host: join(root, NATIVE.store), guestPath: '/bench/linux-store-bench' }],
-      modules: ['virtio_pci', 'virtio_blk'],
-      commands: ['mkdir -p /mnt', 'mount -t ext4 /dev/vda /mnt', '/bench/linux-store-bench /mnt', 'umount /mnt'],
-    }, { log });
+    image = await prepareLinuxGuest(
+      {
+        programs: [{ host: join(root, NATIVE.store), guestPath: '/bench/linux-store-bench' }],
+        modules: ['virtio_pci', 'virtio_blk'],
+        commands: ['mkdir -p /mnt', 'mount -t ext4 /dev/vda /mnt', '/bench/linux-store-bench /mnt', 'umount /mnt'],
+      },
+      { log },
+    );
   } catch (e) {
     return { image: null, runs: [], errors: [`linux guest: ${e instanceof Error ? e.message : String(e)}`] };
   }
@@ -74,19 +84,32 @@ export async function benchStore(root: string, accel: Accelerator, runs: number,
     await ext4Disk(root);
     const g = await bootLinuxGuest({ kernel: image.kernel, initrd: image.initrd, disk: GUEST_DISK }, accel, root, 600_000);
     if (g.outcome.timedOut || g.status !== 0) {
-      errors.push(`linux guest boot ${r + 1} failed (${g.outcome.timedOut ? 'timeout' : `status ${g.status ?? 'missing'}`}):\n` +
-        g.outcome.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));
+      errors.push(
+        `linux guest boot ${r + 1} failed (${g.outcome.timedOut ? 'timeout' : `status ${g.status ?? 'missing'}`}):\n` +
+          g.outcome.transcript
+            .slice(-8)
+            .map((l) => `    ${l}`)
+            .join('\n'),
+      );
       break;
     }
     await createDisk(join(root, CAPOS_DISK), DISK_BYTES);
     const c = await bootTimed({ kernel: KERNEL, initrd: imagePath(STORE_MANIFEST), disk: CAPOS_DISK }, accel, root, 600_000);
     if (c.outcome.timedOut || c.outcome.exitStatus !== 0) {
-      errors.push(`${STORE_MANIFEST} boot ${r + 1} failed (${c.outcome.timedOut ? 'timeout' : `exit ${c.outcome.exitStatus}`}):\n` +
-        c.outcome.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));
+      errors.push(
+        `${STORE_MANIFEST} boot ${r + 1} failed (${c.outcome.timedOut ? 'timeout' : `exit ${c.outcome.exitStatus}`}):\n` +
+          c.outcome.transcript
+            .slice(-8)
+            .map((l) => `    ${l}`)
+            .join('\n'),
+      );
       break;
     }
     const run = { linux: storeFigures(g.outcome.transcript), capos: storeFigures(c.outcome.transcript) };
-    const missing = STORE_METRICS.flatMap(({ metric }) => [...(run.linux[metric] ? [] : [`Linux ${metric}`]), ...(run.capos[metric] ? [] : [`capOS ${metric}`])]);
+    const missing = STORE_METRICS.flatMap(({ metric }) => [
+      ...(run.linux[metric] ? [] : [`Linux ${metric}`]),
+      ...(run.capos[metric] ? [] : [`capOS ${metric}`]),
+    ]);
     if (missing.length) {
       errors.push(`run ${r + 1}: no figure for ${missing.join(', ')}`);
       break;
@@ -102,7 +125,15 @@ const med = (xs: (number | undefined)[]) => {
   return v.length ? median(v) : undefined;
 };
 
-export interface StoreRow { metric: string; what: string; unit: string; higher: boolean; capos?: number; linux?: number; ratio?: number }
+export interface StoreRow {
+  metric: string;
+  what: string;
+  unit: string;
+  higher: boolean;
+  capos?: number;
+  linux?: number;
+  ratio?: number;
+}
 
 /** Medians of each side and of the per-run capOS ÷ Linux ratios. */
 export function storeRows(b: StoreBench): StoreRow[] {
@@ -111,28 +142,64 @@ export function storeRows(b: StoreBench): StoreRow[] {
     const capos = med(b.runs.map((r) => r.capos[metric]?.value));
     const linux = med(b.runs.map((r) => r.linux[metric]?.value));
     const ratio = med(b.runs.map((r) => (r.capos[metric] && r.linux[metric]?.value ? r.capos[metric]!.value / r.linux[metric]!.value : undefined)));
-    return { metric, what, unit, higher, ...(capos !== undefined ? { capos } : {}), ...(linux !== undefined ? { linux } : {}), ...(ratio !== undefined ? { ratio } : {}) };
+    return {
+      metric,
+      what,
+      unit,
+      higher,
+      ...(capos !== undefined ? { capos } : {}),
+      ...(linux !== undefined ? { linux } : {}),
+      ...(ratio !== undefined ? { ratio } : {}),
+    };
   });
 }
 
 /** The comparison as the published report: one table, one row per figure, the ratio as the last column. */
 export function storeTables(b: StoreBench): ReportTable[] {
   if (b.runs.length === 0) return [];
-  const how = `Medians of ${b.runs.length} runs, each a Linux boot then a capOS boot in qemu-system-x86_64 -cpu ${DEFAULT_CPU} -m 512M ` +
+  const how =
+    `Medians of ${b.runs.length} runs, each a Linux boot then a capOS boot in qemu-system-x86_64 -cpu ${DEFAULT_CPU} -m 512M ` +
     `on a fresh 64 MiB virtio-blk disk (${b.image?.kernelPackage ?? 'Linux'}); ratio: median of per-run ratios. Linux drops its page ` +
     'cache before each read phase, because the store has no cache; sync is fsync or syncfs there.';
-  return [{ title: 'Store workload: capOS store vs Linux ext4', how,
-    columns: [{ label: 'figure' }, { label: 'unit' }, { label: 'better' }, { label: 'capOS store' }, { label: 'Linux ext4' }, { label: 'capOS ÷ Linux' }],
-    rows: storeRows(b).map((r) => [r.what, r.unit, r.higher ? 'higher' : 'lower', r.capos ?? null, r.linux ?? null,
-      r.ratio !== undefined ? fmtRatio(r.ratio) : null]),
-    chart: { columns: [3, 4], scale: 'row', unitColumn: 1 } }];
+  return [
+    {
+      title: 'Store workload: capOS store vs Linux ext4',
+      how,
+      columns: [{ label: 'figure' }, { label: 'unit' }, { label: 'better' }, { label: 'capOS store' }, { label: 'Linux ext4' }, { label: 'capOS ÷ Linux' }],
+      rows: storeRows(b).map((r) => [
+        r.what,
+        r.unit,
+        r.higher ? 'higher' : 'lower',
+        r.capos ?? null,
+        r.linux ?? null,
+        r.ratio !== undefined ? fmtRatio(r.ratio) : null,
+      ]),
+      chart: { columns: [3, 4], scale: 'row', unitColumn: 1 },
+    },
+  ];
 }
 
 export async function writeStoreResult(root: string, b: StoreBench, accel: Accelerator, load: number): Promise<Report> {
   const git = await gitState(root);
-  await writeAtomic(join(root, STORE_RESULT), `${JSON.stringify({ schemaVersion: 1, at: new Date().toISOString(), commit: git.commit,
-    dirty: git.dirty, accelerator: accel, loadAvg1mAtStart: Number(load.toFixed(2)), linuxKernel: b.image?.kernelPackage ?? null,
-    rows: storeRows(b), runs: b.runs, errors: b.errors }, null, 2)}\n`);
+  await writeAtomic(
+    join(root, STORE_RESULT),
+    `${JSON.stringify(
+      {
+        schemaVersion: 1,
+        at: new Date().toISOString(),
+        commit: git.commit,
+        dirty: git.dirty,
+        accelerator: accel,
+        loadAvg1mAtStart: Number(load.toFixed(2)),
+        linuxKernel: b.image?.kernelPackage ?? null,
+        rows: storeRows(b),
+        runs: b.runs,
+        errors: b.errors,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const report = await makeReport(root, 'store', accel, storeTables(b), b.errors, load);
   await writeReport(root, report);
   return report;

@@ -36,11 +36,32 @@ process.exitCode = wasi.start(i);`;
  * computeUs: the guest's own clock around the work; cpuUs: the runner process's CPU time between the arrival of the
  * `start` and `compute` lines; serialUs (capOS): host wall time between those two serial lines.
  */
-export interface WasmRun { computeUs: number; checksum: string; wallMs: number; cpuUs?: number; serialUs?: number; tscMHz?: number }
+export interface WasmRun {
+  computeUs: number;
+  checksum: string;
+  wallMs: number;
+  cpuUs?: number;
+  serialUs?: number;
+  tscMHz?: number;
+}
 /** timeUs: the figure the ratios use: CPU time when every run has it, else the guest's clock (see chapter A.4). */
-export interface WasmRow { program: Program; runner: Runner; label: string; runs: WasmRun[]; timeUs: number; clock: 'cpu' | 'guest';
-  computeUs: number; wallMs: number; serialUs?: number; checksum: string }
-export interface WasmBench { rows: WasmRow[]; checksums: Record<Program, string[]>; errors: string[] }
+export interface WasmRow {
+  program: Program;
+  runner: Runner;
+  label: string;
+  runs: WasmRun[];
+  timeUs: number;
+  clock: 'cpu' | 'guest';
+  computeUs: number;
+  wallMs: number;
+  serialUs?: number;
+  checksum: string;
+}
+export interface WasmBench {
+  rows: WasmRow[];
+  checksums: Record<Program, string[]>;
+  errors: string[];
+}
 
 /** The program's result lines, wherever they sit in a line (capOS prefixes `[wasm-host] `). */
 export function parseGuest(program: Program, lines: string[]): { checksum?: string; computeUs?: number } {
@@ -56,10 +77,14 @@ export function parseGuest(program: Program, lines: string[]): { checksum?: stri
 
 function command(program: Program, runner: Exclude<Runner, 'capos' | 'capos-unmetered'>): [string, string[]] {
   switch (runner) {
-    case 'native': return [NATIVE[program], []];
-    case 'node': return ['node', ['--no-warnings', '--input-type=module', '-e', NODE_WASI, wasmFile(program)]];
-    case 'host': return [HOST_RUNNER, ['run', wasmFile(program)]];
-    case 'host-qemu-user': return ['qemu-x86_64', [HOST_RUNNER, 'run', wasmFile(program)]];
+    case 'native':
+      return [NATIVE[program], []];
+    case 'node':
+      return ['node', ['--no-warnings', '--input-type=module', '-e', NODE_WASI, wasmFile(program)]];
+    case 'host':
+      return [HOST_RUNNER, ['run', wasmFile(program)]];
+    case 'host-qemu-user':
+      return ['qemu-x86_64', [HOST_RUNNER, 'run', wasmFile(program)]];
   }
 }
 
@@ -68,8 +93,7 @@ function interval(program: Program, lines: TimedLine[]): { cpuUs?: number; wallU
   const start = lines.find((l) => l.line.endsWith(`wasi-bench-${program} start`));
   const end = lines.find((l) => new RegExp(`wasi-bench-${program} compute \\d+ us$`).test(l.line));
   if (!start || !end) return {};
-  return { wallUs: (end.ms - start.ms) * 1000,
-    ...(start.cpuNs !== undefined && end.cpuNs !== undefined ? { cpuUs: (end.cpuNs - start.cpuNs) / 1000 } : {}) };
+  return { wallUs: (end.ms - start.ms) * 1000, ...(start.cpuNs !== undefined && end.cpuNs !== undefined ? { cpuUs: (end.cpuNs - start.cpuNs) / 1000 } : {}) };
 }
 
 async function runOnce(root: string, program: Program, runner: Runner, accel: Accelerator): Promise<WasmRun> {
@@ -78,13 +102,24 @@ async function runOnce(root: string, program: Program, runner: Runner, accel: Ac
     const { outcome, lines } = await bootTimed({ kernel: KERNEL, initrd: imagePath(manifest) }, accel, root, 300_000);
     const g = parseGuest(program, outcome.transcript);
     if (outcome.timedOut || outcome.exitStatus !== 0 || g.checksum === undefined || g.computeUs === undefined) {
-      throw new Error(`capOS boot of ${manifest} failed (${outcome.timedOut ? 'timeout' : `exit ${outcome.exitStatus}`}):\n` +
-        outcome.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));
+      throw new Error(
+        `capOS boot of ${manifest} failed (${outcome.timedOut ? 'timeout' : `exit ${outcome.exitStatus}`}):\n` +
+          outcome.transcript
+            .slice(-8)
+            .map((l) => `    ${l}`)
+            .join('\n'),
+      );
     }
     const { cpuUs, wallUs } = interval(program, lines);
     const mhz = tscMHz(outcome.transcript);
-    return { computeUs: g.computeUs, checksum: g.checksum, wallMs: outcome.bootMs,
-      ...(cpuUs !== undefined ? { cpuUs } : {}), ...(wallUs !== undefined ? { serialUs: wallUs } : {}), ...(mhz !== null ? { tscMHz: mhz } : {}) };
+    return {
+      computeUs: g.computeUs,
+      checksum: g.checksum,
+      wallMs: outcome.bootMs,
+      ...(cpuUs !== undefined ? { cpuUs } : {}),
+      ...(wallUs !== undefined ? { serialUs: wallUs } : {}),
+      ...(mhz !== null ? { tscMHz: mhz } : {}),
+    };
   }
   const [cmd, args] = command(program, runner);
   const r = await runTimed(cmd, args, root);
@@ -119,8 +154,18 @@ export async function benchWasm(root: string, accel: Accelerator, runs: number, 
       const cpu = done.flatMap((d) => (d.cpuUs !== undefined ? [d.cpuUs] : []));
       const cpuUs = cpu.length === done.length ? median(cpu) : undefined;
       const serialUs = serial.length ? median(serial) : undefined;
-      rows.push({ program, runner: id, label, runs: done, computeUs, timeUs: cpuUs ?? computeUs, clock: cpuUs !== undefined ? 'cpu' : 'guest',
-        wallMs: median(done.map((d) => d.wallMs)), checksum: done[0]!.checksum, ...(serialUs !== undefined ? { serialUs } : {}) });
+      rows.push({
+        program,
+        runner: id,
+        label,
+        runs: done,
+        computeUs,
+        timeUs: cpuUs ?? computeUs,
+        clock: cpuUs !== undefined ? 'cpu' : 'guest',
+        wallMs: median(done.map((d) => d.wallMs)),
+        checksum: done[0]!.checksum,
+        ...(serialUs !== undefined ? { serialUs } : {}),
+      });
       log(`  wasm ${program} ${label}: ${fmtUs(cpuUs ?? computeUs)} (${done.length} runs)`);
     }
   }
@@ -161,21 +206,28 @@ export function formatWasm(b: WasmBench, accel: Accelerator, referenceMHz: numbe
     const capos = by('capos');
     if (capos) {
       const corrected = median(capos.runs.map((x) => x.computeUs * timerScale(x.tscMHz ?? null, referenceMHz)));
-      out.push(`  capOS guest Timer said ${fmtUs(capos.computeUs)} (median), ${fmtUs(corrected)} rescaled to ${referenceMHz ?? '?'} MHz; ` +
-        `kernel TSC calibrations ${capos.runs.map((x) => x.tscMHz ?? '?').join(', ')} MHz`);
+      out.push(
+        `  capOS guest Timer said ${fmtUs(capos.computeUs)} (median), ${fmtUs(corrected)} rescaled to ${referenceMHz ?? '?'} MHz; ` +
+          `kernel TSC calibrations ${capos.runs.map((x) => x.tscMHz ?? '?').join(', ')} MHz`,
+      );
     }
     const unmetered = by('capos-unmetered');
     if (capos && unmetered) {
       // Both from the same run of this command, so the ratio is fair on a busy machine.
       const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)}%`;
-      out.push(`  fuel metering (appendix A.5): CPU time ${fmtUs(capos.timeUs)} metered vs ${fmtUs(unmetered.timeUs)} unmetered, ` +
-        `${pct(capos.timeUs, unmetered.timeUs)}; guest clock ${pct(capos.computeUs, unmetered.computeUs)} (medians)`);
+      out.push(
+        `  fuel metering (appendix A.5): CPU time ${fmtUs(capos.timeUs)} metered vs ${fmtUs(unmetered.timeUs)} unmetered, ` +
+          `${pct(capos.timeUs, unmetered.timeUs)}; guest clock ${pct(capos.computeUs, unmetered.computeUs)} (medians)`,
+      );
     }
     out.push('');
   }
   const same = PROGRAMS.map((p) => [...new Set(b.checksums[p])]);
-  out.push(b.errors.some((e) => e.startsWith('CHECKSUM')) ? 'checksums: MISMATCH (see errors)' :
-    `checksums: all ${b.checksums.c.length + b.checksums.rust.length} runs agree per program` +
-    (same[0]!.length === 1 && same[1]!.length === 1 && same[0]![0] === same[1]![0] ? `, and C and Rust agree with each other (${same[0]![0]})` : ''));
+  out.push(
+    b.errors.some((e) => e.startsWith('CHECKSUM'))
+      ? 'checksums: MISMATCH (see errors)'
+      : `checksums: all ${b.checksums.c.length + b.checksums.rust.length} runs agree per program` +
+          (same[0]!.length === 1 && same[1]!.length === 1 && same[0]![0] === same[1]![0] ? `, and C and Rust agree with each other (${same[0]![0]})` : ''),
+  );
   return out;
 }

@@ -17,7 +17,10 @@ export interface ArchiveList {
 
 /** Parses an archive list; `where` names it in errors. */
 export function parseArchiveList(text: string, where: string): { root: string; entries: string[] } {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   const head = lines.shift();
   const root = head?.match(/^root:\s*(\S+)$/)?.[1];
   if (!root) throw new StepError('archives', `${where}: the first line must be "root: <folder>"`);
@@ -45,7 +48,10 @@ export async function expandArchiveList(repo: string, text: string, where: strin
       }
       members.push(...names.map((n) => `${dir}/${n}`));
     } else {
-      const ok = await stat(join(repo, root, entry)).then((s) => s.isFile(), () => false);
+      const ok = await stat(join(repo, root, entry)).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!ok) throw new StepError('archives', `${where}: file ${join(root, entry)} does not exist`);
       members.push(entry);
     }
@@ -66,7 +72,10 @@ export async function archiveSteps(repo: string): Promise<BuildStep[]> {
   }
   const steps: BuildStep[] = [];
   for (const list of lists.sort()) {
-    const name = list.split('/').pop()!.replace(/\.archive$/, '');
+    const name = list
+      .split('/')
+      .pop()!
+      .replace(/\.archive$/, '');
     const out = `build/archives/${name}.tar`;
     const members = async () => expandArchiveList(repo, await readFile(join(repo, list), 'utf8'), list);
     steps.push({
@@ -79,8 +88,13 @@ export async function archiveSteps(repo: string): Promise<BuildStep[]> {
       async run() {
         const { root, members: m } = await members();
         await mkdir(join(repo, 'build/archives'), { recursive: true });
-        await runTool(repo, `archive-${name}`, 'tar', ['--format=ustar', '--owner=0', '--group=0', '--numeric-owner',
-          '--mtime=@0', '-cf', out, '-C', root, '--', ...m], { cwd: repo });
+        await runTool(
+          repo,
+          `archive-${name}`,
+          'tar',
+          ['--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-cf', out, '-C', root, '--', ...m],
+          { cwd: repo },
+        );
         return [out];
       },
     });

@@ -4,7 +4,13 @@ import type { Book, SmokeSpec, TangledFile } from '../parse/model.js';
 import { writeTangled } from '../tangle/write.js';
 import { fmtMs, type Log } from './step.js';
 
-export interface Tangled { book: Book; files: TangledFile[]; written: string[]; unchanged: string[]; ms: number }
+export interface Tangled {
+  book: Book;
+  files: TangledFile[];
+  written: string[];
+  unchanged: string[];
+  ms: number;
+}
 
 export async function tangle(root: string, log: Log): Promise<Tangled> {
   const t0 = performance.now();

@@ -11,8 +11,14 @@ import { exists, listFiles } from './stamp.js';
 
 export const CAPOS_TARGET = 'x86_64-unknown-linux-gnu';
 export const CAPOS_RUSTFLAGS = [
-  '-C relocation-model=static', '-C no-redzone=yes', '-C target-cpu=x86-64', '-C link-arg=-nostartfiles',
-  '-C link-arg=-nostdlib', '-C link-arg=-static', '-C link-arg=-Wl,--build-id=none', '-C link-arg=-Wl,-n',
+  '-C relocation-model=static',
+  '-C no-redzone=yes',
+  '-C target-cpu=x86-64',
+  '-C link-arg=-nostartfiles',
+  '-C link-arg=-nostdlib',
+  '-C link-arg=-static',
+  '-C link-arg=-Wl,--build-id=none',
+  '-C link-arg=-Wl,-n',
 ].join(' ');
 /** The kernel is built for the soft-float bare-metal target, so no compiled kernel code touches the FPU/SSE registers
  * and a system call need not save them (the kernel appendix, "The FPU belongs to the last process"). It is linked in
@@ -21,7 +27,11 @@ export const CAPOS_RUSTFLAGS = [
  * so the link arguments are the linker's own, not the C compiler driver's. */
 export const KERNEL_TARGET = 'x86_64-unknown-none';
 export const KERNEL_RUSTFLAGS = [
-  '-C relocation-model=static', '-C no-redzone=yes', '-C code-model=kernel', '-C link-arg=--build-id=none', '-C link-arg=-n',
+  '-C relocation-model=static',
+  '-C no-redzone=yes',
+  '-C code-model=kernel',
+  '-C link-arg=--build-id=none',
+  '-C link-arg=-n',
 ].join(' ');
 export const PROFILE = 'release';
 
@@ -32,7 +42,12 @@ export function isCaposPackageDir(rel: string): boolean {
   return rel === 'capos/kernel' || rel === 'capos/init' || rel.startsWith('capos/services/') || rel.startsWith('capos/drivers/');
 }
 
-interface CargoBin { pkg: string; bin: string; dir: string; features: string[] }
+interface CargoBin {
+  pkg: string;
+  bin: string;
+  dir: string;
+  features: string[];
+}
 
 /** `cargo metadata --no-deps` for `manifest`, as JSON text. */
 async function cargoMetadata(root: string, manifest: string): Promise<string> {
@@ -57,8 +72,9 @@ export async function packageFeatures(root: string, manifest: string, dir: strin
 }
 
 function parseBins(root: string, json: string): CargoBin[] {
-  const meta = JSON.parse(json) as { packages: { name: string; manifest_path: string; features: Record<string, string[]>;
-    targets: { name: string; kind: string[] }[] }[] };
+  const meta = JSON.parse(json) as {
+    packages: { name: string; manifest_path: string; features: Record<string, string[]>; targets: { name: string; kind: string[] }[] }[];
+  };
   const out: CargoBin[] = [];
   for (const p of meta.packages) {
     const dir = relative(root, dirname(p.manifest_path)).split(sep).join('/');
@@ -95,19 +111,30 @@ export async function caposStep(root: string, versions: string[]): Promise<Build
   const manifest = 'capos/Cargo.toml';
   return {
     name: 'capos',
-    extra: [`RUSTFLAGS=${CAPOS_RUSTFLAGS}`, `kernel RUSTFLAGS=${KERNEL_RUSTFLAGS}`, `target=${CAPOS_TARGET}`, `kernel target=${KERNEL_TARGET}`,
-      PROFILE, ...versions],
+    extra: [
+      `RUSTFLAGS=${CAPOS_RUSTFLAGS}`,
+      `kernel RUSTFLAGS=${KERNEL_RUSTFLAGS}`,
+      `target=${CAPOS_TARGET}`,
+      `kernel target=${KERNEL_TARGET}`,
+      PROFILE,
+      ...versions,
+    ],
     inputs: () => cargoInputs(root, ['capos']),
     async run() {
       const bins = (await cargoBins(root, manifest)).filter((b) => isCaposPackageDir(b.dir));
       if (bins.length === 0) throw new StepError('capos', 'no capOS binaries found in capos/ (kernel, init, services/*)');
-      const pkgsOf = (kernel: boolean) =>
-        [...new Set(bins.filter((b) => (b.dir === 'capos/kernel') === kernel).map((b) => b.pkg))].flatMap((p) => ['-p', p]);
-      for (const [kernel, flags, target] of [[true, KERNEL_RUSTFLAGS, KERNEL_TARGET], [false, CAPOS_RUSTFLAGS, CAPOS_TARGET]] as const) {
+      const pkgsOf = (kernel: boolean) => [...new Set(bins.filter((b) => (b.dir === 'capos/kernel') === kernel).map((b) => b.pkg))].flatMap((p) => ['-p', p]);
+      for (const [kernel, flags, target] of [
+        [true, KERNEL_RUSTFLAGS, KERNEL_TARGET],
+        [false, CAPOS_RUSTFLAGS, CAPOS_TARGET],
+      ] as const) {
         const pkgs = pkgsOf(kernel);
         if (pkgs.length === 0) continue;
-        await runTool(root, kernel ? 'capos-kernel' : 'capos', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', target, ...pkgs]),
-          { cwd: root, env: { RUSTFLAGS: flags }, echo: cargoStatusLine });
+        await runTool(root, kernel ? 'capos-kernel' : 'capos', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', target, ...pkgs]), {
+          cwd: root,
+          env: { RUSTFLAGS: flags },
+          echo: cargoStatusLine,
+        });
       }
       const outDir = (b: CargoBin) => `build/cargo/capos/${b.dir === 'capos/kernel' ? KERNEL_TARGET : CAPOS_TARGET}/${PROFILE}`;
       return Promise.all(bins.map((b) => copyOut(root, `${outDir(b)}/${b.bin}`, `build/capos/${b.bin}`)));
@@ -126,8 +153,7 @@ export async function hostToolsStep(root: string, versions: string[]): Promise<B
       const bins = (await cargoBins(root, manifest)).filter((b) => !isCaposPackageDir(b.dir));
       const pkgs = [...new Set(bins.map((b) => b.pkg))].flatMap((p) => ['-p', p]);
       if (pkgs.length === 0) return [];
-      await runTool(root, 'host-tools', 'cargo', cargoArgs(manifest, 'build/cargo/host', pkgs),
-        { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine });
+      await runTool(root, 'host-tools', 'cargo', cargoArgs(manifest, 'build/cargo/host', pkgs), { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine });
       return bins.map((b) => `build/cargo/host/${PROFILE}/${b.bin}`);
     },
   };
@@ -163,9 +189,20 @@ export async function caposWasmSteps(root: string, versions: string[], map?: Tan
     inputs,
     async run() {
       const b = await pickBin();
-      await runTool(root, 'capos-wasm', 'cargo', cargoArgs(manifest, 'build/cargo/capos', ['--target', CAPOS_TARGET,
-        ...(caposFeature ? ['--features', 'capos'] : []), '--bin', b.bin, ...(translate ? JSON_MESSAGES : [])]),
-        { cwd: root, env: { RUSTFLAGS: CAPOS_RUSTFLAGS }, echo: cargoStatusLine, ...(translate ? { translate } : {}) });
+      await runTool(
+        root,
+        'capos-wasm',
+        'cargo',
+        cargoArgs(manifest, 'build/cargo/capos', [
+          '--target',
+          CAPOS_TARGET,
+          ...(caposFeature ? ['--features', 'capos'] : []),
+          '--bin',
+          b.bin,
+          ...(translate ? JSON_MESSAGES : []),
+        ]),
+        { cwd: root, env: { RUSTFLAGS: CAPOS_RUSTFLAGS }, echo: cargoStatusLine, ...(translate ? { translate } : {}) },
+      );
       return [await copyOut(root, `build/cargo/capos/${CAPOS_TARGET}/${PROFILE}/${b.bin}`, 'build/capos-wasm/capos-wasm')];
     },
   };
@@ -175,9 +212,13 @@ export async function caposWasmSteps(root: string, versions: string[], map?: Tan
     inputs,
     async run() {
       const b = await pickBin();
-      await runTool(root, 'capos-wasm-host', 'cargo', cargoArgs(manifest, 'build/cargo/host',
-        [...(hostFeature ? ['--features', 'host'] : []), '--bin', b.bin, ...(translate ? JSON_MESSAGES : [])]),
-        { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine, ...(translate ? { translate } : {}) });
+      await runTool(
+        root,
+        'capos-wasm-host',
+        'cargo',
+        cargoArgs(manifest, 'build/cargo/host', [...(hostFeature ? ['--features', 'host'] : []), '--bin', b.bin, ...(translate ? JSON_MESSAGES : [])]),
+        { cwd: root, unsetEnv: ['RUSTFLAGS'], echo: cargoStatusLine, ...(translate ? { translate } : {}) },
+      );
       return [await copyOut(root, `build/cargo/host/${PROFILE}/${b.bin}`, 'build/host/capos-wasm')];
     },
   };

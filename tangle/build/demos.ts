@@ -35,7 +35,20 @@ export function demoCommand(name: string, kind: DemoKind, files: string[]): { cm
     case 'rust':
       return { cmd: DEBIAN_RUSTC, args: ['--edition', '2021', '--target', 'wasm32-wasi', '-O', '-o', out, `${dir}/main.rs`], cwd: '.' };
     case 'c':
-      return { cmd: 'clang-14', args: ['--target=wasm32-wasi', '-O2', '-o', out, ...files.filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`)], cwd: '.' };
+      return {
+        cmd: 'clang-14',
+        args: [
+          '--target=wasm32-wasi',
+          '-O2',
+          '-o',
+          out,
+          ...files
+            .filter((f) => f.endsWith('.c'))
+            .sort()
+            .map((f) => `${dir}/${f}`),
+        ],
+        cwd: '.',
+      };
     case 'wat': {
       const wat = files.includes('main.wat') ? 'main.wat' : files.filter((f) => f.endsWith('.wat')).sort()[0]!;
       return { cmd: 'wat2wasm', args: [`${dir}/${wat}`, '-o', out], cwd: '.' };
@@ -48,7 +61,10 @@ export function demoCommand(name: string, kind: DemoKind, files: string[]): { cm
 export async function demoSteps(root: string, map?: TangleMap): Promise<BuildStep[]> {
   let names: string[];
   try {
-    names = (await readdir(join(root, 'demos'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    names = (await readdir(join(root, 'demos'), { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 
 export class StepError extends Error {
-  constructor(readonly step: string, message: string) {
+  constructor(
+    readonly step: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'StepError';
   }
@@ -35,8 +38,7 @@ export async function runTool(root: string, step: string, cmd: string, args: str
   const tail: string[] = [];
   const errorLines: string[] = []; // from the first line starting with `error` on: the part of a failure worth showing
   const show = (l: string) => opts.echo === undefined || opts.echo === true || (typeof opts.echo === 'function' && opts.echo(l));
-  const child = execa('nice', ['-n', '10', cmd, ...args], { cwd: opts.cwd, env, extendEnv: false, reject: false,
-    stdin: 'ignore', all: true, buffer: false });
+  const child = execa('nice', ['-n', '10', cmd, ...args], { cwd: opts.cwd, env, extendEnv: false, reject: false, stdin: 'ignore', all: true, buffer: false });
   let pending = '';
   child.all?.on('data', (chunk: Buffer) => {
     const s = chunk.toString('utf8');

@@ -32,7 +32,10 @@ export function referencedBuildPaths(cue: string): string[] {
 
 export async function listManifests(root: string): Promise<string[]> {
   try {
-    return (await readdir(join(root, 'manifests'))).filter(isManifestFile).sort().map((f) => `manifests/${f}`);
+    return (await readdir(join(root, 'manifests')))
+      .filter(isManifestFile)
+      .sort()
+      .map((f) => `manifests/${f}`);
   } catch {
     return [];
   }
@@ -47,17 +50,18 @@ export async function imageSteps(root: string, also: string[] = [], map?: Tangle
     extra: ['mkmanifest', m, '--root', '.'],
     async inputs() {
       const sharedFiles = await shared();
-      const texts = await Promise.all([m, ...sharedFiles.filter((f) => f.endsWith('.cue'))]
-        .map((f) => readFile(join(root, f), 'utf8').catch(() => '')));
+      const texts = await Promise.all([m, ...sharedFiles.filter((f) => f.endsWith('.cue'))].map((f) => readFile(join(root, f), 'utf8').catch(() => '')));
       const outputs = (await Promise.all(BINARY_DIRS.map((d) => listFiles(root, d)))).flat();
       return [m, ...sharedFiles, MKMANIFEST, ...outputs, ...texts.flatMap(referencedBuildPaths)];
     },
     async run() {
       const out = imagePath(m);
       await mkdir(join(root, 'build/images', imageStem(m)), { recursive: true });
-      await runTool(root, `image-${imageStem(m)}`, join(root, MKMANIFEST), [m, '-o', out, '--root', '.'],
-        { cwd: root, env: { PATH: `${join(root, 'build/tools')}:${process.env.PATH ?? ''}` },
-          ...(map ? { translate: textTranslator(map, ['.', 'manifests']) } : {}) });
+      await runTool(root, `image-${imageStem(m)}`, join(root, MKMANIFEST), [m, '-o', out, '--root', '.'], {
+        cwd: root,
+        env: { PATH: `${join(root, 'build/tools')}:${process.env.PATH ?? ''}` },
+        ...(map ? { translate: textTranslator(map, ['.', 'manifests']) } : {}),
+      });
       return [out];
     },
   }));

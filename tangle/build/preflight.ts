@@ -10,7 +10,10 @@ import { delimiter, join } from 'node:path';
 export const SETUP_COMMANDS = ['qemu-system-x86_64', 'clang-14', 'wat2wasm', 'cargo'];
 
 async function executable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(() => true, () => false);
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function onPath(command: string, path: string): Promise<boolean> {
@@ -22,7 +25,13 @@ async function onPath(command: string, path: string): Promise<boolean> {
 export async function missingSetup(root: string, path = process.env.PATH ?? ''): Promise<string[]> {
   const missing: string[] = [];
   if (!(await executable(join(root, 'build/tools/cue')))) missing.push('build/tools/cue');
-  if (!(await access(join(root, '.cargo/config.toml')).then(() => true, () => false))) missing.push('.cargo/config.toml (vendored crates)');
+  if (
+    !(await access(join(root, '.cargo/config.toml')).then(
+      () => true,
+      () => false,
+    ))
+  )
+    missing.push('.cargo/config.toml (vendored crates)');
   for (const command of SETUP_COMMANDS) if (!(await onPath(command, path))) missing.push(command);
   const demos = await readdir(join(root, 'demos'), { withFileTypes: true }).catch(() => []);
   for (const demo of demos.filter((d) => d.isDirectory())) {

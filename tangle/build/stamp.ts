@@ -5,7 +5,11 @@ import type { Dirent } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
-export interface Stamp { hash: string; outputs: string[]; at: string }
+export interface Stamp {
+  hash: string;
+  outputs: string[];
+  at: string;
+}
 
 export const STAMP_DIR = 'build/.stamps';
 

@@ -13,7 +13,12 @@ export interface BuildStep {
   run(): Promise<string[]>;
 }
 
-export interface StepReport { name: string; status: 'built' | 'up to date'; ms: number; outputs: string[] }
+export interface StepReport {
+  name: string;
+  status: 'built' | 'up to date';
+  ms: number;
+  outputs: string[];
+}
 
 export type Log = (line: string) => void;
 

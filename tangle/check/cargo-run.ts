@@ -25,7 +25,9 @@ export async function runCargo(root: string, args: string[], options: CargoRun =
   const json = dashes < 0 ? [...args, '--message-format=json'] : [...args.slice(0, dashes), '--message-format=json', ...args.slice(dashes)];
   const child = execa('nice', ['-n', '10', 'cargo', ...json], { cwd: root, all: true, buffer: false, reject: false, env, extendEnv: false });
   let pending = '';
-  const show = (raw: string) => { for (const l of translate(raw)) log(l); };
+  const show = (raw: string) => {
+    for (const l of translate(raw)) log(l);
+  };
   child.all?.on('data', (chunk: Buffer) => {
     const lines = (pending + chunk.toString('utf8')).split('\n');
     pending = lines.pop() ?? '';

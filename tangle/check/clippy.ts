@@ -14,7 +14,12 @@ import { runCargo } from './cargo-run.js';
 export const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest', 'capos-storefs'];
 
 /** One clippy invocation. */
-export interface ClippyRun { name: string; args: string[]; rustflags?: string; tangled?: boolean }
+export interface ClippyRun {
+  name: string;
+  args: string[];
+  rustflags?: string;
+  tangled?: boolean;
+}
 
 const DENY = ['--', '-D', 'warnings'];
 
@@ -34,19 +39,35 @@ export async function clippyRuns(root: string, only?: string): Promise<ClippyRun
   const host = pick(HOST_TESTED);
   if (host.length) runs.push({ name: 'capos host', args: [...capos, '--target-dir', 'build/cargo/host', '--all-targets', ...host, ...DENY] });
   const kernel = pick(pkgs.filter((p) => p.dir === 'capos/kernel').map((p) => p.name));
-  if (kernel.length) runs.push({ name: 'capos kernel', rustflags: KERNEL_RUSTFLAGS,
-    args: [...capos, '--target-dir', 'build/cargo/capos', '--release', '--target', KERNEL_TARGET, ...kernel, ...DENY] });
+  if (kernel.length)
+    runs.push({
+      name: 'capos kernel',
+      rustflags: KERNEL_RUSTFLAGS,
+      args: [...capos, '--target-dir', 'build/cargo/capos', '--release', '--target', KERNEL_TARGET, ...kernel, ...DENY],
+    });
   const programs = pick(['capos-rt', ...pkgs.filter((p) => isCaposPackageDir(p.dir) && p.dir !== 'capos/kernel').map((p) => p.name)]);
-  if (programs.length) runs.push({ name: 'capos programs', rustflags: CAPOS_RUSTFLAGS,
-    args: [...capos, '--target-dir', 'build/cargo/capos', '--release', '--target', CAPOS_TARGET, ...programs, ...DENY] });
+  if (programs.length)
+    runs.push({
+      name: 'capos programs',
+      rustflags: CAPOS_RUSTFLAGS,
+      args: [...capos, '--target-dir', 'build/cargo/capos', '--release', '--target', CAPOS_TARGET, ...programs, ...DENY],
+    });
   const wasm = 'capos-wasm/Cargo.toml';
   if (only === undefined && existsSync(join(root, wasm))) {
     const features = await packageFeatures(root, wasm, 'capos-wasm');
     const base = ['clippy', '--manifest-path', wasm, '-j', '2'];
-    if (features.includes('capos')) runs.push({ name: 'capos-wasm capOS', rustflags: CAPOS_RUSTFLAGS, tangled: true,
-      args: [...base, '--target-dir', 'build/cargo/capos', '--release', '--target', CAPOS_TARGET, '--features', 'capos', '--bins', ...DENY] });
-    runs.push({ name: 'capos-wasm host', tangled: true,
-      args: [...base, '--target-dir', 'build/cargo/host', '--all-targets', ...(features.includes('host') ? ['--features', 'host'] : []), ...DENY] });
+    if (features.includes('capos'))
+      runs.push({
+        name: 'capos-wasm capOS',
+        rustflags: CAPOS_RUSTFLAGS,
+        tangled: true,
+        args: [...base, '--target-dir', 'build/cargo/capos', '--release', '--target', CAPOS_TARGET, '--features', 'capos', '--bins', ...DENY],
+      });
+    runs.push({
+      name: 'capos-wasm host',
+      tangled: true,
+      args: [...base, '--target-dir', 'build/cargo/host', '--all-targets', ...(features.includes('host') ? ['--features', 'host'] : []), ...DENY],
+    });
   }
   return runs;
 }
@@ -57,8 +78,11 @@ export async function runClippy(root: string, only?: string, log: (line: string)
   const statuses: number[] = [];
   for (const run of await clippyRuns(root, only)) {
     const t0 = performance.now();
-    const status = await runCargo(root, run.args, { log, ...(run.rustflags ? { rustflags: run.rustflags } : {}),
-      ...(run.tangled ? { translate: cargoTranslator(map, 'capos-wasm') } : {}) });
+    const status = await runCargo(root, run.args, {
+      log,
+      ...(run.rustflags ? { rustflags: run.rustflags } : {}),
+      ...(run.tangled ? { translate: cargoTranslator(map, 'capos-wasm') } : {}),
+    });
     log(`clippy: ${run.name}: ${status === 0 ? 'clean' : 'FAILED'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     statuses.push(status);
   }

@@ -12,11 +12,19 @@ import { applyPlan, planRustfmt, rustfmt, type Formatter } from './rustfmt-chapt
 
 /** The hand-written workspaces: capos/ is virtual, so `--all` (its path dependencies are its own members); the fuzz
  * workspace without it, since its path dependencies are capos/'s crates, formatted above. */
-const CAPOS_WORKSPACES: [string, string[]][] = [['capos/Cargo.toml', ['--all']], ['capos/fuzz/Cargo.toml', []]];
+const CAPOS_WORKSPACES: [string, string[]][] = [
+  ['capos/Cargo.toml', ['--all']],
+  ['capos/fuzz/Cargo.toml', []],
+];
 
-export interface FmtOptions { check: boolean; log?: (line: string) => void; format?: Formatter; workspaces?: [string, string[]][];
+export interface FmtOptions {
+  check: boolean;
+  log?: (line: string) => void;
+  format?: Formatter;
+  workspaces?: [string, string[]][];
   /** run Biome on the TypeScript too (default true) */
-  biome?: boolean }
+  biome?: boolean;
+}
 
 /** The chapters' Rust: checked, or formatted until rustfmt changes nothing more. Returns the exit status. */
 export async function fmtChapters(root: string, options: FmtOptions): Promise<number> {
@@ -29,11 +37,16 @@ export async function fmtChapters(root: string, options: FmtOptions): Promise<nu
     for (const p of plan.problems) log(`${p.chapter}:${p.line} [${p.path}:${p.generatedLine}]: ${p.reason}`);
     if (options.check) {
       for (const e of plan.edits) log(`${e.chapter}:${e.line}: not formatted as rustfmt would; run npm run fmt`);
-      log(`fmt: tangled Rust: ${plan.changedFiles.length} file${plan.changedFiles.length === 1 ? '' : 's'} not rustfmt-clean${plan.changedFiles.length ? `: ${plan.changedFiles.join(', ')}` : ''}`);
+      log(
+        `fmt: tangled Rust: ${plan.changedFiles.length} file${plan.changedFiles.length === 1 ? '' : 's'} not rustfmt-clean${plan.changedFiles.length ? `: ${plan.changedFiles.join(', ')}` : ''}`,
+      );
       return plan.changedFiles.length > 0 ? 1 : 0;
     }
     if (plan.edits.length === 0) {
-      if (plan.changedFiles.length > 0 || plan.problems.length > 0) { log(`fmt: tangled Rust: ${plan.problems.length} change(s) to make by hand in the chapters`); return 1 }
+      if (plan.changedFiles.length > 0 || plan.problems.length > 0) {
+        log(`fmt: tangled Rust: ${plan.problems.length} change(s) to make by hand in the chapters`);
+        return 1;
+      }
       log('fmt: tangled Rust is rustfmt-clean');
       return await runTangle(root, { log: () => {} });
     }
@@ -53,7 +66,10 @@ export async function runBiome(root: string, check: boolean, log: (line: string)
   log(`biome ${args.join(' ')}`);
   const r = await execa(join(root, 'node_modules/.bin/biome'), args, { cwd: root, reject: false, all: true });
   for (const line of r.all.split('\n')) log(line);
-  if (r.exitCode !== 0) log(`fmt: biome: ${check ? 'TypeScript not formatted or lint findings (above); npm run fmt formats and applies the safe fixes' : 'findings left to fix by hand (above)'}`);
+  if (r.exitCode !== 0)
+    log(
+      `fmt: biome: ${check ? 'TypeScript not formatted or lint findings (above); npm run fmt formats and applies the safe fixes' : 'findings left to fix by hand (above)'}`,
+    );
   return r.exitCode ?? 1;
 }
 

@@ -1,7 +1,12 @@
 // A line diff (longest common subsequence) as hunks: `before[oldStart, oldEnd)` becomes `after[newStart, newEnd)`.
 // Small and exact; the files it compares are a tangled file and its rustfmt output, a few thousand lines at most.
 
-export interface Hunk { oldStart: number; oldEnd: number; newStart: number; newEnd: number }
+export interface Hunk {
+  oldStart: number;
+  oldEnd: number;
+  newStart: number;
+  newEnd: number;
+}
 
 export function diffLines(before: readonly string[], after: readonly string[]): Hunk[] {
   // trim the common head and tail, then an LCS table over what is left
@@ -23,9 +28,21 @@ export function diffLines(before: readonly string[], after: readonly string[]): 
   let i = 0;
   let j = 0;
   let open: Hunk | undefined;
-  const close = () => { if (open) { open.oldEnd = head + i; open.newEnd = head + j; hunks.push(open); open = undefined } };
+  const close = () => {
+    if (open) {
+      open.oldEnd = head + i;
+      open.newEnd = head + j;
+      hunks.push(open);
+      open = undefined;
+    }
+  };
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) { close(); i++; j++; continue }
+    if (i < n && j < m && a[i] === b[j]) {
+      close();
+      i++;
+      j++;
+      continue;
+    }
     open ??= { oldStart: head + i, oldEnd: 0, newStart: head + j, newEnd: 0 };
     if (j < m && (i === n || lcs[i * (m + 1) + j + 1]! >= lcs[(i + 1) * (m + 1) + j]!)) j++;
     else i++;

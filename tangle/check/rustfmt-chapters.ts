@@ -11,14 +11,34 @@ import type { MapRange, TangledFile } from '../parse/model.js';
 import { diffLines, type Hunk } from './line-diff.js';
 
 /** Where one tangled line came from (the tangle map, one entry per line). */
-interface Origin { chapter: string; chapterLine: number; block: string; indent: number }
+interface Origin {
+  chapter: string;
+  chapterLine: number;
+  block: string;
+  indent: number;
+}
 
 /** Replace `remove` chapter lines from `line` (1-based) with `insert`. */
-export interface ChapterEdit { chapter: string; line: number; remove: number; insert: string[] }
+export interface ChapterEdit {
+  chapter: string;
+  line: number;
+  remove: number;
+  insert: string[];
+}
 /** A changed stretch the tool cannot map to one block, or a file rustfmt cannot parse. */
-export interface FmtProblem { chapter: string; line: number; path: string; generatedLine: number; reason: string }
+export interface FmtProblem {
+  chapter: string;
+  line: number;
+  path: string;
+  generatedLine: number;
+  reason: string;
+}
 
-export interface FmtPlan { edits: ChapterEdit[]; problems: FmtProblem[]; changedFiles: string[] }
+export interface FmtPlan {
+  edits: ChapterEdit[];
+  problems: FmtProblem[];
+  changedFiles: string[];
+}
 
 export type Formatter = (path: string, source: string) => Promise<{ ok: true; text: string } | { ok: false; error: string }>;
 
@@ -98,7 +118,8 @@ function blockRuns(h: Hunk, from: Origin[]): { oldStart: number; oldEnd: number;
     const o = from[i]!;
     const last = runs.at(-1);
     const prev = from[i - 1];
-    if (last && prev && prev.chapter === o.chapter && prev.block === o.block && prev.indent === o.indent && prev.chapterLine + 1 === o.chapterLine) last.oldEnd = i + 1;
+    if (last && prev && prev.chapter === o.chapter && prev.block === o.block && prev.indent === o.indent && prev.chapterLine + 1 === o.chapterLine)
+      last.oldEnd = i + 1;
     else runs.push({ oldStart: i, oldEnd: i + 1, block: o.block });
   }
   return runs;
@@ -135,7 +156,13 @@ export async function planRustfmt(files: readonly TangledFile[], chapterText: (c
     if (!r.ok) {
       const at = /<stdin>:(\d+)/.exec(r.error);
       const o = origins(file.ranges)[(at ? Number(at[1]) : 1) - 1] ?? origins(file.ranges)[0]!;
-      plan.problems.push({ chapter: o.chapter, line: o.chapterLine, path: file.path, generatedLine: at ? Number(at[1]) : 1, reason: `rustfmt cannot format it: ${r.error.trim().split('\n')[0]}` });
+      plan.problems.push({
+        chapter: o.chapter,
+        line: o.chapterLine,
+        path: file.path,
+        generatedLine: at ? Number(at[1]) : 1,
+        reason: `rustfmt cannot format it: ${r.error.trim().split('\n')[0]}`,
+      });
       continue;
     }
     if (r.text === file.content) continue;
@@ -150,11 +177,14 @@ export async function planRustfmt(files: readonly TangledFile[], chapterText: (c
 /** Pure: `lines` with `edits` applied (a chunk referenced twice yields the same edit twice; it is applied once).
  * Overlapping different edits are refused. */
 export function applyEdits(lines: readonly string[], edits: readonly ChapterEdit[]): string[] {
-  const unique = [...new Map(edits.map((e) => [`${e.line}:${e.remove}:${e.insert.join('\n')}`, e])).values()].sort((a, b) => b.line - a.line || b.remove - a.remove);
+  const unique = [...new Map(edits.map((e) => [`${e.line}:${e.remove}:${e.insert.join('\n')}`, e])).values()].sort(
+    (a, b) => b.line - a.line || b.remove - a.remove,
+  );
   const out = [...lines];
   let floor = Infinity;
   for (const e of unique) {
-    if (e.line + e.remove > floor) throw new Error(`${e.chapter}:${e.line}: two different rustfmt edits overlap here (a chunk used at two indentations?); format it by hand`);
+    if (e.line + e.remove > floor)
+      throw new Error(`${e.chapter}:${e.line}: two different rustfmt edits overlap here (a chunk used at two indentations?); format it by hand`);
     out.splice(e.line - 1, e.remove, ...e.insert);
     floor = e.line;
   }

@@ -11,8 +11,15 @@ export const SCHEMA = 'capos/schema/capos.capnp';
 export const PIN = 'capos/schema/abi-pin.txt';
 
 /** One interface as the wire sees it: its dotted name, its id, and its methods' ordinals by name. */
-export interface InterfaceAbi { name: string; id: string; methods: { name: string; ordinal: number }[] }
-export interface SchemaAbi { fileId: string; interfaces: InterfaceAbi[] }
+export interface InterfaceAbi {
+  name: string;
+  id: string;
+  methods: { name: string; ordinal: number }[];
+}
+export interface SchemaAbi {
+  fileId: string;
+  interfaces: InterfaceAbi[];
+}
 
 const NODE = /^\s*(struct|interface|enum)\s+(\w+)\s+@(0x[0-9a-f]+)\b/;
 const METHOD = /^\s*(\w+)\s+@(\d+)\s*\(/;
@@ -65,7 +72,11 @@ export function formatSchemaAbi(abi: SchemaAbi): string {
 
 /** Pure: what differs between the pinned text and the schema's, as `PIN:line: …` messages (empty when equal). */
 export function compareSchemaAbi(pinned: string, actual: string): string[] {
-  const strip = (t: string) => t.split('\n').map((l, i) => ({ l, n: i + 1 })).filter(({ l }) => l.trim() !== '' && !l.startsWith('#'));
+  const strip = (t: string) =>
+    t
+      .split('\n')
+      .map((l, i) => ({ l, n: i + 1 }))
+      .filter(({ l }) => l.trim() !== '' && !l.startsWith('#'));
   const want = strip(pinned);
   const have = strip(actual);
   const haveSet = new Set(have.map(({ l }) => l));
@@ -91,7 +102,10 @@ export async function readSchemaAbi(root: string, schema = SCHEMA): Promise<Sche
 export async function checkSchemaAbi(root: string, options: { write?: boolean; schema?: string; pin?: string } = {}): Promise<string[]> {
   const actual = formatSchemaAbi(await readSchemaAbi(root, options.schema ?? SCHEMA));
   const pinPath = join(root, options.pin ?? PIN);
-  if (options.write) { await writeFile(pinPath, actual); return [] }
+  if (options.write) {
+    await writeFile(pinPath, actual);
+    return [];
+  }
   const pinned = await readFile(pinPath, 'utf8').catch(() => '');
   return compareSchemaAbi(pinned, actual);
 }

@@ -46,17 +46,23 @@ async function main(): Promise<number> {
   await tangle(root, console.log);
   if (names.includes('compare')) return runComparisons(root, { build: true }); // chapter A.4's comparisons only
   if (names.includes('site')) return siteBudget();
-  if (names.includes('files')) { // chapter 16's file throughput only
+  if (names.includes('files')) {
+    // chapter 16's file throughput only
     await buildAll(root, {});
     return benchFiles(root, runsAt >= 0 ? runs : 3, console.log);
   }
-  if (names.includes('net')) { // chapter W.6's HTTP burst against wasmi_cli only
+  if (names.includes('net')) {
+    // chapter W.6's HTTP burst against wasmi_cli only
     await buildAll(root, {});
     return benchNet(root, console.log);
   }
   if (names.includes('store')) return storeBench(runsAt >= 0 ? runs : 3); // appendix A.7's store against ext4
   if (names.includes('guest')) return runGuestComparison(root, { build: true, runs }); // issue 23's Linux guest only
-  if (names[0] === 'snapshot' && names[1]) { await buildAll(root, {}); await snapshot(root, names[1]); return 0; }
+  if (names[0] === 'snapshot' && names[1]) {
+    await buildAll(root, {});
+    await snapshot(root, names[1]);
+    return 0;
+  }
   if (names[0] === 'ab' && names.length >= 3) return abRun(names.slice(1));
   if (names[0] === 'profile') return profileRun();
   const all = (await listManifests(root)).filter((m) => imageStem(m).startsWith('system-bench-') && !isComparisonManifest(m) && m !== STORE_MANIFEST);
@@ -67,7 +73,9 @@ async function main(): Promise<number> {
   }
   await buildAll(root, {});
   // A benchmark manifest that lists `devices` gets a fresh scratch disk for each boot (appendix A.6).
-  const disks = await Promise.all(selected.map(async (m) => (/^\s*devices\s*:/m.test(await readFile(join(root, m), 'utf8')) ? `build/disks/${imageStem(m)}.img` : undefined)));
+  const disks = await Promise.all(
+    selected.map(async (m) => (/^\s*devices\s*:/m.test(await readFile(join(root, m), 'utf8')) ? `build/disks/${imageStem(m)}.img` : undefined)),
+  );
   const images = selected.map((m, i) => ({ kernel: KERNEL, initrd: imagePath(m), ...(disks[i] ? { disk: disks[i] } : {}) }));
   const accel = await chooseAccelerator(images[0]!, root);
   console.log(`bench: accelerator ${accel.accel} (${accel.reason}); ${runs} boots each`);
@@ -80,8 +88,13 @@ async function main(): Promise<number> {
       if (disks[i]) await createDisk(join(root, disks[i]), BENCH_DISK_BYTES);
       const out = await boot(images[i]!, { accel: accel.accel, timeoutMs: 300_000, cwd: root });
       if (out.timedOut || out.exitStatus !== 0) {
-        console.log(`  ${imageStem(m)}: boot ${r + 1} failed (${out.timedOut ? 'timeout' : `exit ${out.exitStatus ?? `qemu ${out.qemuStatus}`}`}); last lines:\n` +
-          out.transcript.slice(-8).map((l) => `    ${l}`).join('\n'));
+        console.log(
+          `  ${imageStem(m)}: boot ${r + 1} failed (${out.timedOut ? 'timeout' : `exit ${out.exitStatus ?? `qemu ${out.qemuStatus}`}`}); last lines:\n` +
+            out.transcript
+              .slice(-8)
+              .map((l) => `    ${l}`)
+              .join('\n'),
+        );
         failed++;
         break;
       }
@@ -91,19 +104,45 @@ async function main(): Promise<number> {
     const summary = summarize(figures);
     const w = Math.max(0, ...summary.map((s) => s.metric.length));
     console.log(`\n${imageStem(m)} (${accel.accel}, ${bootMs.length} boots):`);
-    for (const s of summary) console.log(`  ${s.metric.padEnd(w)} median ${String(s.median).padStart(10)} ${s.unit}  (min ${s.min}, max ${s.max}, n=${s.runs})`);
+    for (const s of summary)
+      console.log(`  ${s.metric.padEnd(w)} median ${String(s.median).padStart(10)} ${s.unit}  (min ${s.min}, max ${s.max}, n=${s.runs})`);
     if (summary.length === 0) console.log('  (no `bench <metric> <value> <unit>` lines printed)');
     const file = `results/bench/${imageStem(m)}.json`;
-    await writeAtomic(join(root, file), `${JSON.stringify({ schemaVersion: 1, manifest: m, accelerator: accel.accel, runs: bootMs.length,
-      bootMs, summary, commit: git.commit, dirty: git.dirty, at: new Date().toISOString(),
-      manifestBytes: (await readFile(join(root, imagePath(m)))).length }, null, 2)}\n`);
+    await writeAtomic(
+      join(root, file),
+      `${JSON.stringify(
+        {
+          schemaVersion: 1,
+          manifest: m,
+          accelerator: accel.accel,
+          runs: bootMs.length,
+          bootMs,
+          summary,
+          commit: git.commit,
+          dirty: git.dirty,
+          at: new Date().toISOString(),
+          manifestBytes: (await readFile(join(root, imagePath(m)))).length,
+        },
+        null,
+        2,
+      )}\n`,
+    );
     const kind = reportKind(imageStem(m));
     if (kind) {
-      const report = await makeReport(root, kind, accel.accel, [{ title: `${imageStem(m)}: medians of ${bootMs.length} boots`,
-        how: `Each boot prints its own figures (bench <metric> <value> <unit>, timed on the Timer cap); medians, minimum and maximum over the boots.`,
-        columns: [{ label: 'metric' }, { label: 'unit' }, { label: 'median' }, { label: 'min' }, { label: 'max' }, { label: 'boots' }],
-        rows: summary.map((x) => [x.metric, x.unit, x.median, x.min, x.max, x.runs]) }],
-        bootMs.length < runs ? [`boot ${bootMs.length + 1} of ${runs} failed`] : []);
+      const report = await makeReport(
+        root,
+        kind,
+        accel.accel,
+        [
+          {
+            title: `${imageStem(m)}: medians of ${bootMs.length} boots`,
+            how: `Each boot prints its own figures (bench <metric> <value> <unit>, timed on the Timer cap); medians, minimum and maximum over the boots.`,
+            columns: [{ label: 'metric' }, { label: 'unit' }, { label: 'median' }, { label: 'min' }, { label: 'max' }, { label: 'boots' }],
+            rows: summary.map((x) => [x.metric, x.unit, x.median, x.min, x.max, x.runs]),
+          },
+        ],
+        bootMs.length < runs ? [`boot ${bootMs.length + 1} of ${runs} failed`] : [],
+      );
       console.log(`  → ${await writeReport(root, report)}`);
     }
     console.log(`  → ${file}`);
@@ -150,10 +189,23 @@ async function cueComparisons(): Promise<number> {
   const b = await benchCue(root, 3, (l) => console.log(l));
   for (const line of formatCue(b)) console.log(`  ${line}`);
   for (const e of b.errors) console.log(`  ERROR: ${e}`);
-  const report = await makeReport(root, 'cue', 'host', [{ title: `cue export of one manifest, ${(b.moduleBytes / 1e6).toFixed(1)} MB module`,
-    how: 'Host wall time and peak RSS (/usr/bin/time), medians of 3 runs; each run\'s output must equal the host cue\'s. capOS\'s own figures ' +
-      'are the system-bench-cue boot\'s.', columns: [{ label: 'runner' }, { label: 'wall', unit: 'ms' }, { label: 'peak RSS', unit: 'MiB' }, { label: 'runs' }],
-    rows: b.rows.map((r) => [r.runner, r.wallMs, Math.round(r.peakRssKiB / 1024), r.runs]), chart: { columns: [1], scale: 'table', unit: 'ms' } }], b.errors);
+  const report = await makeReport(
+    root,
+    'cue',
+    'host',
+    [
+      {
+        title: `cue export of one manifest, ${(b.moduleBytes / 1e6).toFixed(1)} MB module`,
+        how:
+          "Host wall time and peak RSS (/usr/bin/time), medians of 3 runs; each run's output must equal the host cue's. capOS's own figures " +
+          "are the system-bench-cue boot's.",
+        columns: [{ label: 'runner' }, { label: 'wall', unit: 'ms' }, { label: 'peak RSS', unit: 'MiB' }, { label: 'runs' }],
+        rows: b.rows.map((r) => [r.runner, r.wallMs, Math.round(r.peakRssKiB / 1024), r.runs]),
+        chart: { columns: [1], scale: 'table', unit: 'ms' },
+      },
+    ],
+    b.errors,
+  );
   console.log(`  → ${await writeReport(root, report)}`);
   return b.errors.length;
 }
@@ -163,9 +215,25 @@ async function siteBudget(): Promise<number> {
   console.log('\nsite budget (cold and warm builds of the whole book):');
   const b = await benchSite();
   for (const line of formatSiteBench(b)) console.log(`  ${line}`);
-  await writeAtomic(join(root, 'results/bench/site.json'), `${JSON.stringify({ schemaVersion: 1, buildMs: b.buildMs,
-    warmBuildMs: b.warmBuildMs, maxJsBytes: b.maxJs.jsBytes, maxJsPage: b.maxJs.page, largestBytes: b.largest.totalBytes,
-    largestPage: b.largest.page, pages: b.pages.length, withinBudget: b.withinBudget, at: new Date().toISOString() }, null, 2)}\n`);
+  await writeAtomic(
+    join(root, 'results/bench/site.json'),
+    `${JSON.stringify(
+      {
+        schemaVersion: 1,
+        buildMs: b.buildMs,
+        warmBuildMs: b.warmBuildMs,
+        maxJsBytes: b.maxJs.jsBytes,
+        maxJsPage: b.maxJs.page,
+        largestBytes: b.largest.totalBytes,
+        largestPage: b.largest.page,
+        pages: b.pages.length,
+        withinBudget: b.withinBudget,
+        at: new Date().toISOString(),
+      },
+      null,
+      2,
+    )}\n`,
+  );
   return b.withinBudget ? 0 : 1;
 }
 

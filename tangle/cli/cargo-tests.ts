@@ -17,12 +17,18 @@ const cargo = (args: string[], translate?: LineTranslator) => runCargo(root, arg
 const meta = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', 'capos/Cargo.toml'], { cwd: root });
 const present = new Set((JSON.parse(meta.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name));
 const pkgs = HOST_TESTED.filter((p) => present.has(p));
-const statuses = [await cargo(['test', '--manifest-path', 'capos/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...pkgs.flatMap((p) => ['-p', p])])];
+const statuses = [
+  await cargo(['test', '--manifest-path', 'capos/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...pkgs.flatMap((p) => ['-p', p])]),
+];
 const wasmToml = join(root, 'capos-wasm/Cargo.toml');
 if (existsSync(wasmToml)) {
   const host = (await packageFeatures(root, 'capos-wasm/Cargo.toml', 'capos-wasm')).includes('host');
   // run even when the kernel crates failed, so one run reports every failing suite
-  statuses.push(await cargo(['test', '--manifest-path', 'capos-wasm/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...(host ? ['--features', 'host'] : [])],
-    cargoTranslator(await loadTangleMap(root), 'capos-wasm')));
+  statuses.push(
+    await cargo(
+      ['test', '--manifest-path', 'capos-wasm/Cargo.toml', '--target-dir', 'build/cargo/host', '-j', '2', ...(host ? ['--features', 'host'] : [])],
+      cargoTranslator(await loadTangleMap(root), 'capos-wasm'),
+    ),
+  );
 }
 process.exitCode = statuses.find((s) => s !== 0) ?? 0;

@@ -24,9 +24,14 @@ const t0 = performance.now();
 const args = parseArgs(process.argv.slice(2));
 const chosen = selectTargets(args.targets);
 const tools: FuzzToolchain = await fuzzToolchain();
-const env = { ...process.env, RUSTFLAGS: undefined, CARGO_TARGET_DIR: tools.targetDir, CAPOS_FUZZ_TMP: fuzzTmp(),
+const env = {
+  ...process.env,
+  RUSTFLAGS: undefined,
+  CARGO_TARGET_DIR: tools.targetDir,
+  CAPOS_FUZZ_TMP: fuzzTmp(),
   // `cargo fuzz` finds the pinned cargo-fuzz first on PATH
-  PATH: `${dirname(tools.cargoFuzz)}:${process.env.PATH ?? ''}` };
+  PATH: `${dirname(tools.cargoFuzz)}:${process.env.PATH ?? ''}`,
+};
 await mkdir(env.CAPOS_FUZZ_TMP, { recursive: true });
 
 async function build(crate: FuzzCrate): Promise<void> {
@@ -54,14 +59,25 @@ const crates = [...new Set(chosen.map((c) => c.crate))];
 // every target of a crate at once (cargo fuzz build takes one target or all; they share their dependencies)
 for (const crate of crates) await build(crate);
 
-interface Row { target: string; regressions: number; seeds: number; stats: FuzzStats; ok: boolean; seconds: number }
+interface Row {
+  target: string;
+  regressions: number;
+  seeds: number;
+  stats: FuzzStats;
+  ok: boolean;
+  seconds: number;
+}
 const rows: Row[] = [];
 for (const { target } of chosen) {
   const bin = join(tools.targetDir, 'x86_64-unknown-linux-gnu/release', target.name);
   const t = performance.now();
   // 1. every input a fixed crash left behind, run once each
   const regDir = join(root, 'capos/fuzz/regressions', target.name);
-  const regressions = existsSync(regDir) ? readdirSync(regDir).sort().map((f) => join(regDir, f)) : [];
+  const regressions = existsSync(regDir)
+    ? readdirSync(regDir)
+        .sort()
+        .map((f) => join(regDir, f))
+    : [];
   let ok = true;
   if (regressions.length > 0) {
     const r = await execa(bin, regressions, { cwd: root, reject: false, env, all: true });
@@ -87,13 +103,17 @@ for (const { target } of chosen) {
   rows.push(row);
   // a gate run that hit the time cap before its runs explored less than the gate promises: say so
   const capped = args.gate && ok && stats.execs < target.gateRuns ? `, stopped by the ${args.seconds} s cap before ${target.gateRuns} runs` : '';
-  console.log(`fuzz: ${row.target}: ${ok ? 'ok' : 'FAILED'}, ${stats.execs} execs (${stats.execsPerSec}/s), ${stats.features} features, ` +
-    `${row.regressions} regression inputs, ${row.seeds} new seeds, ${row.seconds.toFixed(1)} s${capped}${stats.crash ? `, crash input ${stats.crash}` : ''}`);
+  console.log(
+    `fuzz: ${row.target}: ${ok ? 'ok' : 'FAILED'}, ${stats.execs} execs (${stats.execsPerSec}/s), ${stats.features} features, ` +
+      `${row.regressions} regression inputs, ${row.seeds} new seeds, ${row.seconds.toFixed(1)} s${capped}${stats.crash ? `, crash input ${stats.crash}` : ''}`,
+  );
 }
 await rm(env.CAPOS_FUZZ_TMP, { recursive: true, force: true });
 const failed = rows.filter((r) => !r.ok);
 const execs = rows.reduce((n, r) => n + r.stats.execs, 0);
 const fuzzing = rows.reduce((n, r) => n + r.seconds, 0);
-console.log(`\nfuzz: ${rows.length} targets, ${execs} execs, ${fuzzing.toFixed(1)} s fuzzing, ${((performance.now() - t0) / 1000).toFixed(1)} s in all (with the build)`);
+console.log(
+  `\nfuzz: ${rows.length} targets, ${execs} execs, ${fuzzing.toFixed(1)} s fuzzing, ${((performance.now() - t0) / 1000).toFixed(1)} s in all (with the build)`,
+);
 console.log(`fuzz targets: ${rows.length - failed.length} passed, ${failed.length} failed`);
 process.exitCode = failed.length > 0 ? 1 : 0;

@@ -15,9 +15,19 @@ async function main(): Promise<number> {
   const withLedger = results.filter((r) => r.ledger !== undefined).length;
   const instances = results.reduce((n, r) => n + (r.ledger?.length ?? 0), 0);
   const grants = hints.reduce((n, h) => n + h.caps.length, 0);
-  console.log(`lint-manifests: ${grants} unused grant${grants === 1 ? '' : 's'} in ${hints.length} of ${instances} instance ledgers, from ${withLedger} smoke results` +
-    (withLedger < results.length ? ` (${results.length - withLedger} results predate the ledger: run those smokes again)` : ''));
+  console.log(
+    `lint-manifests: ${grants} unused grant${grants === 1 ? '' : 's'} in ${hints.length} of ${instances} instance ledgers, from ${withLedger} smoke results` +
+      (withLedger < results.length ? ` (${results.length - withLedger} results predate the ledger: run those smokes again)` : ''),
+  );
   return strict && hints.length > 0 ? 1 : 0;
 }
 
-main().then((code) => { process.exitCode = code }, (error: unknown) => { console.error(`lint-manifests: ${(error as Error).message}`); process.exitCode = 1 });
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`lint-manifests: ${(error as Error).message}`);
+    process.exitCode = 1;
+  },
+);

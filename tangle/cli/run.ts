@@ -41,15 +41,20 @@ async function main(): Promise<number> {
     return 0;
   }
   const unset = await setupProblem(root, 'run');
-  if (unset) { console.error(unset); return 1 }
+  if (unset) {
+    console.error(unset);
+    return 1;
+  }
   const smokes = allSmokes(t.book);
   const manifests = [...new Set([...(await listManifests(root)), ...smokes.map((s) => s.manifest)])];
   const smoke = smokes.find((s) => s.name === name || s.name === `run-${name}`);
   const bySmoke = smoke?.manifest;
   const manifest = bySmoke ?? manifests.find((m) => imageStem(m) === name || imageStem(m) === `system-${name}`);
   if (!name || !manifest) {
-    console.error(`usage: npm run run -- <name> [--kvm]\n  smokes: ${smokes.map((s) => s.name).join(', ') || '(none)'}` +
-      `\n  manifests: ${manifests.map(imageStem).join(', ') || '(none)'}`);
+    console.error(
+      `usage: npm run run -- <name> [--kvm]\n  smokes: ${smokes.map((s) => s.name).join(', ') || '(none)'}` +
+        `\n  manifests: ${manifests.map(imageStem).join(', ') || '(none)'}`,
+    );
     return 2;
   }
   await buildAll(root, { manifests: [manifest], only: (s) => !s.startsWith('image ') || s === `image ${imageStem(manifest)}` });
@@ -62,7 +67,7 @@ async function main(): Promise<number> {
   const r = await execa(QEMU, qargs, { cwd: root, stdio: 'inherit', reject: false });
   const code = decodeExit(r.exitCode ?? null);
   console.log(`\nrun: QEMU exited with ${r.exitCode ?? r.signal}${code === null ? '' : ` (init's exit code ${code})`}`);
-  return code ?? (r.exitCode ?? 1);
+  return code ?? r.exitCode ?? 1;
 }
 
 try {

@@ -21,7 +21,10 @@ async function main(): Promise<number> {
   console.log('smoke: tangle and build');
   const t = await tangle(root, console.log);
   const unset = await setupProblem(root, 'smoke');
-  if (unset) { console.error(unset); return 1 }
+  if (unset) {
+    console.error(unset);
+    return 1;
+  }
   const every = allSmokes(t.book);
   const unknown = names.filter((n) => !every.some((s) => s.name === n));
   if (unknown.length > 0) {
@@ -34,7 +37,13 @@ async function main(): Promise<number> {
     return 0;
   }
   await buildAll(root, { manifests: [...new Set(selected.flatMap(imageManifests))] });
-  const accel = await chooseAccelerator(await smallestImage(root, selected.map((s) => imageFor(s))), root);
+  const accel = await chooseAccelerator(
+    await smallestImage(
+      root,
+      selected.map((s) => imageFor(s)),
+    ),
+    root,
+  );
   console.log(`smoke: accelerator ${accel.accel} (${accel.reason})`);
   const git = await gitState(root);
   const limit = availableParallelism();
@@ -51,8 +60,10 @@ async function main(): Promise<number> {
     console.log(`\n${r.name} failed (${r.chapter}:${r.chapterLine}):`);
     for (const f of failures(r)) console.log(f);
   }
-  console.log(`\nsmoke: ${results.length - failed.length} passed, ${failed.length} failed in ${fmtMs(performance.now() - t0)}` +
-    `${git.dirty ? ' (dirty tree: results are not stampable)' : ''}`);
+  console.log(
+    `\nsmoke: ${results.length - failed.length} passed, ${failed.length} failed in ${fmtMs(performance.now() - t0)}` +
+      `${git.dirty ? ' (dirty tree: results are not stampable)' : ''}`,
+  );
   return failed.length > 0 ? 1 : 0;
 }
 

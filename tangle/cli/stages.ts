@@ -13,7 +13,12 @@ export interface Stage {
   env?: Record<string, string>;
 }
 
-export interface StageResult { name: string; status: 'passed' | 'failed' | 'skipped'; ms: number; why?: string }
+export interface StageResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  ms: number;
+  why?: string;
+}
 
 export async function runStages(root: string, title: string, stages: Stage[]): Promise<StageResult[]> {
   const results: StageResult[] = [];

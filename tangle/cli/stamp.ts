@@ -7,10 +7,21 @@ const root = repoRoot();
 
 async function main(): Promise<number> {
   const phase = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
-  if (!phase) { console.error('usage: npm run stamp -- <phase>   (e.g. W.1)'); return 2 }
+  if (!phase) {
+    console.error('usage: npm run stamp -- <phase>   (e.g. W.1)');
+    return 2;
+  }
   const result = await stamp(root, phase);
   for (const line of result.lines) (result.ok ? console.log : console.error)(line);
   return result.ok ? 0 : 1;
 }
 
-main().then((code) => { process.exitCode = code }, (error: unknown) => { console.error(`stamp: ${(error as Error).message}`); process.exitCode = 1 });
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`stamp: ${(error as Error).message}`);
+    process.exitCode = 1;
+  },
+);

@@ -21,7 +21,9 @@ for (const phase of phases) {
     continue;
   }
   const { written } = await writeTangled(join(root, 'build/states', phase), state.files);
-  console.log(`states: ${phase}: ${state.chapters.length} chapters, ${state.files.length} files (${written.length} written) in ${Math.round(performance.now() - t0)} ms`);
+  console.log(
+    `states: ${phase}: ${state.chapters.length} chapters, ${state.files.length} files (${written.length} written) in ${Math.round(performance.now() - t0)} ms`,
+  );
 }
 console.log(`states: ${phases.length - failed} of ${phases.length} chapter states tangle`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -7,7 +7,10 @@ import { repoRoot } from './root.js';
 const USAGE = 'usage: npm run tangle [-- --check] [-- --upto <phase> [--out <dir>]]';
 const root = repoRoot();
 const args = process.argv.slice(2);
-const value = (flag: string): string | undefined => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined };
+const value = (flag: string): string | undefined => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const upto = value('--upto');
 const out = value('--out');
 const known = new Set(['--check', '--upto', '--out', ...(upto ? [upto] : []), ...(out ? [out] : [])]);
@@ -16,5 +19,7 @@ if (unknown.length > 0 || (args.includes('--upto') && !upto) || (out && !upto)) 
   console.error(`tangle: unexpected argument ${unknown.map((a) => `\`${a}\``).join(', ') || '(--upto needs a phase; --out needs --upto)'}; ${USAGE}`);
   process.exitCode = 2;
 } else {
-  runTangle(root, { check: args.includes('--check'), ...(upto ? { upto } : {}), ...(out ? { out } : {}) }).then((code) => { process.exitCode = code });
+  runTangle(root, { check: args.includes('--check'), ...(upto ? { upto } : {}), ...(out ? { out } : {}) }).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -14,7 +14,9 @@ const vitest = 'node_modules/.bin/vitest';
 
 function browserTests(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.browser.test.ts')).map((f) => join('tangle/test', f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.browser.test.ts'))
+    .map((f) => join('tangle/test', f));
 }
 
 const browser = browserTests(join(root, 'tangle/test'));
@@ -34,7 +36,12 @@ const stages: Stage[] = [
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
   // every fuzz target for a fixed number of runs from a fixed libFuzzer seed, its kept crash inputs replayed first
   // (appendix A.9); after the smoke, whose build made the manifests and demo modules the corpora are seeded from
-  { name: 'fuzz', cmd: tsx, args: ['tangle/cli/fuzz.ts', '--gate', 'ring_submit', 'cap_table', 'manifest_decode', 'manifest_lower', 'wasi_imports', 'wasm_smith', 'wasm_bytes'], needs: ['tangle'] },
+  {
+    name: 'fuzz',
+    cmd: tsx,
+    args: ['tangle/cli/fuzz.ts', '--gate', 'ring_submit', 'cap_table', 'manifest_decode', 'manifest_lower', 'wasi_imports', 'wasm_smith', 'wasm_bytes'],
+    needs: ['tangle'],
+  },
   ...(existsSync(join(root, 'tangle/cli/site.ts')) ? [{ name: 'site', cmd: tsx, args: ['tangle/cli/site.ts'], needs: ['tangle'] }] : []),
   ...(browser.length ? [{ name: 'browser', cmd: vitest, args: ['run', ...browser], needs: ['site'] }] : []),
 ];

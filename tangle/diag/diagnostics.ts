@@ -4,7 +4,11 @@
 import { VFile } from 'vfile';
 import { VFileMessage, type Options as MessageOptions } from 'vfile-message';
 
-export interface Place { chapter: string; line: number; column?: number }
+export interface Place {
+  chapter: string;
+  line: number;
+  column?: number;
+}
 
 export interface Problem {
   reason: string;
@@ -65,7 +69,9 @@ export class Diagnostics {
     return sortMessages(all.filter((m) => m.fatal === true));
   }
 
-  get ok(): boolean { return this.messages.length === 0 }
+  get ok(): boolean {
+    return this.messages.length === 0;
+  }
 
   private file(chapter: string): VFile {
     let file = this.files.get(chapter);
@@ -78,8 +84,7 @@ export class Diagnostics {
 }
 
 export function sortMessages(messages: VFileMessage[]): VFileMessage[] {
-  return [...messages].sort((a, b) =>
-    (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return [...messages].sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** `chapters/x.md:12:1: reason. Fix: hint. [rule-id]` — one line per problem, grep and editor friendly. */

@@ -8,18 +8,28 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { MapRange, TangledFile } from '../parse/model.js';
 
-export interface ChapterPlace { chapter: string; line: number; column?: number }
+export interface ChapterPlace {
+  chapter: string;
+  line: number;
+  column?: number;
+}
 
 /** Looks generated positions up in the tangle map. */
 export class TangleMap {
   private readonly files: Map<string, MapRange[]>;
 
-  constructor(readonly root: string, files: Iterable<[string, MapRange[]]>) {
+  constructor(
+    readonly root: string,
+    files: Iterable<[string, MapRange[]]>,
+  ) {
     this.files = new Map(files);
   }
 
   static fromTangled(root: string, tangled: readonly TangledFile[]): TangleMap {
-    return new TangleMap(root, tangled.map((f) => [f.path, f.ranges]));
+    return new TangleMap(
+      root,
+      tangled.map((f) => [f.path, f.ranges]),
+    );
   }
 
   /** From the JSON `npm run tangle` writes (build/tangle-map.json). */
@@ -66,8 +76,11 @@ export class TangleMap {
    * folders, or absolute) rewritten to its chapter place. Anything else is left exactly as it was.
    */
   rewrite(text: string, bases: readonly string[] = ['.']): string {
-    return text.replace(POSITION, (match: string, file: string, line: string, column: string | undefined) =>
-      this.describe(file, Number(line), column === undefined ? undefined : Number(column), bases) ?? match);
+    return text.replace(
+      POSITION,
+      (match: string, file: string, line: string, column: string | undefined) =>
+        this.describe(file, Number(line), column === undefined ? undefined : Number(column), bases) ?? match,
+    );
   }
 }
 

@@ -71,7 +71,13 @@ export const GATE_SECONDS_CAP = 30;
 
 /** libFuzzer's arguments for one target, after the corpus directory. */
 export function libFuzzerArgs(args: FuzzArgs, target: { maxLen: number; gateRuns: number }, artifacts: string): string[] {
-  const common = [`-max_total_time=${args.seconds}`, `-max_len=${target.maxLen}`, '-print_final_stats=1', '-timeout=10',
-    '-rss_limit_mb=3072', `-artifact_prefix=${artifacts}`];
+  const common = [
+    `-max_total_time=${args.seconds}`,
+    `-max_len=${target.maxLen}`,
+    '-print_final_stats=1',
+    '-timeout=10',
+    '-rss_limit_mb=3072',
+    `-artifact_prefix=${artifacts}`,
+  ];
   return args.gate ? [...common, `-seed=${GATE_SEED}`, `-runs=${target.gateRuns}`, '-reload=0'] : common;
 }

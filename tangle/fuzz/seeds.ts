@@ -10,7 +10,10 @@ import type { SeedSource } from './targets.js';
 async function filesUnder(dir: string, keep: (name: string) => boolean): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const names = await readdir(dir, { recursive: true, encoding: 'utf8' });
-  return names.filter((n) => keep(basename(n))).map((n) => join(dir, n)).sort();
+  return names
+    .filter((n) => keep(basename(n)))
+    .map((n) => join(dir, n))
+    .sort();
 }
 
 /** The seed inputs of one kind, as bytes. `maxLen` drops inputs libFuzzer would truncate anyway. */

@@ -10,7 +10,11 @@ import { execa } from 'execa';
 export const FUZZ_TOOLCHAIN = 'nightly';
 export const CARGO_FUZZ_VERSION = '0.13.2';
 
-export interface FuzzToolchain { toolchain: string; cargoFuzz: string; targetDir: string }
+export interface FuzzToolchain {
+  toolchain: string;
+  cargoFuzz: string;
+  targetDir: string;
+}
 
 /** `$CAPOS_FUZZ_CACHE`, else `$XDG_CACHE_HOME/capos-fuzz`, else `~/.cache/capos-fuzz` (set-up uses the same rule). */
 export function fuzzCacheDir(env: NodeJS.ProcessEnv = process.env): string {

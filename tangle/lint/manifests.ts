@@ -22,7 +22,11 @@ export function grantField(cap: string): string {
   return `caps.${cap}`;
 }
 
-interface Seen { first: { result: SmokeResult; record: LedgerRecord }; manifest: string; unusedEverywhere: Set<string> }
+interface Seen {
+  first: { result: SmokeResult; record: LedgerRecord };
+  manifest: string;
+  unusedEverywhere: Set<string>;
+}
 
 /** One hint per manifest, service and instance that left grants unused in every boot, in results order. */
 export function unusedGrants(results: readonly SmokeResult[]): GrantHint[] {
@@ -41,10 +45,19 @@ export function unusedGrants(results: readonly SmokeResult[]): GrantHint[] {
   }
   return [...seen.values()].flatMap(({ first: { result, record }, manifest, unusedEverywhere }) => {
     const caps = record.unused.filter((cap) => unusedEverywhere.has(cap)).sort();
-    return caps.length === 0 ? [] : [{
-      chapter: result.chapter, chapterLine: result.chapterLine, smoke: result.name, manifest,
-      service: record.service, instance: record.instance, caps,
-    }];
+    return caps.length === 0
+      ? []
+      : [
+          {
+            chapter: result.chapter,
+            chapterLine: result.chapterLine,
+            smoke: result.name,
+            manifest,
+            service: record.service,
+            instance: record.instance,
+            caps,
+          },
+        ];
   });
 }
 

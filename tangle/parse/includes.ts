@@ -26,12 +26,26 @@ export async function resolveIncludes(book: Book, diag: Diagnostics): Promise<vo
       if (block.kind !== 'include' || block.target === undefined) continue;
       const text = await read(block.target);
       if (text === undefined) {
-        diag.error({ chapter: block.chapter, line: block.line }, { reason: `Unexpected include of \`${block.target}\`, which does not exist or cannot be read`, ruleId: 'missing-include', hint: 'check the path; it is relative to the repository root' });
+        diag.error(
+          { chapter: block.chapter, line: block.line },
+          {
+            reason: `Unexpected include of \`${block.target}\`, which does not exist or cannot be read`,
+            ruleId: 'missing-include',
+            hint: 'check the path; it is relative to the repository root',
+          },
+        );
         continue;
       }
       const region = cutRegion(text, block.region);
       if (region === undefined) {
-        diag.error({ chapter: block.chapter, line: block.line }, { reason: `Unexpected region \`${block.region}\`, which \`${block.target}\` does not mark with \`region: ${block.region}\` … \`endregion: ${block.region}\``, ruleId: 'missing-region', hint: `add the two marker comments to ${block.target} or correct the region name` });
+        diag.error(
+          { chapter: block.chapter, line: block.line },
+          {
+            reason: `Unexpected region \`${block.region}\`, which \`${block.target}\` does not mark with \`region: ${block.region}\` … \`endregion: ${block.region}\``,
+            ruleId: 'missing-region',
+            hint: `add the two marker comments to ${block.target} or correct the region name`,
+          },
+        );
         continue;
       }
       (block as Block).value = region;
@@ -39,7 +53,10 @@ export async function resolveIncludes(book: Book, diag: Diagnostics): Promise<vo
   }
 }
 
-export interface RegionLines { start: number; end: number }
+export interface RegionLines {
+  start: number;
+  end: number;
+}
 
 /**
  * First and last line (1-based) of the region's body (the lines strictly between its markers), the whole file when
@@ -61,5 +78,12 @@ export function regionLines(text: string, region: string | undefined): RegionLin
 /** The text of the region's body (or of the whole file), or undefined when either marker is missing. */
 export function cutRegion(text: string, region: string | undefined): string | undefined {
   const at = regionLines(text, region);
-  return at && text.replace(/\n$/, '').split('\n').slice(at.start - 1, at.end).join('\n');
+  return (
+    at &&
+    text
+      .replace(/\n$/, '')
+      .split('\n')
+      .slice(at.start - 1, at.end)
+      .join('\n')
+  );
 }

@@ -11,7 +11,11 @@ import { resolveIncludes } from './includes.js';
 import { parseChapter } from './processor.js';
 
 /** The book, analysed once: its chapters, the tangled files and the chunk table (throws BookError on any problem). */
-export interface AnalysedBook { book: Book; files: TangledFile[]; chunks: Map<string, Block[]> }
+export interface AnalysedBook {
+  book: Book;
+  files: TangledFile[];
+  chunks: Map<string, Block[]>;
+}
 
 export async function loadBook(root: string): Promise<Book> {
   return (await analyseChapters(root)).book;

@@ -4,7 +4,10 @@
 export type Status = 'planned' | 'in-progress' | 'done' | 'blocked';
 
 /** A closed chapter: the short commit its smokes were green at, and when it was stamped. */
-export interface Stamp { commit: string; time: string } // 'abcd1234', '2026-05-10 19:39 UTC'
+export interface Stamp {
+  commit: string;
+  time: string;
+} // 'abcd1234', '2026-05-10 19:39 UTC'
 
 export interface ChapterMeta {
   phase: string;
@@ -28,21 +31,42 @@ interface BlockBase {
 }
 
 /** `file=path [append]`: writes (or continues) a tangled file. */
-export interface FileBlock extends BlockBase { kind: 'file'; target: string; append: boolean }
+export interface FileBlock extends BlockBase {
+  kind: 'file';
+  target: string;
+  append: boolean;
+}
 /** `chunk=name [append]`: defines (or extends) a named chunk. */
-export interface ChunkBlock extends BlockBase { kind: 'chunk'; target: string; append: boolean }
+export interface ChunkBlock extends BlockBase {
+  kind: 'chunk';
+  target: string;
+  append: boolean;
+}
 /** `include=path [region=name]`: shows part of a hand-written file. */
-export interface IncludeBlock extends BlockBase { kind: 'include'; target: string; region?: string }
+export interface IncludeBlock extends BlockBase {
+  kind: 'include';
+  target: string;
+  region?: string;
+}
 /** ```` ```smoke name=… ```` : a boot test; `target` is its name. */
-export interface SmokeBlock extends BlockBase { kind: 'smoke'; target: string }
+export interface SmokeBlock extends BlockBase {
+  kind: 'smoke';
+  target: string;
+}
 /** No target: illustration only (also what a block with an unusable target is demoted to). */
-export interface PlainBlock extends BlockBase { kind: 'plain' }
+export interface PlainBlock extends BlockBase {
+  kind: 'plain';
+}
 
 /** A fenced code block, keyed on its kind (chapter A.2, "Code blocks"). */
 export type Block = FileBlock | ChunkBlock | IncludeBlock | SmokeBlock | PlainBlock;
 export type BlockKind = Block['kind'];
 
-export interface Matcher { kind: 'exact' | 'regex'; text: string; line: number /* chapter line */ }
+export interface Matcher {
+  kind: 'exact' | 'regex';
+  text: string;
+  line: number /* chapter line */;
+}
 
 export type Step =
   | { kind: 'line'; matcher: Matcher }
@@ -72,13 +96,13 @@ export type HostAction =
 
 /** Disk actions of a `boot:` line (appendix A.7): record this boot's writes and flushes (QEMU's blklogwrites);
  * repeat this boot once per replay point of the recorded log; or flip one byte of the store's volume first. */
-export type DiskAction =
-  | { kind: 'log' }
-  | { kind: 'replay' }
-  | { kind: 'flip'; target: { meta: true } | { file: string } };
+export type DiskAction = { kind: 'log' } | { kind: 'replay' } | { kind: 'flip'; target: { meta: true } | { file: string } };
 
 /** A disk image the runner creates fresh (sparse, zero-filled) for one smoke and keeps across its boots. */
-export interface DiskSpec { bytes: number; text: string }
+export interface DiskSpec {
+  bytes: number;
+  text: string;
+}
 
 export interface SmokeSpec {
   name: string;
@@ -112,7 +136,10 @@ export interface Chapter {
   source: string;
 }
 
-export interface Book { root: string; chapters: Chapter[] }
+export interface Book {
+  root: string;
+  chapters: Chapter[];
+}
 
 export interface MapRange {
   startLine: number;
@@ -125,4 +152,8 @@ export interface MapRange {
   indent?: number;
 }
 
-export interface TangledFile { path: string; content: string; ranges: MapRange[] }
+export interface TangledFile {
+  path: string;
+  content: string;
+  ranges: MapRange[];
+}

@@ -26,13 +26,19 @@ export function checkPhaseStamps(book: Book, diag: Diagnostics): void {
   for (const chapter of book.chapters) {
     if (!chapter.meta.stamp) continue;
     const first = holder.get(chapter.meta.phase);
-    if (!first) { holder.set(chapter.meta.phase, chapter); continue }
-    diag.error({ chapter: chapter.path, line: stampLine(chapter.source) }, {
-      reason: `Unexpected second stamp for phase ${chapter.meta.phase}, which ${first.path} already carries`,
-      ruleId: 'phase-stamped-twice',
-      hint: 'keep the stamp in one chapter of the phase (the first) and remove this one',
-      cause: { chapter: first.path, line: stampLine(first.source), reason: 'the phase\'s stamp' },
-    });
+    if (!first) {
+      holder.set(chapter.meta.phase, chapter);
+      continue;
+    }
+    diag.error(
+      { chapter: chapter.path, line: stampLine(chapter.source) },
+      {
+        reason: `Unexpected second stamp for phase ${chapter.meta.phase}, which ${first.path} already carries`,
+        ruleId: 'phase-stamped-twice',
+        hint: 'keep the stamp in one chapter of the phase (the first) and remove this one',
+        cause: { chapter: first.path, line: stampLine(first.source), reason: "the phase's stamp" },
+      },
+    );
   }
 }
 

@@ -34,7 +34,12 @@ export async function parseChapter(path: string, source: string): Promise<{ chap
   const tree = (await processor.run(processor.parse(file), file)) as Root;
   const meta = file.data.chapterMeta;
   const chapter: Chapter = {
-    path, meta: meta ?? INVALID_META, blocks: file.data.blocks ?? [], smokes: file.data.smokes ?? [], tree, source,
+    path,
+    meta: meta ?? INVALID_META,
+    blocks: file.data.blocks ?? [],
+    smokes: file.data.smokes ?? [],
+    tree,
+    source,
   };
   return { chapter, file, metaValid: meta !== undefined };
 }

@@ -28,7 +28,16 @@ export default function remarkChapterMeta(options: ChapterMetaOptions | null | u
   return (tree: Root, file: VFile): void => {
     const node = tree.children.find((child): child is Yaml => child.type === 'yaml');
     if (!node) {
-      if (required) fail(file, { line: 1 }, { reason: 'Unexpected chapter without front matter, expected a `---` YAML block first', ruleId: 'missing-front-matter', hint: 'start the chapter with `---`, the keys phase, title, status, description, topics, smokes, and `---`' });
+      if (required)
+        fail(
+          file,
+          { line: 1 },
+          {
+            reason: 'Unexpected chapter without front matter, expected a `---` YAML block first',
+            ruleId: 'missing-front-matter',
+            hint: 'start the chapter with `---`, the keys phase, title, status, description, topics, smokes, and `---`',
+          },
+        );
       return;
     }
     const meta = readMeta(node, file);
@@ -44,10 +53,18 @@ function readMeta(node: Yaml, file: VFile): ChapterMeta | undefined {
   const problems: Array<[number, Problem]> = [];
   const report = (line: number, problem: Problem) => problems.push([line, problem]);
   for (const error of doc.errors) {
-    report(lineOf(error.pos[0]), { reason: `Unexpected YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, ruleId: 'front-matter-syntax', hint: 'fix the YAML syntax of the front matter' });
+    report(lineOf(error.pos[0]), {
+      reason: `Unexpected YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      ruleId: 'front-matter-syntax',
+      hint: 'fix the YAML syntax of the front matter',
+    });
   }
   if (doc.errors.length === 0 && !isMap(doc.contents)) {
-    report(firstLine, { reason: 'Unexpected front matter that is not a mapping, expected `key: value` lines', ruleId: 'front-matter-type', hint: 'write the front matter as `phase: W.1`, `title: …` lines' });
+    report(firstLine, {
+      reason: 'Unexpected front matter that is not a mapping, expected `key: value` lines',
+      ruleId: 'front-matter-type',
+      hint: 'write the front matter as `phase: W.1`, `title: …` lines',
+    });
   }
   const values = new Map<string, { node: YamlNode | null; line: number }>();
   if (doc.errors.length === 0 && isMap(doc.contents)) {
@@ -55,14 +72,23 @@ function readMeta(node: Yaml, file: VFile): ChapterMeta | undefined {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       const line = lineOf(isScalar(pair.key) ? pair.key.range?.[0] : undefined);
       if (!KEYS.includes(key)) {
-        report(line, { reason: `Unexpected front-matter key \`${key}\`, expected one of ${KEYS.map((k) => `\`${k}\``).join(', ')}`, ruleId: 'unknown-front-matter-key', hint: 'remove the key or correct its spelling' });
+        report(line, {
+          reason: `Unexpected front-matter key \`${key}\`, expected one of ${KEYS.map((k) => `\`${k}\``).join(', ')}`,
+          ruleId: 'unknown-front-matter-key',
+          hint: 'remove the key or correct its spelling',
+        });
         continue;
       }
       values.set(key, { node: (pair.value ?? null) as YamlNode | null, line });
     }
     const endLine = node.position?.end.line ?? firstLine; // the closing `---`: add missing keys above it
     for (const key of REQUIRED) {
-      if (!values.has(key)) report(endLine, { reason: `Missing front-matter key \`${key}\``, ruleId: 'missing-front-matter-key', hint: key === 'smokes' || key === 'topics' ? `add \`${key}: []\` if the chapter has none` : `add \`${key}: …\`` });
+      if (!values.has(key))
+        report(endLine, {
+          reason: `Missing front-matter key \`${key}\``,
+          ruleId: 'missing-front-matter-key',
+          hint: key === 'smokes' || key === 'topics' ? `add \`${key}: []\` if the chapter has none` : `add \`${key}: …\``,
+        });
     }
   }
   const meta: Partial<ChapterMeta> = {};
@@ -70,28 +96,47 @@ function readMeta(node: Yaml, file: VFile): ChapterMeta | undefined {
     const entry = values.get(key);
     if (!entry) return;
     if (!isScalar(entry.node) || typeof entry.node.value !== 'string' || entry.node.value.trim() === '') {
-      report(entry.line, { reason: `Unexpected ${describe(entry.node)} for \`${key}\`, expected a non-empty string`, ruleId: 'front-matter-type', hint: `write \`${key}: some text\`` });
+      report(entry.line, {
+        reason: `Unexpected ${describe(entry.node)} for \`${key}\`, expected a non-empty string`,
+        ruleId: 'front-matter-type',
+        hint: `write \`${key}: some text\``,
+      });
       return;
     }
     meta[key] = entry.node.value;
   };
-  text('phase'); text('title'); text('description');
+  text('phase');
+  text('title');
+  text('description');
   if (meta.phase !== undefined && !PHASE.test(meta.phase)) {
-    report(values.get('phase')!.line, { reason: `Unexpected phase \`${meta.phase}\`, expected W.0 … W.8 or A.0, A.1 …`, ruleId: 'bad-phase', hint: 'write e.g. `phase: W.1`' });
+    report(values.get('phase')!.line, {
+      reason: `Unexpected phase \`${meta.phase}\`, expected W.0 … W.8 or A.0, A.1 …`,
+      ruleId: 'bad-phase',
+      hint: 'write e.g. `phase: W.1`',
+    });
     delete meta.phase;
   }
   const status = values.get('status');
   if (status) {
     const value = isScalar(status.node) ? status.node.value : undefined;
     if (typeof value === 'string' && (STATUSES as readonly string[]).includes(value)) meta.status = value as Status;
-    else report(status.line, { reason: `Unexpected status \`${String(value ?? describe(status.node))}\`, expected one of ${STATUSES.map((s) => `\`${s}\``).join(', ')}`, ruleId: 'bad-status', hint: 'write e.g. `status: in-progress`' });
+    else
+      report(status.line, {
+        reason: `Unexpected status \`${String(value ?? describe(status.node))}\`, expected one of ${STATUSES.map((s) => `\`${s}\``).join(', ')}`,
+        ruleId: 'bad-status',
+        hint: 'write e.g. `status: in-progress`',
+      });
   }
   for (const key of ['topics', 'smokes'] as const) {
     const entry = values.get(key);
     if (!entry) continue;
     const items = isSeq(entry.node) ? entry.node.items : undefined;
     if (!items?.every((item) => isScalar(item) && typeof item.value === 'string')) {
-      report(entry.line, { reason: `Unexpected ${describe(entry.node)} for \`${key}\`, expected a list of strings`, ruleId: 'front-matter-type', hint: `write \`${key}: [a, b]\` or \`${key}: []\`` });
+      report(entry.line, {
+        reason: `Unexpected ${describe(entry.node)} for \`${key}\`, expected a list of strings`,
+        ruleId: 'front-matter-type',
+        hint: `write \`${key}: [a, b]\` or \`${key}: []\``,
+      });
       continue;
     }
     meta[key] = items.map((item) => String((item as { value: unknown }).value));
@@ -112,7 +157,8 @@ function readStamp(node: YamlNode | null): Stamp | string {
   const keys = Object.keys(json);
   if (keys.some((k) => k !== 'commit' && k !== 'time')) return `Unexpected stamp keys ${keys.join(', ')}, expected exactly \`commit\` and \`time\``;
   const { commit, time } = json;
-  if (typeof commit !== 'string' || !STAMP_COMMIT.test(commit)) return `Unexpected stamp commit \`${String(commit)}\`, expected an 8-character short hash as a quoted string`;
+  if (typeof commit !== 'string' || !STAMP_COMMIT.test(commit))
+    return `Unexpected stamp commit \`${String(commit)}\`, expected an 8-character short hash as a quoted string`;
   if (typeof time !== 'string' || !STAMP_TIME.test(time)) return `Unexpected stamp time \`${String(time)}\`, expected \`YYYY-MM-DD HH:MM UTC\``;
   return { commit, time };
 }

@@ -16,7 +16,13 @@
 // Blank lines are ignored. Anything else is a malformed directive.
 import type { Block, BootSpec, DiskSpec, DiskAction, HostAction, Matcher, SmokeSpec, Step } from './model.js';
 
-export interface SmokeProblem { line: number; column: number; reason: string; ruleId: string; hint: string }
+export interface SmokeProblem {
+  line: number;
+  column: number;
+  reason: string;
+  ruleId: string;
+  hint: string;
+}
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 /** A QEMU CPU model with optional feature flags, e.g. `qemu64` or `qemu64,+rdrand`; nothing that could add arguments. */
@@ -30,16 +36,27 @@ const DEFAULT_EXIT = 0;
 
 export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; problems: SmokeProblem[] } {
   const problems: SmokeProblem[] = [];
-  const malformed = (line: number, reason: string, hint: string) =>
-    problems.push({ line, column: 1, reason, ruleId: 'malformed-smoke', hint });
+  const malformed = (line: number, reason: string, hint: string) => problems.push({ line, column: 1, reason, ruleId: 'malformed-smoke', hint });
   const name = block.kind === 'plain' ? '' : block.target;
   const manifest = typeof block.attrs.manifest === 'string' ? block.attrs.manifest : '';
   if (!NAME.test(name)) {
-    problems.push({ line: block.line, column: 1, reason: `Unexpected smoke name \`${name}\`, expected lowercase letters, digits and dashes`, ruleId: 'bad-smoke-name', hint: 'name it like `run-wasi-hello` (phases) or `run-capos-hello` (kernel appendix)' });
+    problems.push({
+      line: block.line,
+      column: 1,
+      reason: `Unexpected smoke name \`${name}\`, expected lowercase letters, digits and dashes`,
+      ruleId: 'bad-smoke-name',
+      hint: 'name it like `run-wasi-hello` (phases) or `run-capos-hello` (kernel appendix)',
+    });
   }
   const cpu = block.attrs.cpu;
   if (cpu !== undefined && (typeof cpu !== 'string' || !CPU.test(cpu))) {
-    problems.push({ line: block.line, column: 1, reason: `Unexpected cpu \`${cpu === true ? '' : cpu}\`, expected a QEMU CPU model such as \`qemu64\` or \`qemu64,+rdrand\``, ruleId: 'bad-smoke-cpu', hint: 'write e.g. `cpu=qemu64`; leave it out for the default `qemu64,+rdrand`' });
+    problems.push({
+      line: block.line,
+      column: 1,
+      reason: `Unexpected cpu \`${cpu === true ? '' : cpu}\`, expected a QEMU CPU model such as \`qemu64\` or \`qemu64,+rdrand\``,
+      ruleId: 'bad-smoke-cpu',
+      hint: 'write e.g. `cpu=qemu64`; leave it out for the default `qemu64,+rdrand`',
+    });
   }
   let disk: DiskSpec | undefined;
   const diskAttr = block.attrs.disk;
@@ -47,12 +64,24 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     const m = typeof diskAttr === 'string' ? DISK.exec(diskAttr) : null;
     const bytes = m ? Number(m[1]) * { K: 1024, M: 1 << 20, G: 1 << 30 }[m[2] as 'K' | 'M' | 'G'] : 0;
     if (!m || bytes === 0 || bytes > DISK_MAX || bytes % 512 !== 0) {
-      problems.push({ line: block.line, column: 1, reason: `Unexpected disk size \`${diskAttr === true ? '' : diskAttr}\`, expected a size such as \`16M\` (K, M or G; whole sectors; at most 1G)`, ruleId: 'bad-smoke-disk', hint: 'write e.g. `disk=16M`' });
+      problems.push({
+        line: block.line,
+        column: 1,
+        reason: `Unexpected disk size \`${diskAttr === true ? '' : diskAttr}\`, expected a size such as \`16M\` (K, M or G; whole sectors; at most 1G)`,
+        ruleId: 'bad-smoke-disk',
+        hint: 'write e.g. `disk=16M`',
+      });
     } else disk = { bytes, text: diskAttr as string };
   }
   const net = block.attrs.net;
   if (net !== undefined && net !== 'user') {
-    problems.push({ line: block.line, column: 1, reason: `Unexpected net \`${net === true ? '' : net}\`, expected \`net=user\``, ruleId: 'bad-smoke-net', hint: 'write `net=user` (QEMU user networking with restrict=on and a forwarded port)' });
+    problems.push({
+      line: block.line,
+      column: 1,
+      reason: `Unexpected net \`${net === true ? '' : net}\`, expected \`net=user\``,
+      ruleId: 'bad-smoke-net',
+      hint: 'write `net=user` (QEMU user networking with restrict=on and a forwarded port)',
+    });
   }
   const host: HostAction[] = [];
   let timeout: number | undefined;
@@ -65,7 +94,8 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
   let first: { steps: Step[]; forbid: Matcher[]; exit: number | undefined } | undefined;
 
   const closeGroup = () => {
-    if (group && group.matchers.length === 0) malformed(group.line, 'Unexpected empty `unordered:` group, expected indented `>` or `~` lines after it', 'indent the lines of the group by two spaces');
+    if (group && group.matchers.length === 0)
+      malformed(group.line, 'Unexpected empty `unordered:` group, expected indented `>` or `~` lines after it', 'indent the lines of the group by two spaces');
     group = undefined;
   };
   const lines = block.value === '' ? [] : block.value.split('\n');
@@ -75,7 +105,14 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     const indented = /^[ \t]/.test(raw);
     const text = raw.trim();
     if (indented) {
-      if (!group) { malformed(line, 'Unexpected indented line outside an `unordered:` group, expected a directive at the start of the line', 'remove the indentation or start a group with `unordered:`'); return }
+      if (!group) {
+        malformed(
+          line,
+          'Unexpected indented line outside an `unordered:` group, expected a directive at the start of the line',
+          'remove the indentation or start a group with `unordered:`',
+        );
+        return;
+      }
       const matcher = expectation(text, line, malformed);
       if (matcher) group.matchers.push(matcher);
       return;
@@ -86,15 +123,26 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       const words = (bootLine[1] ?? '').split(/\s+/).filter((w) => w !== '');
       const named = words[0]?.startsWith('manifests/') ? words.shift()! : '';
       if (named !== '' && !MANIFEST_PATH.test(named)) {
-        malformed(line, `Unexpected \`boot: ${named}\`, expected \`boot:\` alone or \`boot: manifests/<name>.cue\``, 'name a manifest file under manifests/, or leave it out to boot the same one again');
+        malformed(
+          line,
+          `Unexpected \`boot: ${named}\`, expected \`boot:\` alone or \`boot: manifests/<name>.cue\``,
+          'name a manifest file under manifests/, or leave it out to boot the same one again',
+        );
         return;
       }
       const action = diskAction(words, line, malformed);
       if (action === null) return;
       if (boots.length === 0) first = { steps, forbid, exit };
-      else { const b = boots[boots.length - 1]!; b.steps = steps; b.forbid = forbid; b.exit = exit ?? DEFAULT_EXIT; }
+      else {
+        const b = boots[boots.length - 1]!;
+        b.steps = steps;
+        b.forbid = forbid;
+        b.exit = exit ?? DEFAULT_EXIT;
+      }
       boots.push({ manifest: named || manifest, exit: DEFAULT_EXIT, steps: [], forbid: [], line, ...(action ? { disk: action } : {}) });
-      steps = []; forbid = []; exit = undefined;
+      steps = [];
+      forbid = [];
+      exit = undefined;
       return;
     }
     const setting = /^(timeout|exit|differs):\s*(.*)$/.exec(text);
@@ -102,11 +150,13 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       const [, key, value = ''] = setting;
       if (key === 'timeout') {
         if (timeout !== undefined) malformed(line, 'Unexpected second `timeout:`, expected one per smoke', 'keep one `timeout:` line');
-        else if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) malformed(line, `Unexpected timeout \`${value}\`, expected a positive number of seconds`, 'write e.g. `timeout: 60`');
+        else if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+          malformed(line, `Unexpected timeout \`${value}\`, expected a positive number of seconds`, 'write e.g. `timeout: 60`');
         else timeout = Number(value);
       } else if (key === 'exit') {
         if (exit !== undefined) malformed(line, 'Unexpected second `exit:`, expected one per boot', 'keep one `exit:` line per boot');
-        else if (!/^\d+$/.test(value) || Number(value) > 255) malformed(line, `Unexpected exit status \`${value}\`, expected an integer 0–255`, 'write e.g. `exit: 0`');
+        else if (!/^\d+$/.test(value) || Number(value) > 255)
+          malformed(line, `Unexpected exit status \`${value}\`, expected an integer 0–255`, 'write e.g. `exit: 0`');
         else exit = Number(value);
       } else {
         if (differs !== undefined) malformed(line, 'Unexpected second `differs:`, expected one per smoke', 'keep one `differs:` line');
@@ -116,29 +166,59 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     }
     if (text.startsWith('host:')) {
       const action = hostAction(text.slice(5).trim(), line, malformed);
-      if (action && net !== 'user') malformed(line, 'Unexpected `host:` in a smoke without `net=user`, expected the attribute on the block', 'add `net=user` to the smoke block');
+      if (action && net !== 'user')
+        malformed(line, 'Unexpected `host:` in a smoke without `net=user`, expected the attribute on the block', 'add `net=user` to the smoke block');
       else if (action) host.push(action);
       return;
     }
-    if (text === 'unordered:') { group = { kind: 'unordered', line, matchers: [] }; steps.push(group); return }
-    if (text.startsWith('=')) { const c = computed(text.slice(1).trim(), line, malformed); if (c) steps.push(c); return }
-    if (text.startsWith('!~')) { const m = regexMatcher(text.slice(2), line, malformed); if (m) forbid.push(m); return }
-    if (text.startsWith('!')) { forbid.push({ kind: 'exact', text: exactText(text.slice(1)), line }); return }
+    if (text === 'unordered:') {
+      group = { kind: 'unordered', line, matchers: [] };
+      steps.push(group);
+      return;
+    }
+    if (text.startsWith('=')) {
+      const c = computed(text.slice(1).trim(), line, malformed);
+      if (c) steps.push(c);
+      return;
+    }
+    if (text.startsWith('!~')) {
+      const m = regexMatcher(text.slice(2), line, malformed);
+      if (m) forbid.push(m);
+      return;
+    }
+    if (text.startsWith('!')) {
+      forbid.push({ kind: 'exact', text: exactText(text.slice(1)), line });
+      return;
+    }
     const matcher = expectation(text, line, malformed);
     if (matcher) steps.push({ kind: 'line', matcher });
   });
   closeGroup();
   if (boots.length > 0) {
     const b = boots[boots.length - 1]!;
-    b.steps = steps; b.forbid = forbid; b.exit = exit ?? DEFAULT_EXIT;
+    b.steps = steps;
+    b.forbid = forbid;
+    b.exit = exit ?? DEFAULT_EXIT;
     ({ steps, forbid, exit } = first!);
   }
   checkDiskActions(boots, disk !== undefined, malformed);
-  if (differs && boots.length > 0) malformed(differs.line, 'Unexpected `differs:` in a smoke with `boot:` lines, expected one or the other', '`differs:` boots the same image twice by itself; drop the `boot:` lines or the `differs:`');
+  if (differs && boots.length > 0)
+    malformed(
+      differs.line,
+      'Unexpected `differs:` in a smoke with `boot:` lines, expected one or the other',
+      '`differs:` boots the same image twice by itself; drop the `boot:` lines or the `differs:`',
+    );
   if (problems.length > 0) return { problems };
   const spec: SmokeSpec = {
-    name, manifest, timeout: timeout ?? DEFAULT_TIMEOUT, exit: exit ?? DEFAULT_EXIT, steps, forbid,
-    chapter: block.chapter, line: block.line, source,
+    name,
+    manifest,
+    timeout: timeout ?? DEFAULT_TIMEOUT,
+    exit: exit ?? DEFAULT_EXIT,
+    steps,
+    forbid,
+    chapter: block.chapter,
+    line: block.line,
+    source,
   };
   if (boots.length > 0) spec.boots = boots;
   if (disk) spec.disk = disk;
@@ -156,7 +236,10 @@ function diskAction(words: string[], line: number, malformed: Malformed): DiskAc
   if (words.length === 0) return undefined;
   const hint = 'write `boot: manifests/x.cue log`, `… replay`, `… flip=meta` or `… flip=file:NAME` (appendix A.7)';
   const [word, ...rest] = words;
-  if (rest.length > 0) { malformed(line, `Unexpected \`${rest.join(' ')}\` after the disk action, expected one action per boot`, hint); return null }
+  if (rest.length > 0) {
+    malformed(line, `Unexpected \`${rest.join(' ')}\` after the disk action, expected one action per boot`, hint);
+    return null;
+  }
   if (word === 'log') return { kind: 'log' };
   if (word === 'replay') return { kind: 'replay' };
   if (word === 'flip=meta') return { kind: 'flip', target: { meta: true } };
@@ -171,11 +254,23 @@ function checkDiskActions(boots: BootSpec[], hasDisk: boolean, malformed: Malfor
   const logs = boots.filter((b) => b.disk?.kind === 'log');
   boots.forEach((b, i) => {
     if (!b.disk) return;
-    if (!hasDisk) malformed(b.line, `Unexpected disk action \`${b.disk.kind}\` in a smoke without a disk, expected a \`disk=\` attribute`, 'add e.g. `disk=16M` to the smoke block');
-    if (b.disk.kind === 'log' && logs.length > 1 && b !== logs[0]) malformed(b.line, 'Unexpected second `log` boot, expected one per smoke', 'record one burst; replay it with a final `replay` boot');
+    if (!hasDisk)
+      malformed(
+        b.line,
+        `Unexpected disk action \`${b.disk.kind}\` in a smoke without a disk, expected a \`disk=\` attribute`,
+        'add e.g. `disk=16M` to the smoke block',
+      );
+    if (b.disk.kind === 'log' && logs.length > 1 && b !== logs[0])
+      malformed(b.line, 'Unexpected second `log` boot, expected one per smoke', 'record one burst; replay it with a final `replay` boot');
     if (b.disk.kind === 'replay') {
-      if (i !== boots.length - 1) malformed(b.line, 'Unexpected `replay` boot before the last, expected it to be the last boot', 'move the replay boot to the end of the smoke');
-      if (!boots.slice(0, i).some((x) => x.disk?.kind === 'log')) malformed(b.line, 'Unexpected `replay` boot without a `log` boot before it, expected a boot recorded with `log`', 'add `log` to the boot whose writes are to be replayed');
+      if (i !== boots.length - 1)
+        malformed(b.line, 'Unexpected `replay` boot before the last, expected it to be the last boot', 'move the replay boot to the end of the smoke');
+      if (!boots.slice(0, i).some((x) => x.disk?.kind === 'log'))
+        malformed(
+          b.line,
+          'Unexpected `replay` boot without a `log` boot before it, expected a boot recorded with `log`',
+          'add `log` to the boot whose writes are to be replayed',
+        );
     }
   });
 }
@@ -184,11 +279,21 @@ function checkDiskActions(boots: BootSpec[], hasDisk: boolean, malformed: Malfor
 function computed(rest: string, line: number, malformed: Malformed): Step | undefined {
   const m = /^("(?:[^"\\]|\\.)*")\s+cue\s+export\s+(\S+)$/.exec(rest);
   const hint = 'write e.g. `= "[wasm-host] " cue export manifests/system-x.cue`; only the pinned `cue export` is run';
-  if (!m) { malformed(line, `Unexpected computed expectation \`= ${rest}\`, expected \`= "prefix" cue export <file>\``, hint); return undefined }
+  if (!m) {
+    malformed(line, `Unexpected computed expectation \`= ${rest}\`, expected \`= "prefix" cue export <file>\``, hint);
+    return undefined;
+  }
   let prefix: unknown;
-  try { prefix = JSON.parse(m[1]!) } catch { prefix = undefined }
+  try {
+    prefix = JSON.parse(m[1]!);
+  } catch {
+    prefix = undefined;
+  }
   const file = m[2]!;
-  if (typeof prefix !== 'string') { malformed(line, `Unexpected prefix ${m[1]}, expected a JSON string`, hint); return undefined }
+  if (typeof prefix !== 'string') {
+    malformed(line, `Unexpected prefix ${m[1]}, expected a JSON string`, hint);
+    return undefined;
+  }
   if (file.startsWith('/') || file.split('/').includes('..')) {
     malformed(line, `Unexpected file \`${file}\`, expected a repository-relative path without \`..\``, hint);
     return undefined;
@@ -200,7 +305,11 @@ function computed(rest: string, line: number, malformed: Malformed): Step | unde
 function expectation(text: string, line: number, malformed: Malformed): Matcher | undefined {
   if (text.startsWith('>')) return { kind: 'exact', text: exactText(text.slice(1)), line };
   if (text.startsWith('~')) return regexMatcher(text.slice(1), line, malformed);
-  malformed(line, `Unexpected smoke directive \`${text}\`, expected \`> line\`, \`~ regex\`, \`unordered:\`, \`! line\`, \`!~ regex\`, \`= "prefix" cue export <file>\`, \`timeout:\`, \`exit:\`, \`differs:\` or \`boot:\``, 'see chapter A.2 for the smoke directives');
+  malformed(
+    line,
+    `Unexpected smoke directive \`${text}\`, expected \`> line\`, \`~ regex\`, \`unordered:\`, \`! line\`, \`!~ regex\`, \`= "prefix" cue export <file>\`, \`timeout:\`, \`exit:\`, \`differs:\` or \`boot:\``,
+    'see chapter A.2 for the smoke directives',
+  );
   return undefined;
 }
 
@@ -212,20 +321,39 @@ function exactText(rest: string): string {
 
 function regexMatcher(rest: string, line: number, malformed: Malformed): Matcher | undefined {
   const source = exactText(rest);
-  if (source === '') { malformed(line, 'Unexpected empty regex, expected a pattern after `~`', 'write e.g. `~ ^\\[init\\] ok`'); return undefined }
-  try { new RegExp(source) } catch (error) {
-    malformed(line, `Unexpected invalid regex \`${source}\` (${(error as Error).message}), expected a JavaScript regular expression`, 'escape special characters such as `[`, `(` and `.` with `\\`');
+  if (source === '') {
+    malformed(line, 'Unexpected empty regex, expected a pattern after `~`', 'write e.g. `~ ^\\[init\\] ok`');
+    return undefined;
+  }
+  try {
+    new RegExp(source);
+  } catch (error) {
+    malformed(
+      line,
+      `Unexpected invalid regex \`${source}\` (${(error as Error).message}), expected a JavaScript regular expression`,
+      'escape special characters such as `[`, `(` and `.` with `\\`',
+    );
     return undefined;
   }
   return { kind: 'regex', text: source, line };
 }
 
 function differsMatcher(value: string, line: number, malformed: Malformed): Matcher | undefined {
-  if (!value.startsWith('~')) { malformed(line, `Unexpected \`differs: ${value}\`, expected \`differs: ~ regex\``, 'write e.g. `differs: ~ random: (\\w+)`'); return undefined }
+  if (!value.startsWith('~')) {
+    malformed(line, `Unexpected \`differs: ${value}\`, expected \`differs: ~ regex\``, 'write e.g. `differs: ~ random: (\\w+)`');
+    return undefined;
+  }
   const matcher = regexMatcher(value.slice(1), line, malformed);
   if (!matcher) return undefined;
   const groups = new RegExp(`${matcher.text}|`).exec('')!.length - 1;
-  if (groups !== 1) { malformed(line, `Unexpected ${groups} capture groups in \`differs:\`, expected exactly one`, 'wrap the varying part in one `( )` group and use `(?: )` for any other'); return undefined }
+  if (groups !== 1) {
+    malformed(
+      line,
+      `Unexpected ${groups} capture groups in \`differs:\`, expected exactly one`,
+      'wrap the varying part in one `( )` group and use `(?: )` for any other',
+    );
+    return undefined;
+  }
   return matcher;
 }
 
@@ -234,14 +362,22 @@ function hostAction(rest: string, line: number, malformed: Malformed): HostActio
   const hint = 'write e.g. `host: after "[web] listening" http GET /` or `host: after "[web] listening" burst 2000 16 /n`';
   const m = /^after\s+("(?:[^"\\]|\\.)*")\s+(.*)$/.exec(rest);
   let after: unknown;
-  try { after = m ? JSON.parse(m[1]!) : undefined } catch { after = undefined }
-  if (!m || typeof after !== 'string') { malformed(line, `Unexpected host action \`${rest}\`, expected \`after "LINE" <action>\``, hint); return undefined }
+  try {
+    after = m ? JSON.parse(m[1]!) : undefined;
+  } catch {
+    after = undefined;
+  }
+  if (!m || typeof after !== 'string') {
+    malformed(line, `Unexpected host action \`${rest}\`, expected \`after "LINE" <action>\``, hint);
+    return undefined;
+  }
   const what = m[2]!.trim();
   const http = /^http\s+GET\s+(\/\S*)$/.exec(what);
   if (http) return { kind: 'http', line, after, path: http[1]! };
   const burst = /^burst\s+(\d+)\s+(\d+)\s+(\/\S*)$/.exec(what);
   if (burst) {
-    const count = Number(burst[1]), concurrency = Number(burst[2]);
+    const count = Number(burst[1]),
+      concurrency = Number(burst[2]);
     if (count < 1 || count > 100000 || concurrency < 1 || concurrency > 256) {
       malformed(line, `Unexpected burst ${count} ${concurrency}, expected 1–100000 requests and 1–256 at a time`, hint);
       return undefined;

@@ -5,7 +5,10 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { boot, type Accelerator, type BootImage } from './qemu.js';
 
-export interface AccelChoice { accel: Accelerator; reason: string }
+export interface AccelChoice {
+  accel: Accelerator;
+  reason: string;
+}
 
 let cached: Promise<AccelChoice> | undefined;
 

@@ -77,7 +77,9 @@ export function checkSmoke(spec: SmokeSpec, boots: Boot[]): AssertionResult[][] 
   const specs = bootSpecs(spec);
   const results = specs.map((b, i) => {
     const run = boots[i];
-    const got = run ? checkBoot(b, spec.timeout, run) : [{ kind: 'exit' as const, text: `exit: ${b.exit}`, chapterLine: b.line, ok: false, detail: 'this boot was not run' }];
+    const got = run
+      ? checkBoot(b, spec.timeout, run)
+      : [{ kind: 'exit' as const, text: `exit: ${b.exit}`, chapterLine: b.line, ok: false, detail: 'this boot was not run' }];
     if (i === 0) return got;
     return got.map((a) => ({ ...a, text: `(boot ${i + 1}) ${a.text}`, ...(a.detail ? { detail: `in boot ${i + 1}: ${a.detail}` } : {}) }));
   });
@@ -119,8 +121,13 @@ function checkBoot(spec: BootSpec, timeout: number, run: Boot): AssertionResult[
     }
     if (step.kind === 'computed') {
       // The runner expands these before checking (computed.ts); one left here was never computed.
-      results.push({ kind: 'line', text: `= ${JSON.stringify(step.prefix)} cue export ${step.file}`, chapterLine: step.line, ok: false,
-        detail: 'computed expectation was not expanded (run it through the smoke runner)' });
+      results.push({
+        kind: 'line',
+        text: `= ${JSON.stringify(step.prefix)} cue export ${step.file}`,
+        chapterLine: step.line,
+        ok: false,
+        detail: 'computed expectation was not expanded (run it through the smoke runner)',
+      });
       continue;
     }
     // Unordered group: every member must match a distinct line at or after the cursor, in any order;
@@ -136,7 +143,10 @@ function checkBoot(spec: BootSpec, timeout: number, run: Boot): AssertionResult[
       const { idx, result } = expectLine(m, 'unordered', test, cursor, used);
       if (!result.ok) result.detail = `in the unordered group at chapter line ${step.line}: ${result.detail}`;
       results.push(result);
-      if (idx >= 0) { used.add(idx); last = Math.max(last, idx); }
+      if (idx >= 0) {
+        used.add(idx);
+        last = Math.max(last, idx);
+      }
     }
     if (last >= 0) cursor = last + 1;
   }
@@ -150,27 +160,52 @@ function checkBoot(spec: BootSpec, timeout: number, run: Boot): AssertionResult[
     }
     const idx = findFrom(test, t, 0);
     if (idx < 0) results.push({ kind: 'forbid', text, chapterLine: m.line, ok: true });
-    else results.push({ kind: 'forbid', text, chapterLine: m.line, ok: false, transcriptLine: idx + 1,
-      detail: `forbidden line found at transcript line ${idx + 1}:\n${context(t, idx)}` });
+    else
+      results.push({
+        kind: 'forbid',
+        text,
+        chapterLine: m.line,
+        ok: false,
+        transcriptLine: idx + 1,
+        detail: `forbidden line found at transcript line ${idx + 1}:\n${context(t, idx)}`,
+      });
   }
 
   const exitOk = !run.timedOut && run.exitStatus === spec.exit;
-  results.push({ kind: 'exit', text: `exit: ${spec.exit}`, chapterLine: spec.line, ok: exitOk,
-    ...(exitOk ? {} : { detail: run.timedOut
-      ? `expected exit status ${spec.exit}, but the boot timed out`
-      : run.exitStatus === null
-        ? `expected exit status ${spec.exit}, but QEMU did not exit through isa-debug-exit; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}`
-        : `expected exit status ${spec.exit}, got ${run.exitStatus}` }) });
+  results.push({
+    kind: 'exit',
+    text: `exit: ${spec.exit}`,
+    chapterLine: spec.line,
+    ok: exitOk,
+    ...(exitOk
+      ? {}
+      : {
+          detail: run.timedOut
+            ? `expected exit status ${spec.exit}, but the boot timed out`
+            : run.exitStatus === null
+              ? `expected exit status ${spec.exit}, but QEMU did not exit through isa-debug-exit; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}`
+              : `expected exit status ${spec.exit}, got ${run.exitStatus}`,
+        }),
+  });
 
-  results.push({ kind: 'timeout', text: `timeout: ${timeout}`, chapterLine: spec.line, ok: !run.timedOut,
-    ...(run.timedOut ? { detail: `no exit within ${timeout} s; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}` } : {}) });
+  results.push({
+    kind: 'timeout',
+    text: `timeout: ${timeout}`,
+    chapterLine: spec.line,
+    ok: !run.timedOut,
+    ...(run.timedOut ? { detail: `no exit within ${timeout} s; last lines:\n${context(t, t.length - 1, t.length - 1, 5, 0)}` } : {}),
+  });
   return results;
 }
 
 function checkDiffers(m: Matcher, boots: Boot[]): AssertionResult {
   const base = { kind: 'differs' as const, text: `differs: ~ ${m.text}`, chapterLine: m.line };
   let re: RegExp;
-  try { re = new RegExp(m.text); } catch (e) { return { ...base, ok: false, detail: `invalid regular expression: ${(e as Error).message}` }; }
+  try {
+    re = new RegExp(m.text);
+  } catch (e) {
+    return { ...base, ok: false, detail: `invalid regular expression: ${(e as Error).message}` };
+  }
   const capture = (lines: string[]) => {
     for (let i = 0; i < lines.length; i++) {
       const mm = re.exec(normalizeLine(lines[i]!));
@@ -188,8 +223,12 @@ function checkDiffers(m: Matcher, boots: Boot[]): AssertionResult {
     return { ...base, ok: false, detail: `no line matched in the ${which} boot; its last lines:\n${context(lines, lines.length - 1, lines.length - 1, 5, 0)}` };
   }
   if (a.value === b.value) {
-    return { ...base, ok: false, transcriptLine: b.i + 1,
-      detail: `captured ${JSON.stringify(a.value)} in both boots (transcript lines ${a.i + 1} and ${b.i + 1})` };
+    return {
+      ...base,
+      ok: false,
+      transcriptLine: b.i + 1,
+      detail: `captured ${JSON.stringify(a.value)} in both boots (transcript lines ${a.i + 1} and ${b.i + 1})`,
+    };
   }
   return { ...base, ok: true, transcriptLine: b.i + 1 };
 }
@@ -197,5 +236,10 @@ function checkDiffers(m: Matcher, boots: Boot[]): AssertionResult {
 /** The first line of a failure message: `chapters/x.md:LINE: expected …`. */
 export function formatFailure(chapter: string, a: AssertionResult): string {
   const head = `${chapter}:${a.chapterLine}: ${a.kind === 'forbid' ? 'forbidden' : 'expected'} ${a.text}`;
-  return a.detail ? `${head}\n${a.detail.split('\n').map((l, i) => (i === 0 ? `  ${l}` : l)).join('\n')}` : head;
+  return a.detail
+    ? `${head}\n${a.detail
+        .split('\n')
+        .map((l, i) => (i === 0 ? `  ${l}` : l))
+        .join('\n')}`
+    : head;
 }

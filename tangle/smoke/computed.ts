@@ -32,7 +32,10 @@ export async function expandComputed(root: string, spec: SmokeSpec): Promise<Exp
   const steps: Step[] = [];
   const problems: AssertionResult[] = [];
   for (const step of spec.steps) {
-    if (step.kind !== 'computed') { steps.push(step); continue }
+    if (step.kind !== 'computed') {
+      steps.push(step);
+      continue;
+    }
     const lines = await computeLines(root, step);
     if (!Array.isArray(lines)) {
       problems.push({ kind: 'line', text: `= ${JSON.stringify(step.prefix)} cue export ${step.file}`, chapterLine: step.line, ok: false, detail: lines.error });

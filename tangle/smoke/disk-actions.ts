@@ -18,11 +18,20 @@ export function logPath(disk: string): string {
 export async function createLog(path: string): Promise<void> {
   await rm(path, { force: true });
   const f = await open(path, 'w');
-  try { await f.truncate(256 << 20); } finally { await f.close(); }
+  try {
+    await f.truncate(256 << 20);
+  } finally {
+    await f.close();
+  }
 }
 
 /** The crash states of a recorded boot: each point's image, and what it must mount. */
-export interface ReplayState { point: ReplayPoint; image: Buffer; newest: number; durable: number }
+export interface ReplayState {
+  point: ReplayPoint;
+  image: Buffer;
+  newest: number;
+  durable: number;
+}
 
 export async function replayStates(before: Buffer, log: string): Promise<ReplayState[]> {
   const points = replayPoints(parseLog(await readFile(log)));
@@ -39,8 +48,14 @@ export function checkReplay(state: ReplayState, transcript: string[], spec: Boot
   const at = transcript.findIndex((l) => /\] mounted generation \d+/.test(l));
   const got = at < 0 ? undefined : Number(/mounted generation (\d+)/.exec(transcript[at]!)![1]);
   const ok = got !== undefined && got === want && got >= state.durable;
-  return { kind: 'replay', text, chapterLine: spec.line, ok, ...(at >= 0 ? { transcriptLine: at + 1 } : {}),
-    ...(ok ? {} : { detail: got === undefined ? 'no "mounted generation" line in the transcript' : `the store mounted generation ${got}` }) };
+  return {
+    kind: 'replay',
+    text,
+    chapterLine: spec.line,
+    ok,
+    ...(at >= 0 ? { transcriptLine: at + 1 } : {}),
+    ...(ok ? {} : { detail: got === undefined ? 'no "mounted generation" line in the transcript' : `the store mounted generation ${got}` }),
+  };
 }
 
 /** Applies a `flip=` action to the image at `path`; returns the block it corrupted. */

@@ -44,7 +44,11 @@ export function parseLog(log: Buffer): LogEntry[] {
 
 /** One crash state: the writes to apply, in order, to the image from before the logged boot. `durableWrites` of
  * them came before the point's last flush and must survive any crash. */
-export interface ReplayPoint { label: string; writes: { sector: number; data: Buffer }[]; durableWrites: number }
+export interface ReplayPoint {
+  label: string;
+  writes: { sector: number; data: Buffer }[];
+  durableWrites: number;
+}
 
 type Write = { sector: number; data: Buffer };
 
@@ -60,15 +64,31 @@ export function replayPoints(entries: LogEntry[]): ReplayPoint[] {
     if (pending.length === 0) return;
     const n = pending.length;
     const base = `flush ${flushes} + ${n} unflushed write${n === 1 ? '' : 's'}`;
-    points.push({ label: `${base} (${label}): first ${Math.ceil(n / 2)} kept`, writes: [...durable, ...pending.slice(0, Math.ceil(n / 2))], durableWrites: durable.length });
-    if (n > 1) points.push({ label: `${base} (${label}): reversed, the first dropped`, writes: [...durable, ...pending.slice(1).reverse()], durableWrites: durable.length });
+    points.push({
+      label: `${base} (${label}): first ${Math.ceil(n / 2)} kept`,
+      writes: [...durable, ...pending.slice(0, Math.ceil(n / 2))],
+      durableWrites: durable.length,
+    });
+    if (n > 1)
+      points.push({
+        label: `${base} (${label}): reversed, the first dropped`,
+        writes: [...durable, ...pending.slice(1).reverse()],
+        durableWrites: durable.length,
+      });
     // A torn write: only the first 256 bytes of its first sector reach the disk.
     const last = pending[n - 1]!;
     const torn = { sector: last.sector, data: last.data.subarray(0, 256) };
-    points.push({ label: `${base} (${label}): the last one torn in its first sector`, writes: [...durable, ...pending.slice(0, n - 1), torn], durableWrites: durable.length });
+    points.push({
+      label: `${base} (${label}): the last one torn in its first sector`,
+      writes: [...durable, ...pending.slice(0, n - 1), torn],
+      durableWrites: durable.length,
+    });
   };
   for (const e of entries) {
-    if (e.kind === 'write') { pending.push(e); continue }
+    if (e.kind === 'write') {
+      pending.push(e);
+      continue;
+    }
     stretch('before its flush');
     durable.push(...pending);
     pending = [];

@@ -2,7 +2,10 @@
 // writing results never makes the tree dirty).
 import { execa } from 'execa';
 
-export interface GitState { commit: string; dirty: boolean }
+export interface GitState {
+  commit: string;
+  dirty: boolean;
+}
 
 export async function gitState(root: string): Promise<GitState> {
   const head = await execa('git', ['rev-parse', '--short=8', 'HEAD'], { cwd: root, reject: false });

@@ -18,7 +18,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface HttpReply { status: number; body: string; ms: number }
+export interface HttpReply {
+  status: number;
+  body: string;
+  ms: number;
+}
 
 /** One GET over a fresh connection (no keep-alive), with a hard time limit. */
 export function get(port: number, path: string, timeoutMs = 30_000): Promise<HttpReply> {
@@ -27,7 +31,9 @@ export function get(port: number, path: string, timeoutMs = 30_000): Promise<Htt
     const req = request({ host: '127.0.0.1', port, path, method: 'GET', agent: false, headers: { Connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
+      res.on('data', (c: string) => {
+        body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - t0 }));
       res.on('error', reject);
     });
@@ -47,7 +53,9 @@ export function percentile(sorted: number[], p: number): number {
 export async function burst(port: number, prefix: string, count: number, concurrency: number): Promise<string[]> {
   const latencies: number[] = [];
   const seen = new Map<number, number>();
-  let errors = 0, wrong = 0, next = 0;
+  let errors = 0,
+    wrong = 0,
+    next = 0;
   const first: string[] = [];
   const t0 = performance.now();
   const worker = async () => {
@@ -57,8 +65,10 @@ export async function burst(port: number, prefix: string, count: number, concurr
         const r = await get(port, `${prefix}/${i}`);
         latencies.push(r.ms);
         const m = /\/(\d+)\n$/.exec(r.body);
-        if (r.status !== 200 || !m || Number(m[1]) !== i) { wrong++; if (first.length < 3) first.push(`request ${i}: ${r.status} ${JSON.stringify(r.body)}`) }
-        else seen.set(i, (seen.get(i) ?? 0) + 1);
+        if (r.status !== 200 || !m || Number(m[1]) !== i) {
+          wrong++;
+          if (first.length < 3) first.push(`request ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+        } else seen.set(i, (seen.get(i) ?? 0) + 1);
       } catch (e) {
         errors++;
         if (first.length < 3) first.push(`request ${i}: ${(e as Error).message}`);
@@ -101,18 +111,24 @@ export class HostActions {
   notify: () => void = () => {};
   private started = new Set<number>();
   private running: Promise<void>[] = [];
-  constructor(private actions: HostAction[], private port: number) {}
+  constructor(
+    private actions: HostAction[],
+    private port: number,
+  ) {}
 
   /** Called with every complete serial line. */
   onLine(line: string): void {
     this.actions.forEach((a, i) => {
       if (this.started.has(i) || line !== a.after) return;
       this.started.add(i);
-      this.running.push(runAction(a, this.port).then((lines) => { this.pending.push(...lines);
-        this.notify();
-        // a later action may wait for a host line (`after "[host] burst /n finished"`)
-        for (const l of lines) this.onLine(l);
-      }));
+      this.running.push(
+        runAction(a, this.port).then((lines) => {
+          this.pending.push(...lines);
+          this.notify();
+          // a later action may wait for a host line (`after "[host] burst /n finished"`)
+          for (const l of lines) this.onLine(l);
+        }),
+      );
     });
   }
 

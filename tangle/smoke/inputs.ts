@@ -29,11 +29,12 @@ export function smokeDependencies(tangled: readonly TangledFile[], spec: SmokeSp
       const demo = path.match(/^build\/demos\/([^/]+)\.wasm$/);
       if (demo) folders.add(`demos/${demo[1]}/`);
       const archive = path.match(/^build\/archives\/([^/]+)\.tar$/);
-      if (archive) for (const list of tangled.filter((f) => f.path.endsWith(`/${archive[1]}.archive`))) {
-        files.add(list.path);
-        const root = list.content.match(/^root:\s*(\S+)\s*$/m)?.[1];
-        if (root) folders.add(`${root.replace(/\/+$/, '')}/`);
-      }
+      if (archive)
+        for (const list of tangled.filter((f) => f.path.endsWith(`/${archive[1]}.archive`))) {
+          files.add(list.path);
+          const root = list.content.match(/^root:\s*(\S+)\s*$/m)?.[1];
+          if (root) folders.add(`${root.replace(/\/+$/, '')}/`);
+        }
     }
   }
   for (const step of [...spec.steps, ...(spec.boots ?? []).flatMap((b) => b.steps)]) if (step.kind === 'computed') files.add(step.file);

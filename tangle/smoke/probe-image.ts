@@ -10,7 +10,9 @@ export async function smallestImage(root: string, images: BootImage[]): Promise<
     try {
       const size = (await stat(join(root, image.initrd))).size;
       if (!best || size < best.size) best = { image, size };
-    } catch { /* not built: not a probe candidate */ }
+    } catch {
+      /* not built: not a probe candidate */
+    }
   }
   return best?.image ?? null;
 }

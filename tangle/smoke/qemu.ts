@@ -10,14 +10,19 @@ import { splitTranscript } from './check.js';
 export type Accelerator = 'tcg' | 'kvm';
 
 /** `cpu` is QEMU's CPU model; a smoke may pick another one (e.g. `qemu64` without RDRAND, to boot with no entropy). */
-export interface BootImage { kernel: string; initrd: string; cpu?: string; disk?: string;
+export interface BootImage {
+  kernel: string;
+  initrd: string;
+  cpu?: string;
+  disk?: string;
   /** record every write and flush of the disk into this file (QEMU's blklogwrites; appendix A.7) */
   diskLog?: string;
   /** a kernel command line (`-append`); capOS images need none, the bench's Linux guest does */
   append?: string;
   /** a virtio-net NIC on QEMU's restricted user network, with host port `hostPort` on 127.0.0.1 forwarded to the
    * guest's port 80 (chapter W.6) */
-  net?: { hostPort: number } }
+  net?: { hostPort: number };
+}
 
 /** The contract's CPU model: QEMU's default plus RDRAND, the kernel's entropy source under TCG. */
 export const DEFAULT_CPU = 'qemu64,+rdrand';
@@ -54,10 +59,32 @@ export const FIRMWARE = '/usr/share/qemu/qboot.rom';
 
 /** The contract's QEMU line; only -accel and, when a smoke asks, -cpu and a disk vary. */
 export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
-  return ['-accel', accel, '-bios', FIRMWARE, '-cpu', image.cpu ?? DEFAULT_CPU, '-m', '512M', '-kernel', image.kernel, '-initrd', image.initrd,
-    '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', ...diskArgs(image.disk, image.diskLog), ...netArgs(image.net),
-    ...(image.append !== undefined ? ['-append', image.append] : [])];
+  return [
+    '-accel',
+    accel,
+    '-bios',
+    FIRMWARE,
+    '-cpu',
+    image.cpu ?? DEFAULT_CPU,
+    '-m',
+    '512M',
+    '-kernel',
+    image.kernel,
+    '-initrd',
+    image.initrd,
+    '-serial',
+    'stdio',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-no-reboot',
+    '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    ...diskArgs(image.disk, image.diskLog),
+    ...netArgs(image.net),
+    ...(image.append !== undefined ? ['-append', image.append] : []),
+  ];
 }
 
 /** A raw image file as a virtio-blk PCI disk (appendix A.6); QEMU's default `pc` machine makes it a transitional
@@ -66,8 +93,10 @@ export function diskArgs(disk: string | undefined, log?: string): string[] {
   if (disk === undefined) return [];
   // blklogwrites sits between the device and the image: the guest sees the same disk, the log gets every write
   // and flush in order (the dm-log-writes format), its superblock rewritten after each entry.
-  const drive = log === undefined ? `file=${disk},format=raw`
-    : `driver=blklogwrites,file.driver=file,file.filename=${disk},log.driver=file,log.filename=${log},log-sector-size=512,log-super-update-interval=1`;
+  const drive =
+    log === undefined
+      ? `file=${disk},format=raw`
+      : `driver=blklogwrites,file.driver=file,file.filename=${disk},log.driver=file,log.filename=${log},log-sector-size=512,log-super-update-interval=1`;
   return ['-drive', `${drive},if=none,id=disk0,cache=writeback`, '-device', 'virtio-blk-pci,drive=disk0'];
 }
 
@@ -93,9 +122,21 @@ function track(pid: number | undefined): void {
   live.add(pid);
   if (hooked) return;
   hooked = true;
-  const killAll = () => { for (const p of live) { try { process.kill(-p, 'SIGKILL'); } catch { /* already gone */ } } };
+  const killAll = () => {
+    for (const p of live) {
+      try {
+        process.kill(-p, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
   process.on('exit', killAll);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      killAll();
+      process.exit(130);
+    });
 }
 
 /** The environment of a QEMU with a forwarded port: the listen-backlog shim preloaded, so that libslirp's listening
@@ -127,7 +168,11 @@ export async function boot(image: BootImage, opts: BootOptions): Promise<BootOut
   const utf8 = new StringDecoder('utf8');
   let partial = '';
   const inject = () => {
-    if (opts.host && partial === '' && opts.host.pending.length > 0) raw += opts.host.pending.splice(0).map((l) => `${l}\n`).join('');
+    if (opts.host && partial === '' && opts.host.pending.length > 0)
+      raw += opts.host.pending
+        .splice(0)
+        .map((l) => `${l}\n`)
+        .join('');
   };
   if (opts.host) opts.host.notify = inject;
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -154,7 +199,13 @@ export async function boot(image: BootImage, opts: BootOptions): Promise<BootOut
   raw += utf8.end();
   if (opts.host) {
     await opts.host.settle();
-    if (opts.host.pending.length > 0) raw += (raw.endsWith('\n') || raw === '' ? '' : '\n') + opts.host.pending.splice(0).map((l) => `${l}\n`).join('');
+    if (opts.host.pending.length > 0)
+      raw +=
+        (raw.endsWith('\n') || raw === '' ? '' : '\n') +
+        opts.host.pending
+          .splice(0)
+          .map((l) => `${l}\n`)
+          .join('');
   }
   clearTimeout(timer);
   if (child.pid !== undefined) live.delete(child.pid);

@@ -14,7 +14,11 @@ export interface AssertionResult {
   detail?: string;
 }
 
-export interface SmokeInputs { smoke: string; tangled: string; image: string }
+export interface SmokeInputs {
+  smoke: string;
+  tangled: string;
+  image: string;
+}
 
 /** One boot of a smoke: what it booted, what it printed, how it ended, and its own assertions (whose
  * `transcriptLine`s count this boot's transcript). */
@@ -54,7 +58,11 @@ export interface SmokeResult {
 }
 
 export class SmokeResultError extends Error {
-  constructor(readonly file: string, readonly field: string, reason: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    reason: string,
+  ) {
     super(`${file}: ${field}: ${reason}`);
     this.name = 'SmokeResultError';
   }
@@ -100,7 +108,9 @@ function fieldReader(file: string) {
     strList(o: Obj, k: string, at: string): string[] {
       const v = o[k];
       if (!Array.isArray(v)) return fail(at + k, `expected a list of strings, got ${describe(v)}`);
-      v.forEach((s, i) => { if (typeof s !== 'string') fail(`${at}${k}[${i}]`, `expected a string, got ${describe(s)}`); });
+      v.forEach((s, i) => {
+        if (typeof s !== 'string') fail(`${at}${k}[${i}]`, `expected a string, got ${describe(s)}`);
+      });
       return v as string[];
     },
   };
@@ -117,25 +127,26 @@ function describe(v: unknown): string {
 export function validateSmokeResult(json: unknown, file: string): SmokeResult {
   const r = fieldReader(file);
   if (!isObj(json)) return r.fail('(root)', `expected an object, got ${describe(json)}`);
-  if (json.schemaVersion !== 2) r.fail('schemaVersion', `expected 2, got ${describe(json.schemaVersion)} (results from before the \`boots\` array: run the smoke again)`);
+  if (json.schemaVersion !== 2)
+    r.fail('schemaVersion', `expected 2, got ${describe(json.schemaVersion)} (results from before the \`boots\` array: run the smoke again)`);
   const accelerator = r.str(json, 'accelerator', '');
   if (accelerator !== 'tcg' && accelerator !== 'kvm') r.fail('accelerator', `expected "tcg" or "kvm", got ${JSON.stringify(accelerator)}`);
   const assertionList = (raw: unknown, where: string): AssertionResult[] => {
     if (!Array.isArray(raw)) return r.fail(where, `expected a list, got ${describe(raw)}`);
     return raw.map((a, i) => {
-    const at = `${where}[${i}].`;
-    if (!isObj(a)) return r.fail(`${where}[${i}]`, `expected an object, got ${describe(a)}`);
-    const kind = r.str(a, 'kind', at);
-    if (!ASSERTION_KINDS.has(kind)) r.fail(`${at}kind`, `unknown kind ${JSON.stringify(kind)}`);
-    const out: AssertionResult = {
-      kind: kind as AssertionResult['kind'],
-      text: r.str(a, 'text', at),
-      chapterLine: r.num(a, 'chapterLine', at),
-      ok: r.bool(a, 'ok', at),
-    };
-    if (a.transcriptLine !== undefined) out.transcriptLine = r.num(a, 'transcriptLine', at);
-    if (a.detail !== undefined) out.detail = r.str(a, 'detail', at);
-    return out;
+      const at = `${where}[${i}].`;
+      if (!isObj(a)) return r.fail(`${where}[${i}]`, `expected an object, got ${describe(a)}`);
+      const kind = r.str(a, 'kind', at);
+      if (!ASSERTION_KINDS.has(kind)) r.fail(`${at}kind`, `unknown kind ${JSON.stringify(kind)}`);
+      const out: AssertionResult = {
+        kind: kind as AssertionResult['kind'],
+        text: r.str(a, 'text', at),
+        chapterLine: r.num(a, 'chapterLine', at),
+        ok: r.bool(a, 'ok', at),
+      };
+      if (a.transcriptLine !== undefined) out.transcriptLine = r.num(a, 'transcriptLine', at);
+      if (a.detail !== undefined) out.detail = r.str(a, 'detail', at);
+      return out;
     });
   };
   const rawBoots = json.boots;
@@ -205,12 +216,19 @@ function ledgerList(r: ReturnType<typeof fieldReader>, raw: unknown, bootCount: 
       const outcome = OUTCOMES.find((o) => o === c.outcome) ?? r.fail(`${cat}outcome`, `expected one of ${OUTCOMES.join(', ')}, got ${describe(c.outcome)}`);
       const call: LedgerCall = { cap: r.str(c, 'cap', cat), import: r.str(c, 'import', cat), outcome, count: r.num(c, 'count', cat) };
       if (c.errno !== undefined) call.errno = r.str(c, 'errno', cat);
-      if ((outcome === 'answered') !== (call.errno === undefined)) r.fail(`${cat}errno`, `an ${outcome} call ${outcome === 'answered' ? 'has no' : 'needs an'} errno`);
+      if ((outcome === 'answered') !== (call.errno === undefined))
+        r.fail(`${cat}errno`, `an ${outcome} call ${outcome === 'answered' ? 'has no' : 'needs an'} errno`);
       return call;
     });
     return {
-      boot, service: r.str(l, 'service', at), instance: r.str(l, 'instance', at), granted: r.strList(l, 'granted', at), calls,
-      used: r.strList(l, 'used', at), refused: r.strList(l, 'refused', at), unused: r.strList(l, 'unused', at),
+      boot,
+      service: r.str(l, 'service', at),
+      instance: r.str(l, 'instance', at),
+      granted: r.strList(l, 'granted', at),
+      calls,
+      used: r.strList(l, 'used', at),
+      refused: r.strList(l, 'refused', at),
+      unused: r.strList(l, 'unused', at),
     };
   });
 }

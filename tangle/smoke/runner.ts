@@ -50,7 +50,11 @@ export async function createDisk(path: string, bytes: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await rm(path, { force: true });
   const f = await open(path, 'w');
-  try { await f.truncate(bytes); } finally { await f.close(); }
+  try {
+    await f.truncate(bytes);
+  } finally {
+    await f.close();
+  }
 }
 
 export interface RunContext {
@@ -95,7 +99,7 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
     if (spec.net) {
       // A fresh free port per boot; host actions belong to the first boot.
       const hostPort = await freePort();
-      const host = new HostActions(i === 0 ? spec.host ?? [] : [], hostPort);
+      const host = new HostActions(i === 0 ? (spec.host ?? []) : [], hostPort);
       outcomes.push(await boot({ ...image, net: { hostPort } }, { ...opts, host }));
     } else outcomes.push(await boot(image, opts));
     ran.push(i);
@@ -107,10 +111,17 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
   const plan = ran.map((i) => expandedSpecs[i]!);
   const checked = checkSmoke({ ...expanded.spec, ...(plan.length > 1 ? { boots: plan.slice(1) } : {}) }, outcomes);
   checked[0]?.unshift(...expanded.problems);
-  replayed.forEach((state, i) => { if (state) checked[i]!.push(checkReplay(state, outcomes[i]!.transcript, plan[i]!)) });
+  replayed.forEach((state, i) => {
+    if (state) checked[i]!.push(checkReplay(state, outcomes[i]!.transcript, plan[i]!));
+  });
   const boots: BootRecord[] = outcomes.map((o, i) => ({
-    manifest: plan[i]!.manifest, exitStatus: o.exitStatus, qemuStatus: o.qemuStatus, timedOut: o.timedOut,
-    bootMs: o.bootMs, transcript: o.transcript, assertions: checked[i]!,
+    manifest: plan[i]!.manifest,
+    exitStatus: o.exitStatus,
+    qemuStatus: o.qemuStatus,
+    timedOut: o.timedOut,
+    bootMs: o.bootMs,
+    transcript: o.transcript,
+    assertions: checked[i]!,
     ...(replayed[i] ? { replayPoint: replayed[i]!.point.label } : {}),
   }));
   const inputs = computeInputs(ctx.tangled, spec, Buffer.concat(images));

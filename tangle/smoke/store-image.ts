@@ -22,7 +22,14 @@ export function crc32c(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-export interface Superblock { slot: number; generation: number; metaBlocks: number[]; metaLen: number; metaCrc: number; totalBlocks: number }
+export interface Superblock {
+  slot: number;
+  generation: number;
+  metaBlocks: number[];
+  metaLen: number;
+  metaCrc: number;
+  totalBlocks: number;
+}
 
 /** The valid superblocks of `image` (CRC, magic, version 1, 4 KiB blocks), newest first. */
 export function superblocks(image: Buffer): Superblock[] {
@@ -33,7 +40,14 @@ export function superblocks(image: Buffer): Superblock[] {
     if (!s.subarray(0, 8).equals(MAGIC) || s.readUInt32LE(8) !== 1 || s.readUInt32LE(12) !== BLOCK) continue;
     const count = s.readUInt32LE(48);
     const metaBlocks = Array.from({ length: count }, (_, i) => s.readUInt32LE(56 + 4 * i));
-    out.push({ slot, generation: Number(s.readBigUInt64LE(24)), metaBlocks, metaLen: s.readUInt32LE(40), metaCrc: s.readUInt32LE(44), totalBlocks: s.readUInt32LE(16) });
+    out.push({
+      slot,
+      generation: Number(s.readBigUInt64LE(24)),
+      metaBlocks,
+      metaLen: s.readUInt32LE(40),
+      metaCrc: s.readUInt32LE(44),
+      totalBlocks: s.readUInt32LE(16),
+    });
   }
   return out.sort((a, b) => b.generation - a.generation);
 }
@@ -43,7 +57,11 @@ export function newestGeneration(image: Buffer): number {
   return superblocks(image)[0]?.generation ?? 0;
 }
 
-export interface FileNode { id: number; size: number; blocks: number[] }
+export interface FileNode {
+  id: number;
+  size: number;
+  blocks: number[];
+}
 
 function metadata(image: Buffer, sb: Superblock): Buffer {
   return Buffer.concat(sb.metaBlocks.map((b) => image.subarray(b * BLOCK, (b + 1) * BLOCK))).subarray(0, sb.metaLen);
@@ -56,8 +74,16 @@ export function newestFiles(image: Buffer): Map<string, FileNode> {
   if (!sb) throw new Error('no generation with sound metadata in the image');
   const blob = metadata(image, sb);
   let at = 0;
-  const u32 = () => { const v = blob.readUInt32LE(at); at += 4; return v };
-  const u64 = () => { const v = Number(blob.readBigUInt64LE(at)); at += 8; return v };
+  const u32 = () => {
+    const v = blob.readUInt32LE(at);
+    at += 4;
+    return v;
+  };
+  const u64 = () => {
+    const v = Number(blob.readBigUInt64LE(at));
+    at += 8;
+    return v;
+  };
   const files = new Map<number, FileNode>();
   const dirs = new Map<number, Map<string, number>>();
   for (let n = u32(); n > 0; n--) {
@@ -65,13 +91,18 @@ export function newestFiles(image: Buffer): Map<string, FileNode> {
     if (blob[at++] === 0) {
       const size = u64();
       const blocks: number[] = [];
-      for (let k = u32(); k > 0; k--) { blocks.push(u32()); u32() }
+      for (let k = u32(); k > 0; k--) {
+        blocks.push(u32());
+        u32();
+      }
       files.set(id, { id, size, blocks });
     } else {
       const entries = new Map<string, number>();
       for (let k = u32(); k > 0; k--) {
-        const len = blob.readUInt16LE(at); at += 2;
-        const name = blob.subarray(at, at + len).toString('utf8'); at += len;
+        const len = blob.readUInt16LE(at);
+        at += 2;
+        const name = blob.subarray(at, at + len).toString('utf8');
+        at += len;
         entries.set(name, u64());
       }
       dirs.set(id, entries);

@@ -10,9 +10,7 @@ import { phaseChapters, phaseSmokes, stampChapter } from '../parse/phases.js';
 import { BookError, formatMessage } from '../diag/diagnostics.js';
 import { allAssertions, changedInputs, computeInputs, validateSmokeResult } from '../smoke/result.js';
 
-export type StampCheck =
-  | { ok: true; chapter: Chapter; commit: string; smokes: string[] }
-  | { ok: false; reasons: string[] };
+export type StampCheck = { ok: true; chapter: Chapter; commit: string; smokes: string[] } | { ok: false; reasons: string[] };
 
 export async function checkStamp(root: string, phase: string): Promise<StampCheck> {
   const reasons: string[] = [];
@@ -20,7 +18,12 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
   if (status.exitCode !== 0) return { ok: false, reasons: [`git status failed: ${status.stderr.trim()}`] };
   const dirty = status.stdout.split('\n').filter((line) => line.trim() !== '');
   if (dirty.length > 0) {
-    reasons.push(`the working tree is not clean (${dirty.length} change${dirty.length === 1 ? '' : 's'}: ${dirty.slice(0, 5).map((l) => l.slice(3)).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit first`);
+    reasons.push(
+      `the working tree is not clean (${dirty.length} change${dirty.length === 1 ? '' : 's'}: ${dirty
+        .slice(0, 5)
+        .map((l) => l.slice(3))
+        .join(', ')}${dirty.length > 5 ? ', …' : ''}); commit first`,
+    );
   }
   const head = await execa('git', ['rev-parse', '--short=8', 'HEAD'], { cwd: root, reject: false });
   if (head.exitCode !== 0) return { ok: false, reasons: [...reasons, 'there is no HEAD commit'] };
@@ -60,7 +63,10 @@ export async function checkStamp(root: string, phase: string): Promise<StampChec
       continue;
     }
     if (!result.ok) {
-      const failed = allAssertions(result).filter((a) => !a.ok).slice(0, 3).map((a) => `${spec.chapter}:${a.chapterLine} ${a.kind} ${a.text}${a.detail ? ` (${a.detail})` : ''}`);
+      const failed = allAssertions(result)
+        .filter((a) => !a.ok)
+        .slice(0, 3)
+        .map((a) => `${spec.chapter}:${a.chapterLine} ${a.kind} ${a.text}${a.detail ? ` (${a.detail})` : ''}`);
       reasons.push(`${name}: the smoke failed (${failed.join('; ') || 'see the result file'})`);
     }
     if (result.commit !== commit) reasons.push(`${name}: the result is from commit ${result.commit}, HEAD is ${commit}; rerun npm run smoke -- ${name}`);

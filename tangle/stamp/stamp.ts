@@ -14,8 +14,12 @@ export async function stamp(repo: string, phase: string, now = new Date()): Prom
   const stamped = stampFrontMatter(source, { commit: check.commit, time: stampTime(now) });
   // Read it back through the real parser before replacing the chapter.
   const { chapter, metaValid } = await parseChapter(check.chapter.path, stamped);
-  if (!metaValid || chapter.meta.stamp?.commit !== check.commit) return { ok: false, lines: ['stamp: internal error: the stamped front matter does not parse back; chapter left unchanged'] };
+  if (!metaValid || chapter.meta.stamp?.commit !== check.commit)
+    return { ok: false, lines: ['stamp: internal error: the stamped front matter does not parse back; chapter left unchanged'] };
   await writeAtomic(path, stamped);
   const smokes = check.smokes.length > 0 ? check.smokes.join(', ') : 'no smokes listed';
-  return { ok: true, lines: [`stamp: ${check.chapter.path} → status: done, stamp ${check.commit} ${stampTime(now)} (${smokes})`, 'stamp: commit the chapter to record it'] };
+  return {
+    ok: true,
+    lines: [`stamp: ${check.chapter.path} → status: done, stamp ${check.commit} ${stampTime(now)} (${smokes})`, 'stamp: commit the chapter to record it'],
+  };
 }

@@ -2,7 +2,10 @@
 // indentation before and optional spaces after; so `x << 8 >> 4` or `a <<b>> c` stay code.
 const REFERENCE = /^([ \t]*)<<([^<>\n]+)>>[ \t]*$/;
 
-export interface Reference { indent: string; name: string }
+export interface Reference {
+  indent: string;
+  name: string;
+}
 
 export function parseReference(line: string): Reference | undefined {
   const match = REFERENCE.exec(line);

@@ -7,11 +7,18 @@ import { headerLine } from './comments.js';
 import { blockLabel, buildChunks, Expander, referencedNames, type OutLine } from './expand.js';
 
 /** What one analysis of the book yields: the tangled files, the chunk table, and every problem found. */
-export interface TangleAnalysis { files: TangledFile[]; chunks: Map<string, Block[]>; messages: VFileMessage[] }
+export interface TangleAnalysis {
+  files: TangledFile[];
+  chunks: Map<string, Block[]>;
+  messages: VFileMessage[];
+}
 
 /** For a chapter state: chunks only later chapters define (references to them expand to nothing), and names that
  * later chapters reference (a chunk they use is not unused). */
-export interface StateOptions { laterChunks?: ReadonlySet<string>; referencedLater?: ReadonlySet<string> }
+export interface StateOptions {
+  laterChunks?: ReadonlySet<string>;
+  referencedLater?: ReadonlySet<string>;
+}
 
 /** Tangle and report every problem instead of stopping at the first. */
 export function analyzeBook(book: Book, diag = new Diagnostics(), state: StateOptions = {}): TangleAnalysis {
@@ -24,7 +31,15 @@ export function analyzeBook(book: Book, diag = new Diagnostics(), state: StateOp
   const used = referencedNames(blocks);
   for (const [name, definition] of chunks) {
     const first = definition[0]!;
-    if (!used.has(name) && !state.referencedLater?.has(name)) diag.error({ chapter: first.chapter, line: first.line }, { reason: `Unexpected chunk \`${name}\` that nothing references`, ruleId: 'unused-chunk', hint: `reference it with a line \`<<${name}>>\` in a file block or another chunk, or remove it` });
+    if (!used.has(name) && !state.referencedLater?.has(name))
+      diag.error(
+        { chapter: first.chapter, line: first.line },
+        {
+          reason: `Unexpected chunk \`${name}\` that nothing references`,
+          ruleId: 'unused-chunk',
+          hint: `reference it with a line \`<<${name}>>\` in a file block or another chunk, or remove it`,
+        },
+      );
     // Expand each chunk on its own too, so a cycle no file reaches is still found.
     for (const part of definition) expander.expandBlock(part, [name]);
   }
@@ -56,17 +71,29 @@ function fileBlocks(blocks: readonly Block[], diag: Diagnostics): { claimed: Map
     const path = block.target;
     const existing = files.get(path);
     if (!existing) {
-      if (block.append) diag.error({ chapter: block.chapter, line: block.line }, { reason: `Unexpected \`append\` to \`${path}\`, which no earlier block writes`, ruleId: 'append-without-start', hint: 'remove `append` here, or write the start of the file in an earlier block or chapter' });
+      if (block.append)
+        diag.error(
+          { chapter: block.chapter, line: block.line },
+          {
+            reason: `Unexpected \`append\` to \`${path}\`, which no earlier block writes`,
+            ruleId: 'append-without-start',
+            hint: 'remove `append` here, or write the start of the file in an earlier block or chapter',
+          },
+        );
       files.set(path, [block]);
       continue;
     }
     if (!block.append) {
       const first = existing[0]!;
-      diag.error({ chapter: block.chapter, line: block.line }, {
-        reason: `Unexpected second block claiming \`${path}\`, first claimed at ${first.chapter}:${first.line}`,
-        ruleId: 'file-claimed-twice', hint: 'add `append` to continue the file, or write to another path',
-        cause: { chapter: first.chapter, line: first.line, reason: 'first claimed here' },
-      });
+      diag.error(
+        { chapter: block.chapter, line: block.line },
+        {
+          reason: `Unexpected second block claiming \`${path}\`, first claimed at ${first.chapter}:${first.line}`,
+          ruleId: 'file-claimed-twice',
+          hint: 'add `append` to continue the file, or write to another path',
+          cause: { chapter: first.chapter, line: first.line, reason: 'first claimed here' },
+        },
+      );
       rejected.push(block);
       continue;
     }
@@ -94,13 +121,25 @@ export function toRanges(lines: readonly OutLine[]): MapRange[] {
   lines.forEach((line, index) => {
     const outputLine = index + 1;
     const last = ranges.at(-1);
-    if (last && last.chapter === line.chapter && last.block === line.block && last.indent === line.indent
-      && last.endLine === outputLine - 1 && last.chapterLine + (last.endLine - last.startLine) === line.chapterLine - 1) {
+    if (
+      last &&
+      last.chapter === line.chapter &&
+      last.block === line.block &&
+      last.indent === line.indent &&
+      last.endLine === outputLine - 1 &&
+      last.chapterLine + (last.endLine - last.startLine) === line.chapterLine - 1
+    ) {
       last.endLine = outputLine;
       return;
     }
-    ranges.push({ startLine: outputLine, endLine: outputLine, chapter: line.chapter, chapterLine: line.chapterLine, block: line.block,
-      ...(line.indent ? { indent: line.indent } : {}) });
+    ranges.push({
+      startLine: outputLine,
+      endLine: outputLine,
+      chapter: line.chapter,
+      chapterLine: line.chapterLine,
+      block: line.block,
+      ...(line.indent ? { indent: line.indent } : {}),
+    });
   });
   return ranges;
 }

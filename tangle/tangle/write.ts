@@ -9,13 +9,27 @@ import { badRelativePath } from '../parse/paths.js';
 
 export const MAP_PATH = 'build/tangle-map.json';
 
-export interface WriteOptions { check?: boolean }
-export interface WriteResult { written: string[]; unchanged: string[] }
+export interface WriteOptions {
+  check?: boolean;
+}
+export interface WriteResult {
+  written: string[];
+  unchanged: string[];
+}
 
-interface Planned { path: string; content: string; old: string | null; mode: number; temp?: string }
+interface Planned {
+  path: string;
+  content: string;
+  old: string | null;
+  mode: number;
+  temp?: string;
+}
 
 export class WriteError extends Error {
-  constructor(readonly path: string, cause: unknown) {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
     super(`cannot write ${path}: ${(cause as Error).message ?? String(cause)}; nothing was changed`, { cause });
     this.name = 'WriteError';
   }
@@ -30,7 +44,10 @@ export async function writeTangled(root: string, files: readonly TangledFile[], 
     const bad = badRelativePath(file.path);
     if (bad) throw new WriteError(file.path, new Error(`refusing ${bad}`));
     const old = await readExisting(root, file.path);
-    if (old === file.content) { unchanged.push(file.path); continue }
+    if (old === file.content) {
+      unchanged.push(file.path);
+      continue;
+    }
     written.push(file.path);
     changed.push({ path: file.path, content: file.content, old, mode: /^#!\s*\//.test(file.content) ? 0o755 : 0o644 });
   }
@@ -48,9 +65,15 @@ export async function staleFiles(root: string, files: readonly TangledFile[]): P
   const old = await readExisting(root, MAP_PATH).catch(() => null);
   if (old === null) return [];
   let previous: Record<string, unknown>;
-  try { previous = JSON.parse(old) as Record<string, unknown> } catch { return [] }
+  try {
+    previous = JSON.parse(old) as Record<string, unknown>;
+  } catch {
+    return [];
+  }
   const current = new Set(files.map((f) => f.path));
-  return Object.keys(previous).filter((path) => !current.has(path)).sort();
+  return Object.keys(previous)
+    .filter((path) => !current.has(path))
+    .sort();
 }
 
 export function mapJson(files: readonly TangledFile[]): string {
@@ -78,11 +101,14 @@ async function commit(root: string, planned: Planned[]): Promise<void> {
   try {
     for (const item of planned) {
       const target = join(root, item.path);
-      const made = await mkdir(dirname(target), { recursive: true }).catch((error: unknown) => { throw new WriteError(item.path, error) });
+      const made = await mkdir(dirname(target), { recursive: true }).catch((error: unknown) => {
+        throw new WriteError(item.path, error);
+      });
       if (made) createdDirs.push(made);
       item.temp = join(root, tempPathFor(item.path));
-      await writeFile(item.temp, item.content, { mode: await modeFor(target, item.mode), flag: 'w' })
-        .catch((error: unknown) => { throw new WriteError(item.path, error) });
+      await writeFile(item.temp, item.content, { mode: await modeFor(target, item.mode), flag: 'w' }).catch((error: unknown) => {
+        throw new WriteError(item.path, error);
+      });
     }
   } catch (error) {
     await removeTemps(planned);
@@ -92,7 +118,9 @@ async function commit(root: string, planned: Planned[]): Promise<void> {
   const done: Planned[] = [];
   try {
     for (const item of planned) {
-      await rename(item.temp!, join(root, item.path)).catch((error: unknown) => { throw new WriteError(item.path, error) });
+      await rename(item.temp!, join(root, item.path)).catch((error: unknown) => {
+        throw new WriteError(item.path, error);
+      });
       done.push(item);
     }
   } catch (error) {
@@ -105,7 +133,11 @@ async function commit(root: string, planned: Planned[]): Promise<void> {
 
 /** Keep the mode of a file we replace (someone may have made a script executable). */
 async function modeFor(target: string, fallback: number): Promise<number> {
-  try { return (await stat(target)).mode & 0o777 } catch { return fallback }
+  try {
+    return (await stat(target)).mode & 0o777;
+  } catch {
+    return fallback;
+  }
 }
 
 async function removeTemps(planned: Planned[]): Promise<void> {

@@ -25,8 +25,13 @@ export async function hashTree(root: string): Promise<Record<string, string>> {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       const key = relative(root, path);
-      if (entry.isDirectory()) { out[`${key}/`] = 'dir'; await walk(path) }
-      else out[key] = createHash('sha256').update(await readFile(path)).digest('hex');
+      if (entry.isDirectory()) {
+        out[`${key}/`] = 'dir';
+        await walk(path);
+      } else
+        out[key] = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
     }
   }
   await walk(root);

@@ -16,16 +16,33 @@ export const END = /^linux-guest: end status (\d+)$/;
  * so the END line, not QEMU's status, says whether the programs ran.
  */
 export function initScript(commands: string[]): string {
-  return ['#!/bin/busybox sh', '/bin/busybox --install -s', 'mount -t devtmpfs dev /dev', 'mount -t proc proc /proc',
-    'mount -t sysfs sys /sys', `echo '${BEGIN}'`, 'status=0',
+  return [
+    '#!/bin/busybox sh',
+    '/bin/busybox --install -s',
+    'mount -t devtmpfs dev /dev',
+    'mount -t proc proc /proc',
+    'mount -t sysfs sys /sys',
+    `echo '${BEGIN}'`,
+    'status=0',
     ...commands.map((c) => `${c} || status=$?`),
-    `echo "linux-guest: end status $status"`, 'poweroff -f', ''].join('\n');
+    `echo "linux-guest: end status $status"`,
+    'poweroff -f',
+    '',
+  ].join('\n');
 }
 
-export interface GuestBoot { outcome: BootOutcome; lines: TimedLine[]; status: number | null }
+export interface GuestBoot {
+  outcome: BootOutcome;
+  lines: TimedLine[];
+  status: number | null;
+}
 
-export async function bootLinuxGuest(image: { kernel: string; initrd: string; cpu?: string; disk?: string }, accel: Accelerator, cwd: string,
-  timeoutMs = 300_000): Promise<GuestBoot> {
+export async function bootLinuxGuest(
+  image: { kernel: string; initrd: string; cpu?: string; disk?: string },
+  accel: Accelerator,
+  cwd: string,
+  timeoutMs = 300_000,
+): Promise<GuestBoot> {
   const { outcome, lines } = await bootTimed({ ...image, append: GUEST_APPEND }, accel, cwd, timeoutMs);
   let status: number | null = null;
   for (const l of outcome.transcript) {

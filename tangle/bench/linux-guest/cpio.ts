@@ -9,7 +9,10 @@ export type CpioEntry =
   | { kind: 'symlink'; path: string; target: string }
   | { kind: 'chardev'; path: string; major: number; minor: number; mode?: number };
 
-const S_IFREG = 0o100000, S_IFDIR = 0o040000, S_IFLNK = 0o120000, S_IFCHR = 0o020000;
+const S_IFREG = 0o100000,
+  S_IFDIR = 0o040000,
+  S_IFLNK = 0o120000,
+  S_IFCHR = 0o020000;
 const TRAILER = 'TRAILER!!!';
 
 export class CpioError extends Error {}
@@ -49,15 +52,26 @@ export function writeCpio(entries: CpioEntry[]): Uint8Array {
     seen.add(e.path);
     const ino = i + 1;
     switch (e.kind) {
-      case 'file': push(ino, S_IFREG | (e.mode ?? 0o644), e.path, e.data); break;
-      case 'dir': push(ino, S_IFDIR | (e.mode ?? 0o755), e.path, new Uint8Array()); break;
-      case 'symlink': push(ino, S_IFLNK | 0o777, e.path, enc.encode(e.target)); break;
-      case 'chardev': push(ino, S_IFCHR | (e.mode ?? 0o600), e.path, new Uint8Array(), { major: e.major, minor: e.minor }); break;
+      case 'file':
+        push(ino, S_IFREG | (e.mode ?? 0o644), e.path, e.data);
+        break;
+      case 'dir':
+        push(ino, S_IFDIR | (e.mode ?? 0o755), e.path, new Uint8Array());
+        break;
+      case 'symlink':
+        push(ino, S_IFLNK | 0o777, e.path, enc.encode(e.target));
+        break;
+      case 'chardev':
+        push(ino, S_IFCHR | (e.mode ?? 0o600), e.path, new Uint8Array(), { major: e.major, minor: e.minor });
+        break;
     }
   });
   push(0, 0, TRAILER, new Uint8Array());
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

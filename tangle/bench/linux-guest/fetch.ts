@@ -11,7 +11,11 @@ import { execa } from 'execa';
 export class GuestFetchError extends Error {}
 
 /** One unpacked Debian package in the cache. */
-export interface DebPackage { name: string; version: string; dir: string }
+export interface DebPackage {
+  name: string;
+  version: string;
+  dir: string;
+}
 
 /** `$CAPOS_BENCH_CACHE`, else `$XDG_CACHE_HOME/capos-bench`, else `~/.cache/capos-bench`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -66,7 +70,10 @@ export async function fetchDeb(name: string, cache = defaultCacheDir(), log: (l:
   }
 }
 
-export interface GuestKernel { package: DebPackage; vmlinuz: string }
+export interface GuestKernel {
+  package: DebPackage;
+  vmlinuz: string;
+}
 
 /** Debian's cloud kernel: the package linux-image-cloud-amd64 depends on, and the vmlinuz inside it. */
 export async function fetchCloudKernel(cache = defaultCacheDir(), log: (l: string) => void = () => {}): Promise<GuestKernel> {

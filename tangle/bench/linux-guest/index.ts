@@ -24,7 +24,11 @@ export interface LinuxGuestImage {
   busyboxPackage: string;
 }
 
-export interface GuestSpec { programs: GuestProgram[]; commands: string[]; modules?: string[] }
+export interface GuestSpec {
+  programs: GuestProgram[];
+  commands: string[];
+  modules?: string[];
+}
 
 export async function prepareLinuxGuest(spec: GuestSpec, opts: { cacheDir?: string; log?: (l: string) => void } = {}): Promise<LinuxGuestImage> {
   const cache = opts.cacheDir ?? defaultCacheDir();
@@ -35,6 +39,10 @@ export async function prepareLinuxGuest(spec: GuestSpec, opts: { cacheDir?: stri
   const programs = [...spec.programs, ...modules.map((m) => ({ host: m.path, guestPath: `/modules/${m.name}.ko`, mode: 0o644 }))];
   const commands = [...modules.map((m) => `insmod /modules/${m.name}.ko`), ...spec.commands];
   const initrd = await buildInitramfs({ busybox: busybox.binary, init: initScript(commands), programs }, cache);
-  return { kernel: kernel.vmlinuz, initrd, kernelPackage: `${kernel.package.name} ${kernel.package.version}`,
-    busyboxPackage: `${busybox.package.name} ${busybox.package.version}` };
+  return {
+    kernel: kernel.vmlinuz,
+    initrd,
+    kernelPackage: `${kernel.package.name} ${kernel.package.version}`,
+    busyboxPackage: `${busybox.package.name} ${busybox.package.version}`,
+  };
 }

@@ -11,7 +11,12 @@ import { execa } from 'execa';
 import { writeCpio, type CpioEntry } from './cpio.js';
 
 /** A host file placed in the guest at `guestPath` (absolute); `withLibraries` copies what `ldd` lists for it too. */
-export interface GuestProgram { host: string; guestPath: string; mode?: number; withLibraries?: boolean }
+export interface GuestProgram {
+  host: string;
+  guestPath: string;
+  mode?: number;
+  withLibraries?: boolean;
+}
 
 export interface InitramfsSpec {
   busybox: string;
@@ -52,7 +57,10 @@ function addParents(path: string, dirs: Set<string>, entries: CpioEntry[]): void
 export async function initramfsEntries(spec: InitramfsSpec): Promise<CpioEntry[]> {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();
-  for (const d of BASE_DIRS) { dirs.add(d); entries.push({ kind: 'dir', path: d }); }
+  for (const d of BASE_DIRS) {
+    dirs.add(d);
+    entries.push({ kind: 'dir', path: d });
+  }
   // The kernel opens /dev/console for /init's stdio before any devtmpfs is mounted, so the node must be in the archive.
   entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
   entries.push({ kind: 'file', path: 'bin/busybox', data: await readFile(spec.busybox), mode: 0o755 });
@@ -88,8 +96,6 @@ export async function buildInitramfs(spec: InitramfsSpec, cacheDir: string): Pro
 
 /** Keeps the `keep` newest archives: each differs only in the benchmark programs, so old ones are garbage. */
 async function prune(dir: string, keep: number): Promise<void> {
-  const all = await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.cpio.gz'))
-    .map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })));
+  const all = await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.cpio.gz')).map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })));
   for (const { f } of all.sort((a, b) => b.t - a.t).slice(keep)) await rm(join(dir, f), { force: true });
 }
-

@@ -7,7 +7,11 @@ import { join, relative } from 'node:path';
 
 export class ModuleError extends Error {}
 
-export interface KernelModule { name: string; path: string; depends: string[] }
+export interface KernelModule {
+  name: string;
+  path: string;
+  depends: string[];
+}
 
 /** The kernel's spelling: `-` and `_` are the same in module names. */
 const canonical = (name: string) => name.replace(/-/g, '_');

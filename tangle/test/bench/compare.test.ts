@@ -6,13 +6,19 @@ import { parseGuest } from '../../bench/wasm.js';
 
 describe('parseGuest', () => {
   it('reads checksum and compute time with or without the capOS prefix', () => {
-    const lines = ['[wasm-host] wasi-bench-c start', '[wasm-host] wasi-bench-c checksum 1e346a528ec78781',
-      '[wasm-host] wasi-bench-c compute 1718207 us', '[wasm-host] wasi-bench-c exited with 0'];
+    const lines = [
+      '[wasm-host] wasi-bench-c start',
+      '[wasm-host] wasi-bench-c checksum 1e346a528ec78781',
+      '[wasm-host] wasi-bench-c compute 1718207 us',
+      '[wasm-host] wasi-bench-c exited with 0',
+    ];
     expect(parseGuest('c', lines)).toEqual({ checksum: '1e346a528ec78781', computeUs: 1718207 });
-    expect(parseGuest('rust', ['wasi-bench-rust checksum 00000000000000ff', 'wasi-bench-rust compute 12 us']))
-      .toEqual({ checksum: '00000000000000ff', computeUs: 12 });
+    expect(parseGuest('rust', ['wasi-bench-rust checksum 00000000000000ff', 'wasi-bench-rust compute 12 us'])).toEqual({
+      checksum: '00000000000000ff',
+      computeUs: 12,
+    });
   });
-  it('does not take the other program\'s lines or a short checksum', () => {
+  it("does not take the other program's lines or a short checksum", () => {
     expect(parseGuest('rust', ['wasi-bench-c checksum 1e346a528ec78781', 'wasi-bench-rust checksum 1e34'])).toEqual({});
   });
 });
@@ -32,7 +38,7 @@ describe('kernel lines and the Timer correction', () => {
 });
 
 describe('cpuNs', () => {
-  it('counts this process\'s CPU time and grows with work', () => {
+  it("counts this process's CPU time and grows with work", () => {
     const a = cpuNs(process.pid)!;
     let x = 0;
     for (let i = 0; i < 5e6; i++) x += i % 7;

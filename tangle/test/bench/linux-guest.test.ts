@@ -43,7 +43,12 @@ describe('writeCpio', () => {
     for (const path of ['/init', '../x', 'a//b', 'a/./b', '']) {
       expect(() => writeCpio([{ kind: 'dir', path }])).toThrow(CpioError);
     }
-    expect(() => writeCpio([{ kind: 'dir', path: 'a' }, { kind: 'dir', path: 'a' }])).toThrow(/duplicate/);
+    expect(() =>
+      writeCpio([
+        { kind: 'dir', path: 'a' },
+        { kind: 'dir', path: 'a' },
+      ]),
+    ).toThrow(/duplicate/);
   });
 });
 
@@ -52,14 +57,18 @@ describe('initramfs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'guest-'));
     writeFileSync(join(dir, 'bb'), 'busybox');
     writeFileSync(join(dir, 'prog'), 'program');
-    const entries = await initramfsEntries({ busybox: join(dir, 'bb'), init: initScript(['/bench/deep/prog']),
-      programs: [{ host: join(dir, 'prog'), guestPath: '/bench/deep/prog' }] });
+    const entries = await initramfsEntries({
+      busybox: join(dir, 'bb'),
+      init: initScript(['/bench/deep/prog']),
+      programs: [{ host: join(dir, 'prog'), guestPath: '/bench/deep/prog' }],
+    });
     const paths = entries.map((e) => e.path);
     expect(paths).toContain('dev/console');
     expect(paths.indexOf('bench')).toBeLessThan(paths.indexOf('bench/deep'));
     expect(paths.indexOf('bench/deep')).toBeLessThan(paths.indexOf('bench/deep/prog'));
-    await expect(initramfsEntries({ busybox: join(dir, 'bb'), init: '', programs: [{ host: join(dir, 'none'), guestPath: '/x' }] }))
-      .rejects.toThrow(/no such file/);
+    await expect(initramfsEntries({ busybox: join(dir, 'bb'), init: '', programs: [{ host: join(dir, 'none'), guestPath: '/x' }] })).rejects.toThrow(
+      /no such file/,
+    );
   });
   it('lists the libraries of a dynamic binary', async () => {
     expect(await sharedLibraries('/bin/sh')).toEqual(expect.arrayContaining([expect.stringMatching(/libc\.so/)]));
@@ -96,11 +105,15 @@ describe('parseGuestRun', () => {
 describe('targets', () => {
   const run = (capos: Figures, guest: Figures): PairedRun => ({ capos, guest, caposTscMHz: [] });
   it('judges each target on the median of per-run ratios', () => {
-    const g: GuestBench = { image: null, errors: [], runs: [
-      run({ entry: 4000, ipc: 40000, 'compute-c': 100, 'first-line': 150 }, { entry: 1000, ipc: 80000, 'compute-c': 99 }),
-      run({ entry: 6000, ipc: 12000, 'compute-c': 100, 'first-line': 90 }, { entry: 2000, ipc: 60000, 'compute-c': 90 }),
-      run({ entry: 2000, ipc: 9000, 'compute-c': 100, 'first-line': 95 }, { entry: 1000, ipc: 30000, 'compute-c': 98 }),
-    ] };
+    const g: GuestBench = {
+      image: null,
+      errors: [],
+      runs: [
+        run({ entry: 4000, ipc: 40000, 'compute-c': 100, 'first-line': 150 }, { entry: 1000, ipc: 80000, 'compute-c': 99 }),
+        run({ entry: 6000, ipc: 12000, 'compute-c': 100, 'first-line': 90 }, { entry: 2000, ipc: 60000, 'compute-c': 90 }),
+        run({ entry: 2000, ipc: 9000, 'compute-c': 100, 'first-line': 95 }, { entry: 1000, ipc: 30000, 'compute-c': 98 }),
+      ],
+    };
     const t = targets(g);
     expect(t[0]!.value).toBeCloseTo(3); // NOP ÷ getppid: 4, 3, 2
     expect(t[1]!.value).toBeCloseTo(4.5); // Endpoint ÷ NOP: 10, 2, 4.5
@@ -115,11 +128,15 @@ describe('targets', () => {
 
 describe('guestRows', () => {
   it('gives medians per side and per-run ratios', () => {
-    const g: GuestBench = { image: null, errors: [], runs: [
-      { capos: { entry: 4000 }, guest: { entry: 1000 }, caposTscMHz: [] },
-      { capos: { entry: 9000 }, guest: { entry: 1000 }, caposTscMHz: [] },
-      { capos: { entry: 5000 }, guest: { entry: 2000 }, caposTscMHz: [] },
-    ] };
+    const g: GuestBench = {
+      image: null,
+      errors: [],
+      runs: [
+        { capos: { entry: 4000 }, guest: { entry: 1000 }, caposTscMHz: [] },
+        { capos: { entry: 9000 }, guest: { entry: 1000 }, caposTscMHz: [] },
+        { capos: { entry: 5000 }, guest: { entry: 2000 }, caposTscMHz: [] },
+      ],
+    };
     const row = guestRows(g).find((r) => r.key === 'entry')!;
     expect([row.caposMedian, row.guestMedian, row.ratioMedian]).toEqual([5000, 1000, 4]);
   });

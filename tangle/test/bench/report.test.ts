@@ -7,11 +7,30 @@ import { describe, expect, it } from 'vitest';
 import { formatReport, hashInput, validateReport, type Report } from '../../bench/report.js';
 
 const REPORT: Report = {
-  schemaVersion: 1, id: 'x', title: 'X beside Y', chapter: 'chapters/x.md', command: 'npm run bench -- x',
-  inputs: [{ path: 'chapters/x.md', sha256: null }], at: '2026-12-02T05:00:00.000Z', commit: 'abc', dirty: true, accelerator: 'tcg',
-  machine: { cpus: 2, loadAvg1m: 3.25 }, errors: ['run 2: no figure'],
-  tables: [{ title: 'T', how: 'medians', columns: [{ label: 'figure' }, { label: 'capOS', unit: 'us' }], rows: [['a', 1.5], ['b', null]],
-    chart: { columns: [1], scale: 'table', unit: 'us' } }],
+  schemaVersion: 1,
+  id: 'x',
+  title: 'X beside Y',
+  chapter: 'chapters/x.md',
+  command: 'npm run bench -- x',
+  inputs: [{ path: 'chapters/x.md', sha256: null }],
+  at: '2026-12-02T05:00:00.000Z',
+  commit: 'abc',
+  dirty: true,
+  accelerator: 'tcg',
+  machine: { cpus: 2, loadAvg1m: 3.25 },
+  errors: ['run 2: no figure'],
+  tables: [
+    {
+      title: 'T',
+      how: 'medians',
+      columns: [{ label: 'figure' }, { label: 'capOS', unit: 'us' }],
+      rows: [
+        ['a', 1.5],
+        ['b', null],
+      ],
+      chart: { columns: [1], scale: 'table', unit: 'us' },
+    },
+  ],
 };
 
 describe('hashInput', () => {

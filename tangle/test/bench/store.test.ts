@@ -10,7 +10,14 @@ import { storeFigures, storeRows, STORE_METRICS, type StoreBench } from '../../b
 
 /** A fake .ko: some bytes, then the NUL-separated key=value strings a .modinfo section holds. */
 const ko = (fields: Record<string, string>) =>
-  Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0]), Buffer.from(Object.entries(fields).map(([k, v]) => `${k}=${v}\0`).join(''))]);
+  Buffer.concat([
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0]),
+    Buffer.from(
+      Object.entries(fields)
+        .map(([k, v]) => `${k}=${v}\0`)
+        .join(''),
+    ),
+  ]);
 
 function tree(mods: Record<string, { dir: string; depends: string; name?: string }>): string {
   const root = mkdtempSync(join(tmpdir(), 'modules-'));
@@ -51,7 +58,7 @@ describe('loadOrder', () => {
   });
   // The real package, when a bench has fetched it: Debian's cloud kernel needs these for a virtio disk.
   const cached = existsSync(defaultCacheDir()) ? readdirSync(defaultCacheDir()).find((d) => d.startsWith('linux-image-')) : undefined;
-  it.skipIf(cached === undefined)('orders the cached cloud kernel\'s virtio disk modules', async () => {
+  it.skipIf(cached === undefined)("orders the cached cloud kernel's virtio disk modules", async () => {
     const base = join(defaultCacheDir(), cached!, 'root/lib/modules');
     const names = (await loadOrder(join(base, readdirSync(base)[0]!), ['virtio_pci', 'virtio_blk'])).map((m) => m.name);
     expect(names.at(-2)).toBe('virtio_pci');
@@ -61,15 +68,23 @@ describe('loadOrder', () => {
 });
 
 describe('store figures', () => {
-  it('reads both sides\' lines, tagged or not, and only store_ metrics', () => {
-    expect(storeFigures(['[bench] bench store_seq_write 900 KiB/s', 'bench store_stat 14 us', 'bench other 1 us', '[bench] hello']))
-      .toEqual({ store_seq_write: { value: 900, unit: 'KiB/s' }, store_stat: { value: 14, unit: 'us' } });
+  it("reads both sides' lines, tagged or not, and only store_ metrics", () => {
+    expect(storeFigures(['[bench] bench store_seq_write 900 KiB/s', 'bench store_stat 14 us', 'bench other 1 us', '[bench] hello'])).toEqual({
+      store_seq_write: { value: 900, unit: 'KiB/s' },
+      store_stat: { value: 14, unit: 'us' },
+    });
   });
-  it('gives each side\'s median and the median of per-run ratios', () => {
+  it("gives each side's median and the median of per-run ratios", () => {
     const v = (value: number) => ({ store_seq_read: { value, unit: 'KiB/s' } });
-    const b: StoreBench = { image: null, errors: [], runs: [
-      { capos: v(100), linux: v(1000) }, { capos: v(300), linux: v(1000) }, { capos: v(200), linux: v(400) },
-    ] };
+    const b: StoreBench = {
+      image: null,
+      errors: [],
+      runs: [
+        { capos: v(100), linux: v(1000) },
+        { capos: v(300), linux: v(1000) },
+        { capos: v(200), linux: v(400) },
+      ],
+    };
     const row = storeRows(b).find((r) => r.metric === 'store_seq_read')!;
     expect([row.capos, row.linux, row.ratio, row.unit, row.higher]).toEqual([200, 1000, 0.3, 'KiB/s', true]);
     expect(storeRows(b)).toHaveLength(STORE_METRICS.length);

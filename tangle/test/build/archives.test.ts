@@ -8,7 +8,10 @@ import { archiveSteps, expandArchiveList, parseArchiveList } from '../../build/a
 
 function scratch(): string {
   const root = mkdtempSync(join(tmpdir(), 'capos-archive-'));
-  const put = (p: string, s: string) => { mkdirSync(join(root, p, '..'), { recursive: true }); writeFileSync(join(root, p), s); };
+  const put = (p: string, s: string) => {
+    mkdirSync(join(root, p, '..'), { recursive: true });
+    writeFileSync(join(root, p), s);
+  };
   put('manifests/system-a.cue', 'package capos\n');
   put('manifests/cue.mod/module.cue', 'module: "capos.local"\n');
   put('manifests/cue/defaults/b.cue', 'package defaults\n');
@@ -26,9 +29,11 @@ describe('archive lists', () => {
   });
 
   test.each([['system-a.cue\n'], ['root: ../up\nx.cue\n'], ['root: manifests\n/etc/passwd\n'], ['root: manifests\n'], ['root: manifests\n../x\n']])(
-    'refuses the list %j', (text) => {
+    'refuses the list %j',
+    (text) => {
       expect(() => parseArchiveList(text, 'l.archive')).toThrow(/l\.archive/);
-    });
+    },
+  );
 
   test('a missing member is refused naming it', async () => {
     await expect(expandArchiveList(scratch(), 'root: manifests\nnope.cue\n', 'l.archive')).rejects.toThrow(/manifests\/nope\.cue does not exist/);
@@ -40,7 +45,9 @@ describe('archive lists', () => {
     expect(step!.name).toBe('archive x');
     expect(await step!.run()).toEqual(['build/archives/x.tar']);
     const first = readFileSync(join(root, 'build/archives/x.tar'));
-    const names = execFileSync('tar', ['-tf', join(root, 'build/archives/x.tar')], { encoding: 'utf8' }).trim().split('\n');
+    const names = execFileSync('tar', ['-tf', join(root, 'build/archives/x.tar')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(names).toEqual(['system-a.cue', 'cue.mod/module.cue', 'cue/defaults/a.cue', 'cue/defaults/b.cue']);
     await step!.run();
     expect(readFileSync(join(root, 'build/archives/x.tar')).equals(first)).toBe(true);

@@ -11,12 +11,18 @@ import { runStep } from '../../build/step.js';
 
 function scratch(): string {
   const root = mkdtempSync(join(tmpdir(), 'capos-build-test-'));
-  const put = (p: string, s: string) => { mkdirSync(join(root, p, '..'), { recursive: true }); writeFileSync(join(root, p), s); };
+  const put = (p: string, s: string) => {
+    mkdirSync(join(root, p, '..'), { recursive: true });
+    writeFileSync(join(root, p), s);
+  };
   put('demos/hi-c/main.c', '#include <stdio.h>\nint main(void) { puts("hi from c"); return 0; }\n');
-  put('demos/hi-wat/main.wat', `(module (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  put(
+    'demos/hi-wat/main.wat',
+    `(module (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1) (data (i32.const 16) "hi from wat\\n")
   (func (export "_start") (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 12))
-    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))\n`);
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))\n`,
+  );
   put('demos/hi-rust/main.rs', 'fn main() { println!("hi from rust"); }\n');
   put('demos/notes/README.md', 'not a demo');
   return root;
@@ -61,7 +67,11 @@ describe('demo conventions', () => {
     for (const s of await demoSteps(root)) expect((await runStep(root, s, log)).status).toBe('up to date');
     writeFileSync(join(root, 'demos/hi-c/main.c'), '#include <stdio.h>\nint main(void) { puts("changed"); return 0; }\n');
     const again = await Promise.all((await demoSteps(root)).map(async (s) => [s.name, (await runStep(root, s, log)).status]));
-    expect(again).toEqual([['demo hi-c', 'built'], ['demo hi-rust', 'up to date'], ['demo hi-wat', 'up to date']]);
+    expect(again).toEqual([
+      ['demo hi-c', 'built'],
+      ['demo hi-rust', 'up to date'],
+      ['demo hi-wat', 'up to date'],
+    ]);
     expect(await runWasi(join(root, 'build/demos/hi-c.wasm'))).toBe('changed\n');
   }, 120000);
 
@@ -75,8 +85,10 @@ describe('demo conventions', () => {
 
 describe('image inputs', () => {
   it('finds build paths a manifest names and maps manifests to images', () => {
-    expect(referencedBuildPaths('binaries: [{path: "build/demos/a.wasm"}, {path: "build/capos/init"}, {x: "buildx/y"}]'))
-      .toEqual(['build/capos/init', 'build/demos/a.wasm']);
+    expect(referencedBuildPaths('binaries: [{path: "build/demos/a.wasm"}, {path: "build/capos/init"}, {x: "buildx/y"}]')).toEqual([
+      'build/capos/init',
+      'build/demos/a.wasm',
+    ]);
     expect(imagePath('manifests/system-wasm-host.cue')).toBe('build/images/system-wasm-host/manifest.bin');
     expect(isManifestFile('system.cue')).toBe(true);
     expect(isManifestFile('defaults.cue')).toBe(false);

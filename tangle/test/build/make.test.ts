@@ -27,7 +27,9 @@ describe('make targets', () => {
     expect(await dry('clippy')).toBe('npm run clippy');
     expect(await dry('fmt-check')).toBe('npm run fmt -- --check');
     expect((await dry('capos-rt-check')).split('\n')).toEqual([
-      'env -u RUSTFLAGS cargo test --manifest-path capos/Cargo.toml --target-dir build/cargo/host -p capos-rt', 'npm run clippy -- capos-rt']);
+      'env -u RUSTFLAGS cargo test --manifest-path capos/Cargo.toml --target-dir build/cargo/host -p capos-rt',
+      'npm run clippy -- capos-rt',
+    ]);
   });
 
   test('a target no chapter defines fails with the list of smokes', async () => {

@@ -11,9 +11,15 @@ describe('missingSetup', () => {
     const root = await mkdtemp(join(tmpdir(), 'fresh-clone-'));
     await mkdir(join(root, 'demos/guest-go'), { recursive: true });
     await writeFile(join(root, 'demos/guest-go/go.mod'), 'module guest\n');
-    expect(await missingSetup(root, join(root, 'no-bin'))).toEqual(
-      ['build/tools/cue', '.cargo/config.toml (vendored crates)', ...SETUP_COMMANDS, 'demos/guest-go/go.sum']);
-    expect(await setupProblem(root, 'smoke', join(root, 'no-bin'))).toMatch(/^smoke: this clone is not set up \(missing build\/tools\/cue, .*\); run `npm run setup` first$/);
+    expect(await missingSetup(root, join(root, 'no-bin'))).toEqual([
+      'build/tools/cue',
+      '.cargo/config.toml (vendored crates)',
+      ...SETUP_COMMANDS,
+      'demos/guest-go/go.sum',
+    ]);
+    expect(await setupProblem(root, 'smoke', join(root, 'no-bin'))).toMatch(
+      /^smoke: this clone is not set up \(missing build\/tools\/cue, .*\); run `npm run setup` first$/,
+    );
   });
 
   test('once everything is there, nothing is missing', async () => {

@@ -25,8 +25,13 @@ describe('cargo aliases', () => {
     const pkgs = [...line.matchAll(/"-p", "([^"]+)"/g)].map((m) => m[1]).sort();
     const meta = await execa('cargo', ['metadata', '--no-deps', '--format-version', '1', '--manifest-path', 'capos/Cargo.toml'], { cwd: root });
     const programs = (JSON.parse(meta.stdout) as { packages: { name: string; manifest_path: string; targets: { kind: string[] }[] }[] }).packages
-      .filter((p) => { const dir = relative(root, dirname(p.manifest_path)).split(sep).join('/'); return isCaposPackageDir(dir) && dir !== 'capos/kernel' })
-      .filter((p) => p.targets.some((t) => t.kind.includes('bin'))).map((p) => p.name).sort();
+      .filter((p) => {
+        const dir = relative(root, dirname(p.manifest_path)).split(sep).join('/');
+        return isCaposPackageDir(dir) && dir !== 'capos/kernel';
+      })
+      .filter((p) => p.targets.some((t) => t.kind.includes('bin')))
+      .map((p) => p.name)
+      .sort();
     expect(pkgs).toEqual(programs);
   });
 

@@ -15,7 +15,9 @@ beforeAll(async () => {
   await cp(join(root, 'capos/abi'), join(scratch, 'capos/abi'), { recursive: true });
   await writeFile(join(scratch, 'capos/Cargo.toml'), '[workspace]\nresolver = "2"\nmembers = ["abi"]\n');
 });
-afterAll(async () => { if (scratch) await rm(scratch, { recursive: true, force: true }) });
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
 
 describe('runClippy', () => {
   test('runs only the groups whose packages exist, with warnings denied', async () => {

@@ -13,7 +13,9 @@ import { repoRoot } from '../../cli/root.js';
 
 const FRONT = '---\nphase: W.1\ntitle: Fixture\nstatus: in-progress\ndescription: A fixture chapter.\ntopics: [test]\nsmokes: []\n---\n\n';
 const scratch: string[] = [];
-afterEach(async () => { await Promise.all(scratch.splice(0).map((d) => rm(d, { recursive: true, force: true }))) });
+afterEach(async () => {
+  await Promise.all(scratch.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
 
 async function book(body: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'rustfmt-chapters-'));
@@ -72,20 +74,22 @@ describe('fmtChapters', () => {
   }, 60_000);
 
   test('a change across two blocks is reported at its chapter line and left alone', async () => {
-    const dir = await book([
-      '```rust file=demos/fmt/main.rs',
-      'fn main() {',
-      '    let v = [',
-      '        <<items>>',
-      '    ];',
-      '}',
-      '```',
-      '',
-      '```rust chunk=items',
-      '1,',
-      '```',
-      '',
-    ].join('\n'));
+    const dir = await book(
+      [
+        '```rust file=demos/fmt/main.rs',
+        'fn main() {',
+        '    let v = [',
+        '        <<items>>',
+        '    ];',
+        '}',
+        '```',
+        '',
+        '```rust chunk=items',
+        '1,',
+        '```',
+        '',
+      ].join('\n'),
+    );
     const before = await readFile(join(dir, 'chapters/10-w1.md'), 'utf8');
     const lines: string[] = [];
     expect(await fmtChapters(dir, { check: false, log: (l) => lines.push(l) })).toBe(1);

@@ -9,7 +9,9 @@ import { repoRoot } from '../../cli/root.js';
 
 const root = repoRoot();
 const scratch: string[] = [];
-afterEach(async () => { await Promise.all(scratch.splice(0).map((d) => rm(d, { recursive: true, force: true }))) });
+afterEach(async () => {
+  await Promise.all(scratch.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
 
 /** A scratch root holding the repository's pin and the schema after `edit`. */
 async function scratchRoot(edit: (schema: string) => string): Promise<string> {
@@ -26,23 +28,35 @@ async function scratchRoot(edit: (schema: string) => string): Promise<string> {
 
 describe('parseSchemaAbi', () => {
   test('reads nested interfaces, method ordinals, and skips struct fields', () => {
-    const abi = parseSchemaAbi([
-      '@0x1111111111111111;',
-      'struct S @0x2222222222222222 {  # 8 bytes',
-      '  a @0 :UInt32;',
-      '  interface Inner @0x3333333333333333 {',
-      '    go @0 () -> ();',
-      '  }',
-      '}',
-      'interface Top @0x4444444444444444 {',
-      '  first @0 (x :Data) -> ();',
-      '  second @1 () -> (y :Text);  # comment {',
-      '}',
-    ].join('\n'));
-    expect(abi).toEqual({ fileId: '0x1111111111111111', interfaces: [
-      { name: 'S.Inner', id: '0x3333333333333333', methods: [{ name: 'go', ordinal: 0 }] },
-      { name: 'Top', id: '0x4444444444444444', methods: [{ name: 'first', ordinal: 0 }, { name: 'second', ordinal: 1 }] },
-    ] });
+    const abi = parseSchemaAbi(
+      [
+        '@0x1111111111111111;',
+        'struct S @0x2222222222222222 {  # 8 bytes',
+        '  a @0 :UInt32;',
+        '  interface Inner @0x3333333333333333 {',
+        '    go @0 () -> ();',
+        '  }',
+        '}',
+        'interface Top @0x4444444444444444 {',
+        '  first @0 (x :Data) -> ();',
+        '  second @1 () -> (y :Text);  # comment {',
+        '}',
+      ].join('\n'),
+    );
+    expect(abi).toEqual({
+      fileId: '0x1111111111111111',
+      interfaces: [
+        { name: 'S.Inner', id: '0x3333333333333333', methods: [{ name: 'go', ordinal: 0 }] },
+        {
+          name: 'Top',
+          id: '0x4444444444444444',
+          methods: [
+            { name: 'first', ordinal: 0 },
+            { name: 'second', ordinal: 1 },
+          ],
+        },
+      ],
+    });
   });
 });
 

@@ -34,7 +34,10 @@ async function tangled(): Promise<{ root: string; map: TangleMap }> {
 
 /** The message a failing step throws (its excerpt is what the user sees). */
 async function failure(run: () => Promise<unknown>): Promise<string> {
-  const error = await run().then(() => undefined, (e: unknown) => e);
+  const error = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   return (error as Error).message;
 }
@@ -53,7 +56,7 @@ describe('TangleMap', () => {
 });
 
 describe('tool errors at chapter lines', () => {
-  test('rustc, through cargo\'s JSON messages, reports the chunk\'s line and column', async () => {
+  test("rustc, through cargo's JSON messages, reports the chunk's line and column", async () => {
     const { root, map } = await tangled();
     const host = (await caposWasmSteps(root, await toolVersions(root), map)).find((s) => s.name === 'capos-wasm-host')!;
     const message = await failure(() => runStep(root, host, () => {}));
@@ -70,7 +73,7 @@ describe('tool errors at chapter lines', () => {
     expect(wat).toContain(`${await chapterPlace(root, 'i32.bogus')} [demos/broken-wat/main.wat:4:6]: error:`);
   }, 60_000);
 
-  test('Go, building in the module\'s folder, reports the chapter line of the undefined name', async () => {
+  test("Go, building in the module's folder, reports the chapter line of the undefined name", async () => {
     const { root, map } = await tangled();
     const go = (await demoSteps(root, map)).find((s) => s.name === 'demo broken-go')!;
     const message = await failure(() => runStep(root, go, () => {}));
@@ -80,8 +83,9 @@ describe('tool errors at chapter lines', () => {
   test('cue reports the conflicting lines of the manifest in the chapter', async () => {
     const { root, map } = await tangled();
     const cue = join(repoRoot(), 'build/tools/cue');
-    const message = await failure(() => runTool(root, 'cue-broken', cue, ['vet', 'manifests/system-broken.cue'],
-      { cwd: root, translate: textTranslator(map, ['.', 'manifests']) }));
+    const message = await failure(() =>
+      runTool(root, 'cue-broken', cue, ['vet', 'manifests/system-broken.cue'], { cwd: root, translate: textTranslator(map, ['.', 'manifests']) }),
+    );
     expect(message).toContain(`${await chapterPlace(root, '"seven"')} [manifests/system-broken.cue:5:8]`);
   }, 60_000);
 
@@ -92,11 +96,12 @@ describe('tool errors at chapter lines', () => {
     expect(translate('   Compiling capos-wasm v0.1.0')).toEqual(['   Compiling capos-wasm v0.1.0']);
   });
 
-  test('a failing test\'s panic, as cargo test prints it, names the chapter line', async () => {
+  test("a failing test's panic, as cargo test prints it, names the chapter line", async () => {
     const { root, map } = await tangled();
     const translate = cargoTranslator(map, 'capos-wasm');
-    expect(translate("thread 'tests::answer' panicked at src/main.rs:3:23:")).toEqual(
-      [`thread 'tests::answer' panicked at ${await chapterPlace(root, '"forty-two"')} [capos-wasm/src/main.rs:3:23]:`]);
+    expect(translate("thread 'tests::answer' panicked at src/main.rs:3:23:")).toEqual([
+      `thread 'tests::answer' panicked at ${await chapterPlace(root, '"forty-two"')} [capos-wasm/src/main.rs:3:23]:`,
+    ]);
     expect(translate('test tests::answer ... FAILED')).toEqual(['test tests::answer ... FAILED']);
   });
 });

@@ -5,7 +5,10 @@ import { BookError, formatMessage, loadBook } from '../../index.js';
 import { fixture } from '../helpers.js';
 
 async function problems(name: string): Promise<BookError> {
-  const error = await loadBook(fixture(name)).then(() => undefined, (e: unknown) => e);
+  const error = await loadBook(fixture(name)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(BookError);
   return error as BookError;
 }

@@ -6,7 +6,11 @@ describe('parseInfoAttributes', () => {
     const { attributes, problems } = parseInfoAttributes(`file=a/b.rs chunk="wasi imports" t='x y' q="a \\"b\\"" append`);
     expect(problems).toEqual([]);
     expect(attributes.map((a) => [a.key, a.value])).toEqual([
-      ['file', 'a/b.rs'], ['chunk', 'wasi imports'], ['t', 'x y'], ['q', 'a "b"'], ['append', true],
+      ['file', 'a/b.rs'],
+      ['chunk', 'wasi imports'],
+      ['t', 'x y'],
+      ['q', 'a "b"'],
+      ['append', true],
     ]);
   });
 

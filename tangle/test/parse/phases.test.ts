@@ -42,7 +42,7 @@ describe('phaseChapters', () => {
     expect(phaseSmokes(chapters)).toEqual(['fix-stale', 'fix-missing', 'fix-third']);
   });
 
-  test('the board shows one row for the phase with every file\'s smokes, and each page shows that standing', async () => {
+  test("the board shows one row for the phase with every file's smokes, and each page shows that standing", async () => {
     const root = await splitBook();
     const book = await loadBook(root);
     const dir = await mkdtemp(path.join(tmpdir(), 'phases-results-'));
@@ -50,7 +50,11 @@ describe('phaseChapters', () => {
     const views = smokeViews(book, tangleBook(book), await loadResults(dir));
     const phases = await loadPhases(root);
     const row = phaseBoard(phases, book, views).find((r) => r.id === 'W.2')!;
-    expect(row.smokes.map((s) => [s.name, s.state])).toEqual([['fix-stale', 'stale'], ['fix-missing', 'missing'], ['fix-third', 'missing']]);
+    expect(row.smokes.map((s) => [s.name, s.state])).toEqual([
+      ['fix-stale', 'stale'],
+      ['fix-missing', 'missing'],
+      ['fix-third', 'missing'],
+    ]);
     expect(row.chapter!.path).toBe('chapters/11-w2-second.md');
     const [second, third] = phaseChapters(book, 'W.2');
     expect(chapterStanding(book, third!, phases, views)).toEqual(chapterStanding(book, second!, phases, views));
@@ -60,7 +64,10 @@ describe('phaseChapters', () => {
     const first = await readFile(path.join(FIXTURE_BOOK, 'chapters', '10-w1-first.md'), 'utf8');
     const stamp = first.split('\n').find((l) => l.startsWith('stamp:'))!;
     const root = await splitBook(THIRD.replace('phase: W.2', 'phase: W.1').replace('status: in-progress', `status: done\n${stamp}`));
-    const error = await loadBook(root).then(() => undefined, (e: unknown) => e);
+    const error = await loadBook(root).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(BookError);
     expect((error as BookError).messages.map(formatMessage)).toEqual([
       'chapters/11a-w2-third.md:5:1: Unexpected second stamp for phase W.1, which chapters/10-w1-first.md already carries. Fix: keep the stamp in one chapter of the phase (the first) and remove this one. [phase-stamped-twice]',

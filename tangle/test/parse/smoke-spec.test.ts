@@ -3,26 +3,60 @@ import { parseSmoke, type Block } from '../../index.js';
 
 function smokeBlock(body: string, extra: Record<string, string | true> = {}): Block {
   return {
-    kind: 'smoke', lang: 'smoke', attrs: { name: 'run-wasi-x', manifest: 'manifests/x.cue', ...extra }, value: body,
-    chapter: 'chapters/10-x.md', line: 20, bodyLine: 21, target: 'run-wasi-x',
+    kind: 'smoke',
+    lang: 'smoke',
+    attrs: { name: 'run-wasi-x', manifest: 'manifests/x.cue', ...extra },
+    value: body,
+    chapter: 'chapters/10-x.md',
+    line: 20,
+    bodyLine: 21,
+    target: 'run-wasi-x',
   };
 }
 
 describe('parseSmoke', () => {
   test('parses every directive with its chapter line', () => {
-    const body = ['timeout: 30', 'exit: 3', '> [kernel] boot', '', '~ ^\\[init\\] \\d+', 'unordered:', '  > [a] one', '  ~ \\[b\\]', '> after',
-      '! [kernel] panic', '!~ fault', 'differs: ~ seed (\\w+)'].join('\n');
+    const body = [
+      'timeout: 30',
+      'exit: 3',
+      '> [kernel] boot',
+      '',
+      '~ ^\\[init\\] \\d+',
+      'unordered:',
+      '  > [a] one',
+      '  ~ \\[b\\]',
+      '> after',
+      '! [kernel] panic',
+      '!~ fault',
+      'differs: ~ seed (\\w+)',
+    ].join('\n');
     const { spec, problems } = parseSmoke(smokeBlock(body), 'raw');
     expect(problems).toEqual([]);
     expect(spec).toEqual({
-      name: 'run-wasi-x', manifest: 'manifests/x.cue', timeout: 30, exit: 3, chapter: 'chapters/10-x.md', line: 20, source: 'raw',
+      name: 'run-wasi-x',
+      manifest: 'manifests/x.cue',
+      timeout: 30,
+      exit: 3,
+      chapter: 'chapters/10-x.md',
+      line: 20,
+      source: 'raw',
       steps: [
         { kind: 'line', matcher: { kind: 'exact', text: '[kernel] boot', line: 23 } },
         { kind: 'line', matcher: { kind: 'regex', text: '^\\[init\\] \\d+', line: 25 } },
-        { kind: 'unordered', line: 26, matchers: [{ kind: 'exact', text: '[a] one', line: 27 }, { kind: 'regex', text: '\\[b\\]', line: 28 }] },
+        {
+          kind: 'unordered',
+          line: 26,
+          matchers: [
+            { kind: 'exact', text: '[a] one', line: 27 },
+            { kind: 'regex', text: '\\[b\\]', line: 28 },
+          ],
+        },
         { kind: 'line', matcher: { kind: 'exact', text: 'after', line: 29 } },
       ],
-      forbid: [{ kind: 'exact', text: '[kernel] panic', line: 30 }, { kind: 'regex', text: 'fault', line: 31 }],
+      forbid: [
+        { kind: 'exact', text: '[kernel] panic', line: 30 },
+        { kind: 'regex', text: 'fault', line: 31 },
+      ],
       differs: { kind: 'regex', text: 'seed (\\w+)', line: 32 },
     });
   });
@@ -59,8 +93,12 @@ describe('parseSmoke', () => {
   });
 
   test.each([
-    ['host: http GET /'], ['host: after "x" http POST /'], ['host: after "x" burst 0 1 /n'], ['host: after "x" burst 10 1000 /n'],
-    ['host: after x http GET /'], ['host: after "x" ping'],
+    ['host: http GET /'],
+    ['host: after "x" http POST /'],
+    ['host: after "x" burst 0 1 /n'],
+    ['host: after "x" burst 10 1000 /n'],
+    ['host: after x http GET /'],
+    ['host: after "x" ping'],
   ])('refuses the host action %j', (body) => {
     const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
     expect(spec).toBeUndefined();
@@ -80,9 +118,21 @@ describe('parseSmoke', () => {
   });
 
   test.each([
-    ['exit: -1'], ['exit: 256'], ['timeout: 0'], ['~ [unclosed'], ['differs: ~ (a)(b)'], ['differs: plain'],
-    ['unordered:'], ['  > stray'], ['nonsense'], ['timeout: 1\ntimeout: 2'], ['~ '],
-    ['boot: /etc/passwd'], ['boot: x.cue'], ['differs: ~ s (\\w+)\nboot:'], ['exit: 1\nboot:\nexit: 2\nexit: 3'],
+    ['exit: -1'],
+    ['exit: 256'],
+    ['timeout: 0'],
+    ['~ [unclosed'],
+    ['differs: ~ (a)(b)'],
+    ['differs: plain'],
+    ['unordered:'],
+    ['  > stray'],
+    ['nonsense'],
+    ['timeout: 1\ntimeout: 2'],
+    ['~ '],
+    ['boot: /etc/passwd'],
+    ['boot: x.cue'],
+    ['differs: ~ s (\\w+)\nboot:'],
+    ['exit: 1\nboot:\nexit: 2\nexit: 3'],
   ])('refuses %j', (body) => {
     const { spec, problems } = parseSmoke(smokeBlock(body), 'raw');
     expect(spec).toBeUndefined();
@@ -100,8 +150,14 @@ describe('parseSmoke', () => {
     ]);
   });
 
-  test.each([['= cue export x.cue'], ['= "[a] " cue eval x.cue'], ['= "[a] " cue export ../x.cue'], ['= "[a] " cue export /etc/x.cue'],
-    ['= "[a] " cue export x.cue; rm -rf /'], ['= "unterminated cue export x.cue']])('refuses the computed expectation %j', (body) => {
+  test.each([
+    ['= cue export x.cue'],
+    ['= "[a] " cue eval x.cue'],
+    ['= "[a] " cue export ../x.cue'],
+    ['= "[a] " cue export /etc/x.cue'],
+    ['= "[a] " cue export x.cue; rm -rf /'],
+    ['= "unterminated cue export x.cue'],
+  ])('refuses the computed expectation %j', (body) => {
     const { spec, problems } = parseSmoke(smokeBlock(body), 'raw');
     expect(spec).toBeUndefined();
     expect(problems.map((p) => p.ruleId)).toEqual(['malformed-smoke']);

@@ -31,12 +31,7 @@ describe('renderTangledFile', () => {
   test('cuts the file into one section per range, each linking to its chapter line', async () => {
     const html = await renderTangledFile(tangled.find((f) => f.path === 'demos/hello/main.rs')!);
     const origins = [...html.matchAll(/class="range-origin" href="([^"]+)"/g)].map((m) => m[1]);
-    expect(origins).toEqual([
-      '/chapters/10-w1-first/#L19',
-      '/chapters/10-w1-first/#L28',
-      '/chapters/11-w2-second/#L15',
-      '/chapters/10-w1-first/#L22',
-    ]);
+    expect(origins).toEqual(['/chapters/10-w1-first/#L19', '/chapters/10-w1-first/#L28', '/chapters/11-w2-second/#L15', '/chapters/10-w1-first/#L22']);
     for (let n = 1; n <= 7; n++) expect(html).toContain(`id="L${n}"`);
     expect(html).toContain('lines 5–7 ← chapters/10-w1-first.md:22');
   });

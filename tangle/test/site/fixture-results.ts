@@ -38,16 +38,39 @@ export async function writeFixtureResults(dir: string): Promise<void> {
       const ok = want !== 'fail';
       const assertions: AssertionResult[] = spec.steps.map((s, i) => {
         const m = s.kind === 'line' ? s.matcher : s.kind === 'unordered' ? s.matchers[0]! : { text: `= cue export ${s.file}`, line: s.line };
-        return { kind: s.kind === 'computed' ? 'line' : s.kind, text: m.text, chapterLine: m.line, ok, transcriptLine: ok ? i + 3 : undefined, detail: ok ? undefined : 'not found in the transcript' };
+        return {
+          kind: s.kind === 'computed' ? 'line' : s.kind,
+          text: m.text,
+          chapterLine: m.line,
+          ok,
+          transcriptLine: ok ? i + 3 : undefined,
+          detail: ok ? undefined : 'not found in the transcript',
+        };
       });
       assertions.push({ kind: 'exit', text: `exit ${spec.exit}`, chapterLine: spec.line + 2, ok: true });
-      const transcript = ['[kernel] capos booting', '[kernel] starting init', '[init] hello', ...(want === 'pass' ? FIXTURE_LEDGER : []), '[kernel] init exited with 0'];
+      const transcript = [
+        '[kernel] capos booting',
+        '[kernel] starting init',
+        '[init] hello',
+        ...(want === 'pass' ? FIXTURE_LEDGER : []),
+        '[kernel] init exited with 0',
+      ];
       const result: SmokeResult = {
-        schemaVersion: 2, name: spec.name, chapter: spec.chapter, chapterLine: spec.line, manifest: spec.manifest, ok,
-        accelerator: 'tcg', totalMs: 412,
+        schemaVersion: 2,
+        name: spec.name,
+        chapter: spec.chapter,
+        chapterLine: spec.line,
+        manifest: spec.manifest,
+        ok,
+        accelerator: 'tcg',
+        totalMs: 412,
         boots: [{ manifest: spec.manifest, exitStatus: 0, qemuStatus: 1, timedOut: false, bootMs: 93, assertions, transcript }],
         ...(want === 'pass' ? { ledger: parseLedger(transcript) } : {}),
-        commit: 'fedcba98', dirty: false, startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
+        commit: 'fedcba98',
+        dirty: false,
+        startedAt: '2026-11-26T06:00:00.000Z',
+        inputs,
+        inputsHash: hashInputs(inputs),
       };
       await writeFile(path.join(dir, `${spec.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
     }

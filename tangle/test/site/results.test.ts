@@ -43,7 +43,10 @@ describe('phaseBoard', () => {
     const views = smokeViews(book, tangleBook(book), await loadResults(dir));
     const board = phaseBoard(await loadPhases(FIXTURE_BOOK), book, views);
     expect(board.map((r) => [r.id, r.status, !!r.appendix])).toEqual([
-      ['W.0', 'planned', false], ['W.1', 'in-progress', false], ['W.2', 'in-progress', false], ['A.1', 'planned', true],
+      ['W.0', 'planned', false],
+      ['W.1', 'in-progress', false],
+      ['W.2', 'in-progress', false],
+      ['A.1', 'planned', true],
     ]);
     expect(board[1]!.claimed).toBe('done');
     expect(board[1]!.note).toContain('fix-fail is failing');

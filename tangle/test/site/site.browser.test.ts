@@ -34,8 +34,15 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -70,17 +77,26 @@ async function expectedState(book: Book, resultsDir: string, name: string): Prom
 /** Board states as shown: smoke name → data-state of its list item and its badge. */
 async function boardStates(page: Page): Promise<Record<string, { item: string; badge: string; text: string }>> {
   return page.$$eval('.phase-smokes li[data-smoke]', (items) =>
-    Object.fromEntries(items.map((li) => {
-      const badge = li.querySelector('.smoke-badge') as HTMLElement;
-      return [li.getAttribute('data-smoke'), { item: li.getAttribute('data-state'), badge: badge.getAttribute('data-state'), text: badge.textContent?.trim() }];
-    })),
+    Object.fromEntries(
+      items.map((li) => {
+        const badge = li.querySelector('.smoke-badge') as HTMLElement;
+        return [
+          li.getAttribute('data-smoke'),
+          { item: li.getAttribute('data-state'), badge: badge.getAttribute('data-state'), text: badge.textContent?.trim() },
+        ];
+      }),
+    ),
   ) as never;
 }
 
 /** A word of one chapter's text that no other chapter, the phase list or any title contains (search must find only it). */
 function uniqueWord(book: Book, phasesText: string): { word: string; chapter: string } | undefined {
   const everywhere = (c: string) => c.toLowerCase();
-  const titles = book.chapters.map((c) => `${c.meta.title} ${c.meta.description}`).join(' ').toLowerCase() + phasesText.toLowerCase();
+  const titles =
+    book.chapters
+      .map((c) => `${c.meta.title} ${c.meta.description}`)
+      .join(' ')
+      .toLowerCase() + phasesText.toLowerCase();
   const candidates: { word: string; chapter: string }[] = [];
   for (const chapter of book.chapters) {
     const prose = chapter.source.split('\n').filter((l) => !/^\s*(```|[-*] |\|)/.test(l));
@@ -164,7 +180,9 @@ describe('the site built from fixture chapters and fixture results', () => {
 
   test('the performance page shows current, stale and missing reports as such, with tables and bars', async () => {
     const page = await open(server, '/performance/');
-    const states = await page.$$eval('section.bench-report', (ss) => Object.fromEntries(ss.map((s) => [s.getAttribute('data-report'), s.getAttribute('data-state')])));
+    const states = await page.$$eval('section.bench-report', (ss) =>
+      Object.fromEntries(ss.map((s) => [s.getAttribute('data-report'), s.getAttribute('data-state')])),
+    );
     expect(states).toEqual({ ...Object.fromEntries(Object.keys(REPORT_KINDS).map((id) => [id, 'missing'])), ...FIXTURE_REPORTS });
     const current = page.locator('section.bench-report[data-report="fix-current"]');
     expect((await current.locator('.report-badge').textContent())?.trim()).toBe('current');
@@ -187,11 +205,27 @@ describe('the site built from fixture chapters and fixture results', () => {
 
   test('a malformed bench report fails the build, naming the file and field', async () => {
     const bad = await mkdtemp(path.join(tmpdir(), 'site-bad-reports-'));
-    await writeFile(path.join(bad, 'fix-current.json'), JSON.stringify({ schemaVersion: 1, id: 'fix-current', title: 'x', chapter: 'c', command: 'c',
-      at: 'now', accelerator: 'tcg', commit: null, dirty: false, inputs: [], machine: { cpus: 2, loadAvg1m: 0 }, errors: [],
-      tables: [{ title: 't', how: 'h', columns: [{ label: 'a' }, { label: 'b' }], rows: [[1]] }] }));
-    await expect(buildSite({ bookRoot: FIXTURE_BOOK, resultsDir, benchDir: bad, outDir: path.join(OUT, 'bad-bench') }, () => {}))
-      .rejects.toThrow(/fix-current\.json: tables\[0\]\.rows\[0\] must be 2 numbers, strings or nulls/);
+    await writeFile(
+      path.join(bad, 'fix-current.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        id: 'fix-current',
+        title: 'x',
+        chapter: 'c',
+        command: 'c',
+        at: 'now',
+        accelerator: 'tcg',
+        commit: null,
+        dirty: false,
+        inputs: [],
+        machine: { cpus: 2, loadAvg1m: 0 },
+        errors: [],
+        tables: [{ title: 't', how: 'h', columns: [{ label: 'a' }, { label: 'b' }], rows: [[1]] }],
+      }),
+    );
+    await expect(buildSite({ bookRoot: FIXTURE_BOOK, resultsDir, benchDir: bad, outDir: path.join(OUT, 'bad-bench') }, () => {})).rejects.toThrow(
+      /fix-current\.json: tables\[0\]\.rows\[0\] must be 2 numbers, strings or nulls/,
+    );
     await rm(bad, { recursive: true, force: true });
   });
 
@@ -207,7 +241,9 @@ describe('the site built from fixture chapters and fixture results', () => {
   test('a malformed results file fails the build, naming the file', async () => {
     const bad = await mkdtemp(path.join(tmpdir(), 'site-bad-results-'));
     await writeFile(path.join(bad, 'fix-pass.json'), JSON.stringify({ schemaVersion: 1, name: 'fix-pass', ok: 'yes' }));
-    await expect(buildSite({ bookRoot: FIXTURE_BOOK, resultsDir: bad, benchDir, outDir: path.join(OUT, 'bad') }, () => {})).rejects.toThrow(path.join(bad, 'fix-pass.json'));
+    await expect(buildSite({ bookRoot: FIXTURE_BOOK, resultsDir: bad, benchDir, outDir: path.join(OUT, 'bad') }, () => {})).rejects.toThrow(
+      path.join(bad, 'fix-pass.json'),
+    );
     await rm(bad, { recursive: true, force: true });
   });
 });
@@ -241,7 +277,12 @@ describe('the site built from the book and its real smoke results', () => {
     expect(Object.keys(shown).sort()).toEqual([...names].sort());
     for (const name of names) {
       const want = await expectedState(book, inputs.resultsDir, name);
-      expect({ name, ...shown[name] }).toEqual({ name, item: want, badge: want, text: { pass: 'passing', fail: 'failing', stale: 'stale', missing: 'missing' }[want] });
+      expect({ name, ...shown[name] }).toEqual({
+        name,
+        item: want,
+        badge: want,
+        text: { pass: 'passing', fail: 'failing', stale: 'stale', missing: 'missing' }[want],
+      });
     }
     await page.screenshot({ path: path.join(SHOTS, 'board.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

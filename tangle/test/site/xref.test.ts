@@ -74,7 +74,10 @@ describe('renderChapter', () => {
     await writeFixtureResults(dir);
     const views = smokeViews(book, tangleBook(book), await loadResults(dir));
     expect(Object.fromEntries([...views].map(([k, v]) => [k, v.state]))).toEqual({
-      'fix-pass': 'pass', 'fix-fail': 'fail', 'fix-stale': 'stale', 'fix-missing': 'missing',
+      'fix-pass': 'pass',
+      'fix-fail': 'fail',
+      'fix-stale': 'stale',
+      'fix-missing': 'missing',
     });
     const xref = buildXref(book);
     const html = (await renderChapter(book, book.chapters[1]!, xref, views)).html;

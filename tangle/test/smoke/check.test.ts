@@ -15,16 +15,30 @@ const exact = (text: string): Matcher => ({ kind: 'exact', text, line: nextLine+
 const regex = (text: string): Matcher => ({ kind: 'regex', text, line: nextLine++ });
 const line = (m: Matcher): Step => ({ kind: 'line', matcher: m });
 function spec(steps: Step[], extra: Partial<SmokeSpec> = {}): SmokeSpec {
-  return { name: 'run-capos-test', manifest: 'manifests/system-test.cue', timeout: 10, exit: 0, steps, forbid: [],
-    chapter: 'chapters/90-a1-kernel.md', line: 90, source: 'smoke body', ...extra };
+  return {
+    name: 'run-capos-test',
+    manifest: 'manifests/system-test.cue',
+    timeout: 10,
+    exit: 0,
+    steps,
+    forbid: [],
+    chapter: 'chapters/90-a1-kernel.md',
+    line: 90,
+    source: 'smoke body',
+    ...extra,
+  };
 }
 const ok = (t: string[]) => ({ transcript: t, exitStatus: 0, timedOut: false });
 
 describe('checkSmoke on recorded transcripts', () => {
   it('passes when every line occurs in order (exact lines ignore \\r and trailing blanks)', () => {
     const t = fixture('hello.txt');
-    const r = checkSmoke(spec([line(exact('[kernel] capOS booting')), line(regex('^\\[hello\\] Hello')),
-      line(exact('[kernel] init exited with 0'))], { forbid: [regex('panic')] }), ok(t));
+    const r = checkSmoke(
+      spec([line(exact('[kernel] capOS booting')), line(regex('^\\[hello\\] Hello')), line(exact('[kernel] init exited with 0'))], {
+        forbid: [regex('panic')],
+      }),
+      ok(t),
+    );
     expect(r.every((a) => a.ok)).toBe(true);
     expect(r.map((a) => a.kind)).toEqual(['line', 'line', 'line', 'forbid', 'exit', 'timeout']);
     expect(r[1]).toMatchObject({ transcriptLine: 4, chapterLine: expect.any(Number) });

@@ -21,7 +21,14 @@ function scratch(files: Record<string, string>): string {
 
 function spec(file: string): SmokeSpec {
   return {
-    name: 'run-x', manifest: 'manifests/x.cue', timeout: 60, exit: 0, forbid: [], chapter: 'chapters/x.md', line: 1, source: '',
+    name: 'run-x',
+    manifest: 'manifests/x.cue',
+    timeout: 60,
+    exit: 0,
+    forbid: [],
+    chapter: 'chapters/x.md',
+    line: 1,
+    source: '',
     steps: [
       { kind: 'line', matcher: { kind: 'exact', text: 'boot', line: 2 } },
       { kind: 'computed', line: 3, prefix: '[cue] ', tool: 'cue export', file },
@@ -34,8 +41,9 @@ describe('expandComputed', () => {
     const root = scratch({ 'a.cue': 'x: 1 + 1\ny: "<&>"\n' });
     const { spec: expanded, problems } = await expandComputed(root, spec('demos/in/a.cue'));
     expect(problems).toEqual([]);
-    expect(expanded.steps.slice(1)).toEqual(['{', '    "x": 2,', '    "y": "<&>"', '}'].map((text) =>
-      ({ kind: 'line', matcher: { kind: 'exact', text: `[cue] ${text}`, line: 3 } })));
+    expect(expanded.steps.slice(1)).toEqual(
+      ['{', '    "x": 2,', '    "y": "<&>"', '}'].map((text) => ({ kind: 'line', matcher: { kind: 'exact', text: `[cue] ${text}`, line: 3 } })),
+    );
     const transcript = ['boot', '[cue] {', '[cue]     "x": 2,', '[cue]     "y": "<&>"', '[cue] }'];
     expect(checkSmoke(expanded, [{ transcript, exitStatus: 0, timedOut: false }])[0]!.every((a) => a.ok)).toBe(true);
     // A guest that printed another value fails at the directive's line.

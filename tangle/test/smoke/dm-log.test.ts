@@ -66,7 +66,11 @@ describe('replayPoints', () => {
     const base = Buffer.alloc(8 * 512, 0xee);
     const at = (img: Buffer, s: number) => [img[s * 512], img[s * 512 + 511]];
     const reversed = applyPoint(base, points[1]!);
-    expect([at(reversed, 1), at(reversed, 2), at(reversed, 3)]).toEqual([[0xee, 0xee], [2, 2], [3, 3]]);
+    expect([at(reversed, 1), at(reversed, 2), at(reversed, 3)]).toEqual([
+      [0xee, 0xee],
+      [2, 2],
+      [3, 3],
+    ]);
     const torn = applyPoint(base, points[5]!);
     expect([torn[0], torn[255], torn[256], torn[511]]).toEqual([9, 9, 0xee, 0xee]);
     expect(at(durableImage(base, points[5]!), 0)).toEqual([0xee, 0xee]);

@@ -42,7 +42,12 @@ describe('host actions', () => {
   });
 
   test('net=user is restricted user networking with one loopback forward to port 80', () => {
-    expect(netArgs({ hostPort: 5555 })).toEqual(['-netdev', 'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:5555-:80', '-device', 'virtio-net-pci,netdev=net0']);
+    expect(netArgs({ hostPort: 5555 })).toEqual([
+      '-netdev',
+      'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:5555-:80',
+      '-device',
+      'virtio-net-pci,netdev=net0',
+    ]);
     expect(netArgs(undefined)).toEqual([]);
   });
 

@@ -14,14 +14,20 @@ const spec = (name: string): SmokeSpec => specs.find((s) => s.name === name)!;
 
 /** The book's tangled files with `path`'s content changed. */
 function edited(path: string): TangledFile[] {
-  expect(tangled.some((f) => f.path === path), path).toBe(true);
+  expect(
+    tangled.some((f) => f.path === path),
+    path,
+  ).toBe(true);
   return tangled.map((f) => (f.path === path ? { ...f, content: `${f.content}// an edit\n` } : f));
 }
 
 /** The smokes whose recorded tangled inputs an edit to `path` changes. */
 function staleAfter(path: string): string[] {
   const after = edited(path);
-  return specs.filter((s) => computeInputs(tangled, s).tangled !== computeInputs(after, s).tangled).map((s) => s.name).sort();
+  return specs
+    .filter((s) => computeInputs(tangled, s).tangled !== computeInputs(after, s).tangled)
+    .map((s) => s.name)
+    .sort();
 }
 
 describe('smokeDependencies', () => {
@@ -45,7 +51,7 @@ describe('smokeDependencies', () => {
 });
 
 describe('staleness per smoke', () => {
-  test('editing W.8\'s guest leaves every W.1-W.4 result fresh and makes W.8\'s stale', () => {
+  test("editing W.8's guest leaves every W.1-W.4 result fresh and makes W.8's stale", () => {
     const stale = staleAfter('demos/wasi-cue-evaluator/main.go');
     expect(stale).toContain('run-wasi-cue-evaluator');
     const earlier = book.chapters.filter((c) => /^W\.[1-4]$/.test(c.meta.phase)).flatMap((c) => c.meta.smokes);
@@ -53,9 +59,13 @@ describe('staleness per smoke', () => {
     expect(stale.filter((name) => earlier.includes(name))).toEqual([]);
   });
 
-  test('editing an embedded binary\'s source makes exactly the smokes that embed it stale', () => {
+  test("editing an embedded binary's source makes exactly the smokes that embed it stale", () => {
     expect(staleAfter('demos/wasi-hello-c/main.c')).toEqual(
-      specs.filter((s) => smokeDependencies(tangled, s).some((f) => f.path === 'demos/wasi-hello-c/main.c')).map((s) => s.name).sort());
+      specs
+        .filter((s) => smokeDependencies(tangled, s).some((f) => f.path === 'demos/wasi-hello-c/main.c'))
+        .map((s) => s.name)
+        .sort(),
+    );
     expect(staleAfter('demos/wasi-hello-c/main.c')).toContain('run-wasi-hello-c');
     expect(staleAfter('demos/wasi-hello-c/main.c')).not.toContain('run-wasi-hello-rust');
     // capos-wasm is in every WASI image: its source makes them all stale, and no kernel-only smoke
@@ -65,7 +75,7 @@ describe('staleness per smoke', () => {
     expect(adapter).not.toContain('run-capos-hello');
   });
 
-  test('the adapter\'s host tests are in no boot', () => {
+  test("the adapter's host tests are in no boot", () => {
     expect(staleAfter('capos-wasm/tests/host_runner.rs')).toEqual([]);
   });
 });

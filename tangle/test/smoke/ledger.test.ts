@@ -22,7 +22,9 @@ describe('parseLedger', () => {
   it('reads grants, every counted call with its outcome, and derives used, refused and unused', () => {
     const [frugal, sealed, other] = parseLedger(transcript);
     expect(frugal).toEqual({
-      boot: 0, service: 'wasm-host', instance: 'frugal',
+      boot: 0,
+      service: 'wasm-host',
+      instance: 'frugal',
       granted: ['console', 'dir:/data', 'random', 'timer'],
       calls: [
         { cap: 'console', import: 'fd_write', outcome: 'answered', count: 3 },
@@ -58,6 +60,9 @@ describe('parseLedger', () => {
 
   it('numbers boots', () => {
     const boots = [{ transcript: ['[h] ledger a grants -'] }, { transcript: ['[h] ledger a grants timer'] }];
-    expect(ledgerOfBoots(boots).map((r) => [r.boot, r.unused])).toEqual([[0, []], [1, ['timer']]]);
+    expect(ledgerOfBoots(boots).map((r) => [r.boot, r.unused])).toEqual([
+      [0, []],
+      [1, ['timer']],
+    ]);
   });
 });

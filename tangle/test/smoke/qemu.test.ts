@@ -24,8 +24,10 @@ describe('qemu driver', () => {
 
   it('uses the contract command line with only -accel varying', () => {
     const a = qemuArgs({ kernel: 'k', initrd: 'i' }, 'tcg').join(' ');
-    expect(a).toBe('-accel tcg -bios /usr/share/qemu/qboot.rom -cpu qemu64,+rdrand -m 512M -kernel k -initrd i -serial stdio -display none -monitor none ' +
-      '-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04');
+    expect(a).toBe(
+      '-accel tcg -bios /usr/share/qemu/qboot.rom -cpu qemu64,+rdrand -m 512M -kernel k -initrd i -serial stdio -display none -monitor none ' +
+        '-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04',
+    );
   });
 
   it('captures serial lines and the exit status of a guest that exits', async () => {

@@ -5,18 +5,33 @@ import { summaryTable, failures } from '../../smoke/report.js';
 
 const inputs = { smoke: 'a', tangled: 'b', image: 'c' };
 const good: SmokeResult = {
-  schemaVersion: 2, name: 'run-capos-hello', chapter: 'chapters/90-a1-kernel.md', chapterLine: 40,
-  manifest: 'manifests/system-capos-hello.cue', ok: false, accelerator: 'tcg', totalMs: 150,
-  boots: [{
-    manifest: 'manifests/system-capos-hello.cue', exitStatus: 1, qemuStatus: 3, timedOut: false, bootMs: 120,
-    transcript: ['[kernel] boot', '[init] x', '[hello] hi'],
-    assertions: [
-      { kind: 'line', text: '> [hello] hi', chapterLine: 42, ok: true, transcriptLine: 3 },
-      { kind: 'exit', text: 'exit: 0', chapterLine: 40, ok: false, detail: 'expected exit status 0, got 1' },
-    ],
-  }],
-  commit: 'abcd1234', dirty: false,
-  startedAt: '2026-11-26T06:00:00.000Z', inputs, inputsHash: hashInputs(inputs),
+  schemaVersion: 2,
+  name: 'run-capos-hello',
+  chapter: 'chapters/90-a1-kernel.md',
+  chapterLine: 40,
+  manifest: 'manifests/system-capos-hello.cue',
+  ok: false,
+  accelerator: 'tcg',
+  totalMs: 150,
+  boots: [
+    {
+      manifest: 'manifests/system-capos-hello.cue',
+      exitStatus: 1,
+      qemuStatus: 3,
+      timedOut: false,
+      bootMs: 120,
+      transcript: ['[kernel] boot', '[init] x', '[hello] hi'],
+      assertions: [
+        { kind: 'line', text: '> [hello] hi', chapterLine: 42, ok: true, transcriptLine: 3 },
+        { kind: 'exit', text: 'exit: 0', chapterLine: 40, ok: false, detail: 'expected exit status 0, got 1' },
+      ],
+    },
+  ],
+  commit: 'abcd1234',
+  dirty: false,
+  startedAt: '2026-11-26T06:00:00.000Z',
+  inputs,
+  inputsHash: hashInputs(inputs),
 };
 
 describe('validateSmokeResult', () => {
@@ -49,7 +64,17 @@ describe('validateSmokeResult', () => {
 });
 
 describe('computeInputs', () => {
-  const spec = { name: 's', manifest: 'manifests/system-m.cue', timeout: 1, exit: 0, steps: [], forbid: [], chapter: 'c', line: 1, source: '> a\n' } as SmokeSpec;
+  const spec = {
+    name: 's',
+    manifest: 'manifests/system-m.cue',
+    timeout: 1,
+    exit: 0,
+    steps: [],
+    forbid: [],
+    chapter: 'c',
+    line: 1,
+    source: '> a\n',
+  } as SmokeSpec;
   const manifest = { path: 'manifests/system-m.cue', content: '"build/demos/a.wasm"', ranges: [] };
   const files: TangledFile[] = [{ path: 'demos/a/b.c', content: 'B', ranges: [] }, { path: 'demos/a/a.c', content: 'A', ranges: [] }, manifest];
   it('hashes the smoke source, the tangled files independent of order, and the image', () => {
@@ -57,7 +82,9 @@ describe('computeInputs', () => {
     expect(computeInputs([...files].reverse(), spec, Buffer.from('img'))).toEqual(x);
     expect(x.smoke).toMatch(/^[0-9a-f]{64}$/);
     expect(computeInputs(files, { ...spec, source: '> b\n' }).smoke).not.toBe(x.smoke);
-    expect(computeInputs([{ path: 'demos/a/a.cB', content: '', ranges: [] }, { path: 'demos/a/b.c', content: '', ranges: [] }, manifest], spec).tangled).not.toBe(x.tangled);
+    expect(
+      computeInputs([{ path: 'demos/a/a.cB', content: '', ranges: [] }, { path: 'demos/a/b.c', content: '', ranges: [] }, manifest], spec).tangled,
+    ).not.toBe(x.tangled);
     expect(computeInputs(files, spec).image).toBe('');
     expect(hashInputs(x)).not.toBe(hashInputs({ ...x, image: '' }));
   });
@@ -67,8 +94,11 @@ describe('changedInputs', () => {
   const recorded = { smoke: 's', tangled: 't', image: 'i' };
   it('names each input that changed', () => {
     expect(changedInputs(recorded, recorded)).toEqual([]);
-    expect(changedInputs(recorded, { smoke: 'S', tangled: 'T', image: 'I' }))
-      .toEqual(['the smoke block', 'the tangled files it depends on', 'the booted image (kernel or manifest.bin)']);
+    expect(changedInputs(recorded, { smoke: 'S', tangled: 'T', image: 'I' })).toEqual([
+      'the smoke block',
+      'the tangled files it depends on',
+      'the booted image (kernel or manifest.bin)',
+    ]);
   });
   it('compares the image only when the reader could hash it', () => {
     expect(changedInputs(recorded, { ...recorded, image: '' })).toEqual([]);

@@ -19,10 +19,17 @@ function scratch(text: string, exit: number | null): string {
 }
 
 const spec: SmokeSpec = {
-  name: 'run-t', manifest: 'manifests/system-t.cue', timeout: 20, exit: 0, chapter: 'chapters/90-a1-kernel.md', line: 10,
+  name: 'run-t',
+  manifest: 'manifests/system-t.cue',
+  timeout: 20,
+  exit: 0,
+  chapter: 'chapters/90-a1-kernel.md',
+  line: 10,
   source: '> [kernel] up\n> [kernel] init exited with 0\n!~ panic\n',
-  steps: [{ kind: 'line', matcher: { kind: 'exact', text: '[kernel] up', line: 12 } },
-    { kind: 'line', matcher: { kind: 'exact', text: '[kernel] init exited with 0', line: 13 } }],
+  steps: [
+    { kind: 'line', matcher: { kind: 'exact', text: '[kernel] up', line: 12 } },
+    { kind: 'line', matcher: { kind: 'exact', text: '[kernel] init exited with 0', line: 13 } },
+  ],
   forbid: [{ kind: 'regex', text: 'panic', line: 14 }],
 };
 const git = { commit: 'abcd1234', dirty: true };
@@ -47,13 +54,23 @@ describe('runSmoke', () => {
     const r = await runSmoke(spec, { root, tangled: [], accel: 'tcg', git });
     expect(r.ok).toBe(false);
     expect(r.boots[0]!.exitStatus).toBe(127);
-    expect(allAssertions(r).filter((a) => !a.ok).map((a) => [a.kind, a.chapterLine])).toEqual([['line', 13], ['forbid', 14], ['exit', 10]]);
+    expect(
+      allAssertions(r)
+        .filter((a) => !a.ok)
+        .map((a) => [a.kind, a.chapterLine]),
+    ).toEqual([
+      ['line', 13],
+      ['forbid', 14],
+      ['exit', 10],
+    ]);
   }, 30000);
 
   it('boots twice for differs and records both boots', async () => {
     const root = scratch('[kernel] seed 1\n', 0);
-    const r = await runSmoke({ ...spec, steps: [], forbid: [], differs: { kind: 'regex', text: 'seed (\\d+)', line: 15 } },
-      { root, tangled: [], accel: 'tcg', git });
+    const r = await runSmoke(
+      { ...spec, steps: [], forbid: [], differs: { kind: 'regex', text: 'seed (\\d+)', line: 15 } },
+      { root, tangled: [], accel: 'tcg', git },
+    );
     expect(r.boots.map((b) => b.transcript)).toEqual([['[kernel] seed 1'], ['[kernel] seed 1']]);
     // the fixture prints the same seed both times, so differs must fail
     expect(r.boots[1]!.assertions.find((a) => a.kind === 'differs')).toMatchObject({ ok: false, chapterLine: 15 });

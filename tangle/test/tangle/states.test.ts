@@ -16,41 +16,65 @@ const FENCE = '```';
 async function hookBook(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'states-'));
   await mkdir(join(root, 'chapters'));
-  await writeFile(join(root, 'chapters', '10-w1-start.md'), chapter('W.1', 'Start',
-    `${FENCE}rust file=capos-wasm/src/main.rs\nfn main() {\n    <<later work>>\n    <<own work>>\n}\n${FENCE}\n\n${FENCE}rust chunk="own work"\nstart();\n${FENCE}\n`));
-  await writeFile(join(root, 'chapters', '11-w2-more.md'), chapter('W.2', 'More',
-    `${FENCE}rust chunk="later work"\nmore();\n${FENCE}\n\n${FENCE}rust file=capos-wasm/src/main.rs append\n// W.2 was here\n${FENCE}\n`));
+  await writeFile(
+    join(root, 'chapters', '10-w1-start.md'),
+    chapter(
+      'W.1',
+      'Start',
+      `${FENCE}rust file=capos-wasm/src/main.rs\nfn main() {\n    <<later work>>\n    <<own work>>\n}\n${FENCE}\n\n${FENCE}rust chunk="own work"\nstart();\n${FENCE}\n`,
+    ),
+  );
+  await writeFile(
+    join(root, 'chapters', '11-w2-more.md'),
+    chapter(
+      'W.2',
+      'More',
+      `${FENCE}rust chunk="later work"\nmore();\n${FENCE}\n\n${FENCE}rust file=capos-wasm/src/main.rs append\n// W.2 was here\n${FENCE}\n`,
+    ),
+  );
   await writeFile(join(root, 'chapters', '93-a4-extra.md'), chapter('A.4', 'Extra', `${FENCE}rust file=capos-wasm/src/extra.rs\nfn extra() {}\n${FENCE}\n`));
   return root;
 }
 
-
 /** Parsing the whole book takes a few seconds on an idle machine and over 20 on a shared one under load. */
 const BOOK_TIMEOUT = 90_000;
 describe('analyseState', () => {
-  test('W.1\'s state leaves out W.2: its extension point expands to nothing, its append is not there', async () => {
+  test("W.1's state leaves out W.2: its extension point expands to nothing, its append is not there", async () => {
     const book = await loadBook(await hookBook());
     const state = analyseState(book, 'W.1');
     expect(state.messages).toEqual([]);
     expect(state.chapters.map((c) => c.path)).toEqual(['chapters/10-w1-start.md']);
-    expect(state.files.find((f) => f.path === 'capos-wasm/src/main.rs')!.content.split('\n').slice(1)).toEqual(['fn main() {', '    start();', '}', '']);
+    expect(
+      state.files
+        .find((f) => f.path === 'capos-wasm/src/main.rs')!
+        .content.split('\n')
+        .slice(1),
+    ).toEqual(['fn main() {', '    start();', '}', '']);
     const full = analyseState(book, 'W.2').files.find((f) => f.path === 'capos-wasm/src/main.rs')!.content;
     expect(full).toContain('    more();\n    start();\n}\n// W.2 was here\n');
     expect(analyseState(book, 'W.2').files.map((f) => f.path)).not.toContain('capos-wasm/src/extra.rs');
   });
 
-  test('the foundation appendices (A.1-A.3) are in every state; an unknown phase is refused', async () => {
-    const book = await loadBook(repoRoot());
-    expect(stateChapters(book, 'W.1')!.map((c) => c.meta.phase)).toEqual(['A.0', 'W.0', 'W.1', 'A.1', 'A.2', 'A.3']);
-    expect(stateChapters(book, 'W.2')!.filter((c) => c.meta.phase === 'W.2')).toHaveLength(3);
-    expect(() => analyseState(book, 'W.9')).toThrow(/no chapter has phase `W\.9`/);
-  }, BOOK_TIMEOUT);
+  test(
+    'the foundation appendices (A.1-A.3) are in every state; an unknown phase is refused',
+    async () => {
+      const book = await loadBook(repoRoot());
+      expect(stateChapters(book, 'W.1')!.map((c) => c.meta.phase)).toEqual(['A.0', 'W.0', 'W.1', 'A.1', 'A.2', 'A.3']);
+      expect(stateChapters(book, 'W.2')!.filter((c) => c.meta.phase === 'W.2')).toHaveLength(3);
+      expect(() => analyseState(book, 'W.9')).toThrow(/no chapter has phase `W\.9`/);
+    },
+    BOOK_TIMEOUT,
+  );
 
-  test('every phase\'s state of the book tangles without a problem', async () => {
-    const book = await loadBook(repoRoot());
-    const phases = [...new Set(book.chapters.map((c) => c.meta.phase))].filter((p) => p.startsWith('W.'));
-    for (const phase of phases) expect(analyseState(book, phase).messages.map(formatMessage), phase).toEqual([]);
-  }, BOOK_TIMEOUT);
+  test(
+    "every phase's state of the book tangles without a problem",
+    async () => {
+      const book = await loadBook(repoRoot());
+      const phases = [...new Set(book.chapters.map((c) => c.meta.phase))].filter((p) => p.startsWith('W.'));
+      for (const phase of phases) expect(analyseState(book, phase).messages.map(formatMessage), phase).toEqual([]);
+    },
+    BOOK_TIMEOUT,
+  );
 });
 
 describe('npm run tangle -- --upto', () => {

@@ -24,7 +24,11 @@ describe('tangleBook', () => {
   test('produces exactly the expected files of the expand fixture', async () => {
     const { files } = await tangled('expand');
     expect(files.map((f) => f.path)).toEqual([
-      'capos-wasm/src/main.rs', 'demos/hello/hello.wat', 'demos/hello/run.sh', 'manifests/data.json', 'manifests/expand.cue',
+      'capos-wasm/src/main.rs',
+      'demos/hello/hello.wat',
+      'demos/hello/run.sh',
+      'manifests/data.json',
+      'manifests/expand.cue',
     ]);
     for (const file of files) {
       expect(file.content, file.path).toBe(await readFile(join(fixture('expand'), 'expected', file.path), 'utf8'));
@@ -60,7 +64,10 @@ describe('tangleBook', () => {
           if (text.startsWith('// Tangled') || text.startsWith('# Tangled') || text.startsWith(';; Tangled')) {
             expect(source, `${file.path}:${line}`).toMatch(/^```/); // the header points at the opening fence
           } else {
-            expect(text.endsWith(source) && text.slice(0, text.length - source.length).trim() === '', `${file.path}:${line} ← ${range.chapter}:${range.chapterLine}`).toBe(true);
+            expect(
+              text.endsWith(source) && text.slice(0, text.length - source.length).trim() === '',
+              `${file.path}:${line} ← ${range.chapter}:${range.chapterLine}`,
+            ).toBe(true);
           }
         }
       }

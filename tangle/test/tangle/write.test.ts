@@ -11,7 +11,9 @@ async function copy(name: string): Promise<string> {
   scratch.push(dir);
   return dir;
 }
-afterEach(async () => { for (const dir of scratch.splice(0)) await rm(dir, { recursive: true, force: true }) });
+afterEach(async () => {
+  for (const dir of scratch.splice(0)) await rm(dir, { recursive: true, force: true });
+});
 
 async function tangleAt(root: string) {
   return tangleBook(await loadBook(root));
@@ -67,7 +69,10 @@ describe('writeTangled', () => {
     await writeTangled(root, files);
     await writeFile(join(root, 'manifests/expand.cue'), 'hand edit\n');
     const tree = await hashTree(root);
-    expect(await writeTangled(root, files, { check: true })).toEqual({ written: ['manifests/expand.cue'], unchanged: files.map((f) => f.path).filter((p) => p !== 'manifests/expand.cue') });
+    expect(await writeTangled(root, files, { check: true })).toEqual({
+      written: ['manifests/expand.cue'],
+      unchanged: files.map((f) => f.path).filter((p) => p !== 'manifests/expand.cue'),
+    });
     expect(await hashTree(root)).toEqual(tree);
   });
 
@@ -77,7 +82,10 @@ describe('writeTangled', () => {
     // (creating capos-wasm/src/ and demos/hello/), then staging manifests/data.json fails.
     await mkdir(join(root, tempPathFor('manifests/data.json')), { recursive: true });
     const tree = await hashTree(root);
-    const error = await writeTangled(root, await tangleAt(root)).then(() => undefined, (e: unknown) => e);
+    const error = await writeTangled(root, await tangleAt(root)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(WriteError);
     expect((error as WriteError).path).toBe('manifests/data.json');
     expect(await hashTree(root)).toEqual(tree);
@@ -119,8 +127,10 @@ describe('runTangle', () => {
     expect(await runTangle(root, { log: (l) => lines.push(l) })).toBe(0);
     expect(await runTangle(root, { log: (l) => lines.push(l) })).toBe(0);
     expect(lines.map((l) => l.replace(/\d+ ms$/, 'N ms'))).toEqual([
-      'parse and tangle 2 chapters into 5 files … N ms', 'write 5 changed, 0 unchanged … N ms',
-      'parse and tangle 2 chapters into 5 files … N ms', 'write 0 changed, 5 unchanged … N ms',
+      'parse and tangle 2 chapters into 5 files … N ms',
+      'write 5 changed, 0 unchanged … N ms',
+      'parse and tangle 2 chapters into 5 files … N ms',
+      'write 0 changed, 5 unchanged … N ms',
     ]);
   });
 

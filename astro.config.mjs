@@ -4,10 +4,12 @@
 //   RESULTS_DIR smoke results (default: $BOOK_ROOT/results/smoke)
 //   BENCH_DIR   benchmark reports for /performance/ (default: $BOOK_ROOT/results/bench/reports)
 //   SITE_OUT    output directory (default: site/dist; `npm run preview` serves that)
+//   WATCH_STATUS `npm run watch`'s status file: adds its banner and content reloads to the dev server
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
+import { watchBanner } from './site/lib/watch-banner.ts';
 
 const outDir = path.resolve(process.env.SITE_OUT ?? 'site/dist');
 // One cache per output directory, so a fixture build never reuses the real book's content store.
@@ -21,6 +23,7 @@ export default defineConfig({
   site: 'http://127.0.0.1:4321',
   trailingSlash: 'always',
   integrations: [
+    ...(process.env.WATCH_STATUS ? [watchBanner(process.env.WATCH_STATUS)] : []),
     starlight({
       title: 'WASI on capOS',
       description: 'A literate program: the WASI host adapter for capOS, tangled, built, booted and checked from its chapters.',

@@ -34,6 +34,8 @@ const stages: Stage[] = [
   // warnings denied, in the target folders the build and cargo test use (so it reuses their dependencies)
   { name: 'clippy', cmd: tsx, args: ['tangle/cli/clippy.ts'], needs: ['tangle'] },
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
+  // `npm run watch` in a scratch copy of this tree and its build: a saved chapter is booted again (tangle/test/watch/)
+  { name: 'watch', cmd: vitest, args: ['run', 'tangle/test/watch/watch.built.test.ts'], needs: ['smoke'], env: { BUILT_TESTS: '1' } },
   // every fuzz target for a fixed number of runs from a fixed libFuzzer seed, its kept crash inputs replayed first
   // (appendix A.9); after the smoke, whose build made the manifests and demo modules the corpora are seeded from
   {

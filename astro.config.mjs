@@ -22,6 +22,9 @@ export default defineConfig({
   cacheDir: `./site/.astro/cache-${cacheKey}`,
   site: 'http://127.0.0.1:4321',
   trailingSlash: 'always',
+  // The dev server (`npm run watch`) watches the site's own sources; the book's build tree is large, holds symlink
+  // loops (the conformance sandboxes) and changes on every build. Chapters reach the dev server through the watch.
+  vite: { server: { watch: { ignored: ['**/build/**', '**/vendor/**', '**/capos/**', '**/capos-wasm/**', '**/demos/**', '**/manifests/**', '**/results/**'] } } },
   integrations: [
     ...(process.env.WATCH_STATUS ? [watchBanner(process.env.WATCH_STATUS)] : []),
     starlight({

@@ -1,9 +1,8 @@
 // The dev server's side of `npm run watch` (tangle/cli/watch.ts). Added by astro.config.mjs only when WATCH_STATUS
 // names the watch's status file, so a production build has none of it. It serves that file at /__watch/status,
 // puts a banner script on every page, and when a cycle ends with the book tangled, reloads the content collections
-// (the loaders read the chapters and results again) and tells the open pages to reload.
+// (the loaders read the chapters and results again), after which the open pages reload themselves.
 import { mkdirSync, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AstroIntegration } from 'astro';
 import { readStatus } from '../../tangle/watch/status.js';
@@ -13,6 +12,7 @@ export const STATUS_ROUTE = '/__watch/status';
 /** Runs in the page: polls the status and shows it in a fixed banner (textContent only, never markup from the file). */
 function banner(route: string): void {
   let shown = -1;
+  let loadedWith: number | undefined;
   const el = document.createElement('div');
   el.id = 'watch-banner';
   el.setAttribute('role', 'status');
@@ -23,7 +23,10 @@ function banner(route: string): void {
     try {
       const res = await fetch(route, { cache: 'no-store' });
       const s = await res.json() as { generation?: number; state?: string; summary?: string; problems?: { where: string; message: string }[];
-        smokes?: { name: string; where: string; ok: boolean; failures: string[] }[] };
+        smokes?: { name: string; where: string; ok: boolean; failures: string[] }[]; reloaded?: number };
+      // the content this page was rendered from is older than the dev server's: show the new one
+      if (loadedWith === undefined) loadedWith = s.reloaded ?? 0;
+      else if ((s.reloaded ?? 0) > loadedWith) { location.reload(); return }
       if (typeof s.generation !== 'number' || s.generation === shown) return;
       shown = s.generation;
       const lines = [`watch: ${s.state ?? '?'}: ${s.summary ?? ''}`];
@@ -51,23 +54,26 @@ export function watchBanner(statusFile: string): AstroIntegration {
         if (command === 'dev') injectScript('page', `(${banner.toString()})(${JSON.stringify(STATUS_ROUTE)});`);
       },
       'astro:server:setup': ({ server, refreshContent, logger }) => {
-        server.middlewares.use(STATUS_ROUTE, (_req, res) => {
-          readFile(statusFile, 'utf8').catch(() => '{}').then((body) => {
-            res.setHeader('content-type', 'application/json');
-            res.setHeader('cache-control', 'no-store');
-            res.end(body);
-          });
-        });
         // the cycle the dev server started with is what its first load already shows
         let refreshed = Number.POSITIVE_INFINITY;
-        void readStatus(statusFile).then((s) => { refreshed = s?.generation ?? 0 }, () => { refreshed = 0 });
+        // the newest cycle a reload was started for (a save shows up as more than one file event)
+        let asked = Number.POSITIVE_INFINITY;
+        void readStatus(statusFile).then((s) => { refreshed = asked = s?.generation ?? 0 }, () => { refreshed = asked = 0 });
+        // the status, and which cycle's content the server now renders (pages reload when that moves on)
+        server.middlewares.use(STATUS_ROUTE, (_req, res) => {
+          readStatus(statusFile).catch(() => undefined).then((s) => {
+            res.setHeader('content-type', 'application/json');
+            res.setHeader('cache-control', 'no-store');
+            res.end(JSON.stringify({ ...s, reloaded: Number.isFinite(refreshed) ? refreshed : 0 }));
+          });
+        });
         const onStatus = async (): Promise<void> => {
           const s = await readStatus(statusFile).catch(() => undefined);
           // a cycle that stopped at the tangle step left the book broken: keep showing the last good one
-          if (!s || s.state === 'running' || s.step === 'tangle' || s.generation <= refreshed) return;
-          refreshed = s.generation;
+          if (!s || s.state === 'running' || s.step === 'tangle' || s.generation <= asked) return;
+          asked = s.generation;
           await refreshContent?.({ context: { watchGeneration: s.generation } });
-          server.ws.send({ type: 'full-reload' });
+          refreshed = Math.max(refreshed, s.generation);
           logger.info(`watch cycle ${s.generation}: content reloaded`);
         };
         // the directory, not the file: the status is replaced by a rename, which ends a watch on the old file

@@ -95,7 +95,11 @@ test('the banner shows each cycle, a failure at its chapter line, and a saved ch
   const file = path.join(scratch, 'book', CHAPTER);
   await writeFile(file, (await readFile(file, 'utf8')).replace('The program prints a greeting', `${sentence}\n\nThe program prints a greeting`));
   await writeStatus(scratch, status(3, { smokes: [{ name: 'fix-pass', where: `${CHAPTER}:40`, ok: true, failures: [] }], summary: '1 smoke passed: fix-pass' }));
-  await expect.poll(() => page.locator('main').textContent(), { timeout: 60_000 }).toContain(sentence);
+  try {
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 60_000 }).toContain(sentence);
+  } catch (e) {
+    throw new Error(`the page never showed the saved sentence; the dev server said:\n${log.slice(-30).join('\n')}`, { cause: e });
+  }
   await expect.poll(() => banner.getAttribute('data-state'), { timeout: 20_000 }).toBe('passed');
   expect(await banner.textContent()).toContain('1 smoke passed: fix-pass');
   expect(errors).toEqual([]);

@@ -8,6 +8,7 @@ import { demoSteps } from './demos.js';
 import { imageSteps } from './images.js';
 import { listenShimStep } from './shim.js';
 import { fmtMs, runStep, type BuildStep, type Log, type StepReport } from './step.js';
+import { FileDigests } from './stamp.js';
 import { loadTangleMap } from '../diag/remap.js';
 
 export class BuildError extends Error {
@@ -46,6 +47,7 @@ export async function buildAll(root: string, opts: BuildOptions = {}): Promise<S
   const steps = await planBuild(root, opts);
   const reports: StepReport[] = [];
   const failed: { name: string; error: unknown }[] = [];
+  const digests = new FileDigests();
   // Keep going after a failing compile so one run shows every broken step; but images embed the binaries, so
   // none is made from a partly failed build.
   for (const s of steps) {
@@ -54,7 +56,7 @@ export async function buildAll(root: string, opts: BuildOptions = {}): Promise<S
       continue;
     }
     try {
-      reports.push(await runStep(root, s, log, opts.force));
+      reports.push(await runStep(root, s, log, opts.force, digests));
     } catch (e) {
       failed.push({ name: s.name, error: e });
       log(`  ${s.name}: FAILED`);

@@ -35,18 +35,40 @@ export async function listFiles(root: string, dir: string, skip: ReadonlySet<str
   return out.sort();
 }
 
-/** sha256 over the strings in `extra` and the (path, content) of every file; a missing file hashes as missing. */
-export async function hashInputs(root: string, files: string[], extra: string[] = []): Promise<string> {
+/**
+ * sha256 digests of file contents, each kept while the file's identity (device, inode, size, modification time in
+ * nanoseconds) stays the same. One is made per build run and passed to every step, so the binaries every image step
+ * lists as inputs are read and hashed once per run, not once per image.
+ */
+export class FileDigests {
+  private readonly known = new Map<string, { id: string; digest: Buffer }>();
+
+  /** The digest of the file's bytes, or undefined when there is no such file. */
+  async of(path: string): Promise<Buffer | undefined> {
+    let st;
+    try {
+      st = await stat(path, { bigint: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    const seen = this.known.get(path);
+    if (seen?.id === id) return seen.digest;
+    const digest = createHash('sha256').update(await readFile(path)).digest();
+    this.known.set(path, { id, digest });
+    return digest;
+  }
+}
+
+/** sha256 over the strings in `extra` and the (path, content digest) of every file; a missing file hashes as missing. */
+export async function hashInputs(root: string, files: string[], extra: string[] = [], digests = new FileDigests()): Promise<string> {
   const h = createHash('sha256');
   for (const x of extra) h.update(x).update('\0');
   for (const f of [...new Set(files)].sort()) {
     h.update(f).update('\0');
-    try {
-      h.update(await readFile(join(root, f)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      h.update('\u0001missing');
-    }
+    const digest = await digests.of(join(root, f));
+    h.update(digest ?? '\u0001missing');
     h.update('\0');
   }
   return h.digest('hex');

@@ -1,7 +1,7 @@
 // A build step: a name, the inputs that decide whether it must run, and what it does. The runner skips a step whose
 // input hash matches its stamp and whose recorded outputs all exist, and prints every step with its timing.
 import { join } from 'node:path';
-import { exists, hashInputs, readStamp, writeStamp } from './stamp.js';
+import { exists, FileDigests, hashInputs, readStamp, writeStamp } from './stamp.js';
 
 export interface BuildStep {
   name: string;
@@ -26,9 +26,10 @@ export function fmtMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export async function runStep(root: string, step: BuildStep, log: Log, force = false): Promise<StepReport> {
+/** `digests` is shared by the steps of one run (tangle/build/plan.ts); a step run alone gets its own. */
+export async function runStep(root: string, step: BuildStep, log: Log, force = false, digests = new FileDigests()): Promise<StepReport> {
   const t0 = performance.now();
-  const hash = await hashInputs(root, await step.inputs(), step.extra);
+  const hash = await hashInputs(root, await step.inputs(), step.extra, digests);
   const old = await readStamp(root, step.name);
   if (!force && old && old.hash === hash) {
     const present = await Promise.all(old.outputs.map((o) => exists(join(root, o))));
@@ -41,7 +42,7 @@ export async function runStep(root: string, step: BuildStep, log: Log, force = f
   log(`  ${step.name}: building …`);
   const outputs = await step.run();
   // stamp with the inputs as they are after the run: tools may create inputs (cargo writes a missing Cargo.lock)
-  const after = await hashInputs(root, await step.inputs(), step.extra);
+  const after = await hashInputs(root, await step.inputs(), step.extra, digests);
   await writeStamp(root, step.name, { hash: after, outputs, at: new Date().toISOString() });
   const ms = performance.now() - t0;
   log(`  ${step.name}: built in ${fmtMs(ms)}${outputs.length ? ` → ${outputs.join(', ')}` : ''}`);

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { FileDigests, hashInputs } from '../../build/stamp.js';
 import { runStep, type BuildStep } from '../../build/step.js';
 
 function copyStep(root: string, extra: string[], counter: { n: number }): BuildStep {
@@ -34,5 +36,26 @@ describe('runStep', () => {
     expect((await runStep(root, copyStep(root, ['-O2'], c), (l) => log.push(l))).status).toBe('up to date');
     expect(c.n).toBe(4);
     expect(log.filter((l) => l.includes('up to date'))).toHaveLength(2);
+  });
+});
+
+describe('FileDigests', () => {
+  it('hashes a file once while it is unchanged, and again when it is rewritten, even at the same size', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'capos-digest-test-'));
+    try {
+      const file = join(root, 'binary');
+      const digests = new FileDigests();
+      writeFileSync(file, 'abc');
+      const first = await digests.of(file);
+      expect(first).toEqual(createHash('sha256').update('abc').digest());
+      expect(await digests.of(file)).toBe(first); // the same Buffer: not read again
+      writeFileSync(file, 'abd');
+      expect(await digests.of(file)).toEqual(createHash('sha256').update('abd').digest());
+      expect(await digests.of(join(root, 'missing'))).toBeUndefined();
+      // one run's shared digests give the hash a fresh one gives
+      expect(await hashInputs(root, ['binary', 'missing'], ['x'], digests)).toBe(await hashInputs(root, ['binary', 'missing'], ['x']));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -42,6 +42,7 @@ function status(generation: number, over: Partial<WatchStatus>): WatchStatus {
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'watch-banner-'));
+  await mkdir(path.join(repoRoot, 'results/site'), { recursive: true });
   await cp(FIXTURE_BOOK, path.join(scratch, 'book'), { recursive: true });
   await mkdir(path.join(scratch, 'results'), { recursive: true });
   await writeStatus(scratch, status(1, { summary: 'the book tangles (3 chapters); waiting for a save', changed: [] }));

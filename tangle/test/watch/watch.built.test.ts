@@ -5,7 +5,7 @@
 //     fails at that assertion's chapter line;
 //  2. an unknown attribute: the cycle stops at the tangle step, names the place, and no tangled file changes;
 //  3. the chapter restored: the smoke passes again.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -69,6 +69,9 @@ beforeAll(async () => {
 afterAll(async () => {
   watch?.kill('SIGINT');
   await watch?.catch(() => {});
+  // what the watch printed, for reading after a failure
+  await mkdir(path.join(root, 'build/logs'), { recursive: true });
+  await writeFile(path.join(root, 'build/logs/watch-test.log'), output.join('\n') + '\n');
   if (clone) await rm(clone, { recursive: true, force: true });
 });
 

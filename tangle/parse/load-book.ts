@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Block, Book, Chapter, TangledFile } from './model.js';
 import { BookError, Diagnostics } from '../diag/diagnostics.js';
 import { analyzeBook } from '../tangle/tangle-book.js';
+import { checkChapterLength } from './chapter-length.js';
 import { checkSmokes } from './check-smokes.js';
 import { checkPhaseStamps } from './phases.js';
 import { resolveIncludes } from './includes.js';
@@ -30,6 +31,7 @@ export async function analyseChapters(root: string): Promise<AnalysedBook> {
   for (const name of names) {
     const path = `chapters/${name}`;
     const source = await readFile(join(root, path), 'utf8');
+    checkChapterLength(path, source, diag);
     const { chapter, file, metaValid } = await parseChapter(path, source);
     diag.adopt(file.messages);
     if (metaValid) valid.add(chapter);

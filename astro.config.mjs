@@ -24,7 +24,9 @@ export default defineConfig({
   trailingSlash: 'always',
   // The dev server (`npm run watch`) watches the site's own sources; the book's build tree is large, holds symlink
   // loops (the conformance sandboxes) and changes on every build. Chapters reach the dev server through the watch.
-  vite: { server: { watch: { ignored: ['**/build/**', '**/vendor/**', '**/capos/**', '**/capos-wasm/**', '**/demos/**', '**/manifests/**', '**/results/**'] } } },
+  vite: {
+    server: { watch: { ignored: ['**/build/**', '**/vendor/**', '**/capos/**', '**/capos-wasm/**', '**/demos/**', '**/manifests/**', '**/results/**'] } },
+  },
   integrations: [
     ...(process.env.WATCH_STATUS ? [watchBanner(process.env.WATCH_STATUS)] : []),
     starlight({

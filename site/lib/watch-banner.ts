@@ -16,17 +16,27 @@ function banner(route: string): void {
   const el = document.createElement('div');
   el.id = 'watch-banner';
   el.setAttribute('role', 'status');
-  el.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:1000;padding:.5rem 1rem;font:13px/1.4 ui-monospace,monospace;' +
+  el.style.cssText =
+    'position:fixed;left:0;right:0;bottom:0;z-index:1000;padding:.5rem 1rem;font:13px/1.4 ui-monospace,monospace;' +
     'white-space:pre-wrap;max-height:40vh;overflow:auto;display:none';
   const colours: Record<string, string> = { running: '#1d4ed8', passed: '#15803d', failed: '#b91c1c' };
   const tick = async (): Promise<void> => {
     try {
       const res = await fetch(route, { cache: 'no-store' });
-      const s = await res.json() as { generation?: number; state?: string; summary?: string; problems?: { where: string; message: string }[];
-        smokes?: { name: string; where: string; ok: boolean; failures: string[] }[]; reloaded?: number };
+      const s = (await res.json()) as {
+        generation?: number;
+        state?: string;
+        summary?: string;
+        problems?: { where: string; message: string }[];
+        smokes?: { name: string; where: string; ok: boolean; failures: string[] }[];
+        reloaded?: number;
+      };
       // the content this page was rendered from is older than the dev server's: show the new one
       if (loadedWith === undefined) loadedWith = s.reloaded ?? 0;
-      else if ((s.reloaded ?? 0) > loadedWith) { location.reload(); return }
+      else if ((s.reloaded ?? 0) > loadedWith) {
+        location.reload();
+        return;
+      }
       if (typeof s.generation !== 'number' || s.generation === shown) return;
       shown = s.generation;
       const lines = [`watch: ${s.state ?? '?'}: ${s.summary ?? ''}`];
@@ -58,14 +68,23 @@ export function watchBanner(statusFile: string): AstroIntegration {
         let refreshed = Number.POSITIVE_INFINITY;
         // the newest cycle a reload was started for (a save shows up as more than one file event)
         let asked = Number.POSITIVE_INFINITY;
-        void readStatus(statusFile).then((s) => { refreshed = asked = s?.generation ?? 0 }, () => { refreshed = asked = 0 });
+        void readStatus(statusFile).then(
+          (s) => {
+            refreshed = asked = s?.generation ?? 0;
+          },
+          () => {
+            refreshed = asked = 0;
+          },
+        );
         // the status, and which cycle's content the server now renders (pages reload when that moves on)
         server.middlewares.use(STATUS_ROUTE, (_req, res) => {
-          readStatus(statusFile).catch(() => undefined).then((s) => {
-            res.setHeader('content-type', 'application/json');
-            res.setHeader('cache-control', 'no-store');
-            res.end(JSON.stringify({ ...s, reloaded: Number.isFinite(refreshed) ? refreshed : 0 }));
-          });
+          readStatus(statusFile)
+            .catch(() => undefined)
+            .then((s) => {
+              res.setHeader('content-type', 'application/json');
+              res.setHeader('cache-control', 'no-store');
+              res.end(JSON.stringify({ ...s, reloaded: Number.isFinite(refreshed) ? refreshed : 0 }));
+            });
         });
         const onStatus = async (): Promise<void> => {
           const s = await readStatus(statusFile).catch(() => undefined);
@@ -79,7 +98,9 @@ export function watchBanner(statusFile: string): AstroIntegration {
         // the directory, not the file: the status is replaced by a rename, which ends a watch on the old file
         const dir = path.dirname(statusFile);
         mkdirSync(dir, { recursive: true });
-        const watcher = watch(dir, (_e, name) => { if (name === path.basename(statusFile)) void onStatus() });
+        const watcher = watch(dir, (_e, name) => {
+          if (name === path.basename(statusFile)) void onStatus();
+        });
         server.httpServer?.on('close', () => watcher.close());
       },
     },

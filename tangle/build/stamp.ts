@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
 export interface Stamp {
@@ -45,7 +46,7 @@ export class FileDigests {
 
   /** The digest of the file's bytes, or undefined when there is no such file. */
   async of(path: string): Promise<Buffer | undefined> {
-    let st;
+    let st: BigIntStats;
     try {
       st = await stat(path, { bigint: true });
     } catch (e) {
@@ -55,7 +56,9 @@ export class FileDigests {
     const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
     const seen = this.known.get(path);
     if (seen?.id === id) return seen.digest;
-    const digest = createHash('sha256').update(await readFile(path)).digest();
+    const digest = createHash('sha256')
+      .update(await readFile(path))
+      .digest();
     this.known.set(path, { id, digest });
     return digest;
   }

@@ -31,10 +31,16 @@ const runTool: RunTool = async (tool, names) => {
   child.all?.on('data', (chunk: Buffer) => {
     const parts = (rest + chunk.toString('utf8')).split('\n');
     rest = parts.pop() ?? '';
-    for (const l of parts) { lines.push(l); console.log(`    ${l}`) }
+    for (const l of parts) {
+      lines.push(l);
+      console.log(`    ${l}`);
+    }
   });
   const r = await child;
-  if (rest) { lines.push(rest); console.log(`    ${rest}`) }
+  if (rest) {
+    lines.push(rest);
+    console.log(`    ${rest}`);
+  }
   return { code: r.exitCode ?? 1, lines };
 };
 
@@ -44,7 +50,13 @@ function print(status: WatchStatus): void {
   for (const p of status.problems) console.log(`  ${p.where}: ${p.message}`);
   for (const s of status.smokes.filter((x) => !x.ok)) {
     console.log(`  ${s.name} (${s.where}):`);
-    for (const f of s.failures) console.log(f.split('\n').map((l) => `    ${l}`).join('\n'));
+    for (const f of s.failures)
+      console.log(
+        f
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n'),
+      );
   }
 }
 
@@ -61,8 +73,16 @@ async function cycle(changed: string[]): Promise<void> {
     await report(await runCycle(ctx, generation, changed));
   } catch (e) {
     // a cycle that breaks (not a failing smoke: a crash of the tangler itself) is shown, and the watch goes on
-    await report({ generation, state: 'failed', step: 'done', changed, startedAt: new Date().toISOString(), summary: `the cycle broke: ${describeError(e)}`,
-      problems: [], smokes: [] });
+    await report({
+      generation,
+      state: 'failed',
+      step: 'done',
+      changed,
+      startedAt: new Date().toISOString(),
+      summary: `the cycle broke: ${describeError(e)}`,
+      problems: [],
+      smokes: [],
+    });
   }
 }
 
@@ -71,10 +91,17 @@ await cycle([]);
 let site: ResultPromise | undefined;
 if (!args.includes('--no-site')) {
   // astro.config.mjs adds the banner integration (site/lib/watch-banner.ts) when WATCH_STATUS names a status file
-  site = execa(process.execPath, [join(root, 'node_modules/astro/astro.js'), 'dev', '--root', root, '--host', '127.0.0.1', '--port', String(port)],
-    { cwd: root, stdio: 'inherit', reject: false, env: { WATCH_STATUS: join(root, STATUS_FILE), ASTRO_TELEMETRY_DISABLED: '1' } });
+  site = execa(process.execPath, [join(root, 'node_modules/astro/astro.js'), 'dev', '--root', root, '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: root,
+    stdio: 'inherit',
+    reject: false,
+    env: { WATCH_STATUS: join(root, STATUS_FILE), ASTRO_TELEMETRY_DISABLED: '1' },
+  });
 }
-const watcher = watchChapters(root, serialise(cycle, (e) => console.error(`watch: ${describeError(e)}`)));
+const watcher = watchChapters(
+  root,
+  serialise(cycle, (e) => console.error(`watch: ${describeError(e)}`)),
+);
 process.on('SIGINT', () => {
   watcher.close();
   site?.kill('SIGINT');

@@ -7,9 +7,12 @@ export const MAX_CHAPTER_LINES = 1500;
 export function checkChapterLength(path: string, source: string, diag: Diagnostics): void {
   const lines = source.endsWith('\n') ? source.split('\n').length - 1 : source.split('\n').length;
   if (lines <= MAX_CHAPTER_LINES) return;
-  diag.error({ chapter: path, line: MAX_CHAPTER_LINES + 1 }, {
-    reason: `Unexpected chapter of ${lines} lines, longer than the ${MAX_CHAPTER_LINES} a chapter may have`,
-    ruleId: 'chapter-too-long',
-    hint: `split it into chapter files of the same phase, each at most ${MAX_CHAPTER_LINES} lines (chapter A.2)`,
-  });
+  diag.error(
+    { chapter: path, line: MAX_CHAPTER_LINES + 1 },
+    {
+      reason: `Unexpected chapter of ${lines} lines, longer than the ${MAX_CHAPTER_LINES} a chapter may have`,
+      ruleId: 'chapter-too-long',
+      hint: `split it into chapter files of the same phase, each at most ${MAX_CHAPTER_LINES} lines (chapter A.2)`,
+    },
+  );
 }

@@ -8,7 +8,8 @@ import { tangle } from '../build/book.js';
 import type { Log } from '../build/step.js';
 import { BookError } from '../diag/diagnostics.js';
 import { failures } from '../smoke/report.js';
-import { validateSmokeResult } from '../smoke/result.js';
+import { type SmokeResult, validateSmokeResult } from '../smoke/result.js';
+import type { Book } from '../parse/model.js';
 import type { WatchProblem, WatchSmoke, WatchStatus } from './status.js';
 
 /** Runs one of the tangler's commands (`smoke` or `build`) in the book and gives back its exit code and output. */
@@ -49,15 +50,27 @@ export function problemsIn(lines: readonly string[]): WatchProblem[] {
 export async function runCycle(ctx: CycleContext, generation: number, changed: string[]): Promise<WatchStatus> {
   const startedAt = new Date().toISOString();
   const base = { generation, changed, startedAt, problems: [], smokes: [] };
-  await ctx.report({ ...base, state: 'running', step: 'tangle', summary: changed.length ? `tangling after a change to ${changed.join(', ')}` : 'tangling the book' });
-  let book;
+  await ctx.report({
+    ...base,
+    state: 'running',
+    step: 'tangle',
+    summary: changed.length ? `tangling after a change to ${changed.join(', ')}` : 'tangling the book',
+  });
+  let book: Book;
   try {
     book = (await tangle(ctx.root, ctx.log)).book;
   } catch (e) {
-    const problems = e instanceof BookError
-      ? e.messages.map((m) => ({ where: `${m.file}:${m.line ?? 1}:${m.column ?? 1}`, message: `${m.reason}${m.note ? `. Fix: ${m.note}` : ''}` }))
-      : [{ where: changed[0] ?? 'chapters', message: e instanceof Error ? e.message : String(e) }];
-    return finish(base, 'failed', 'tangle', `the book does not tangle: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, problems);
+    const problems =
+      e instanceof BookError
+        ? e.messages.map((m) => ({ where: `${m.file}:${m.line ?? 1}:${m.column ?? 1}`, message: `${m.reason}${m.note ? `. Fix: ${m.note}` : ''}` }))
+        : [{ where: changed[0] ?? 'chapters', message: e instanceof Error ? e.message : String(e) }];
+    return finish(
+      base,
+      'failed',
+      'tangle',
+      `the book does not tangle: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`,
+      problems,
+    );
   }
   // the first cycle, before any save: the book tangles, and nothing is selected to build or boot
   if (changed.length === 0) return finish(base, 'passed', 'done', `the book tangles (${book.chapters.length} chapters); waiting for a save`);
@@ -72,30 +85,44 @@ export async function runCycle(ctx: CycleContext, generation: number, changed: s
   const names = specs.map((s) => s.name);
   await ctx.report({ ...base, state: 'running', step: 'smoke', summary: `building and booting ${names.join(', ')}` });
   const run = await ctx.runTool('smoke', names);
-  const smokes = await Promise.all(specs.map(async (spec): Promise<WatchSmoke> => {
-    const where = `${spec.chapter}:${spec.line}`;
-    const file = join(ctx.root, 'results', 'smoke', `${spec.name}.json`);
-    let result;
-    try {
-      result = validateSmokeResult(JSON.parse(await readFile(file, 'utf8')), file);
-    } catch {
-      result = undefined;
-    }
-    // A result from before this cycle means the smoke did not run this time (the build failed first).
-    if (!result || result.startedAt < startedAt) return { name: spec.name, where, ok: false, failures: [NOT_BOOTED] };
-    return { name: spec.name, where, ok: result.ok, failures: result.ok ? [] : failures(result) };
-  }));
+  const smokes = await Promise.all(
+    specs.map(async (spec): Promise<WatchSmoke> => {
+      const where = `${spec.chapter}:${spec.line}`;
+      const file = join(ctx.root, 'results', 'smoke', `${spec.name}.json`);
+      let result: SmokeResult | undefined;
+      try {
+        result = validateSmokeResult(JSON.parse(await readFile(file, 'utf8')), file);
+      } catch {
+        result = undefined;
+      }
+      // A result from before this cycle means the smoke did not run this time (the build failed first).
+      if (!result || result.startedAt < startedAt) return { name: spec.name, where, ok: false, failures: [NOT_BOOTED] };
+      return { name: spec.name, where, ok: result.ok, failures: result.ok ? [] : failures(result) };
+    }),
+  );
   const failed = smokes.filter((s) => !s.ok);
-  const summary = failed.length === 0 && run.code === 0
-    ? `${smokes.length} smoke${smokes.length === 1 ? '' : 's'} passed: ${names.join(', ')}`
-    : `${failed.length} of ${smokes.length} smoke${smokes.length === 1 ? '' : 's'} failed: ${failed.map((s) => s.name).join(', ') || '(the run failed)'}`;
+  const summary =
+    failed.length === 0 && run.code === 0
+      ? `${smokes.length} smoke${smokes.length === 1 ? '' : 's'} passed: ${names.join(', ')}`
+      : `${failed.length} of ${smokes.length} smoke${smokes.length === 1 ? '' : 's'} failed: ${failed.map((s) => s.name).join(', ') || '(the run failed)'}`;
   const state = failed.length === 0 && run.code === 0 ? 'passed' : 'failed';
   // a smoke's own failures say why it failed; a run that booted nothing says why in its output
   const booted = smokes.some((x) => x.ok || x.failures[0] !== NOT_BOOTED);
-  return finish({ ...base, smokes }, state, state === 'passed' ? 'done' : 'smoke', summary, state === 'passed' || booted ? [] : toolProblems('smoke', run.lines));
+  return finish(
+    { ...base, smokes },
+    state,
+    state === 'passed' ? 'done' : 'smoke',
+    summary,
+    state === 'passed' || booted ? [] : toolProblems('smoke', run.lines),
+  );
 }
 
-function finish(base: Omit<WatchStatus, 'state' | 'step' | 'summary'>, state: WatchStatus['state'], step: WatchStatus['step'], summary: string,
-  problems: WatchProblem[] = []): WatchStatus {
+function finish(
+  base: Omit<WatchStatus, 'state' | 'step' | 'summary'>,
+  state: WatchStatus['state'],
+  step: WatchStatus['step'],
+  summary: string,
+  problems: WatchProblem[] = [],
+): WatchStatus {
   return { ...base, state, step, summary, problems, finishedAt: new Date().toISOString() };
 }

@@ -6,10 +6,18 @@ import { dirname, join } from 'node:path';
 export const STATUS_FILE = 'build/watch/status.json';
 
 /** One place in the book and what went wrong there, as the terminal prints it (`chapters/x.md:12:3`). */
-export interface WatchProblem { where: string; message: string }
+export interface WatchProblem {
+  where: string;
+  message: string;
+}
 
 /** One smoke the cycle ran: its outcome and, when it failed, the failure lines `npm run smoke` prints. */
-export interface WatchSmoke { name: string; where: string; ok: boolean; failures: string[] }
+export interface WatchSmoke {
+  name: string;
+  where: string;
+  ok: boolean;
+  failures: string[];
+}
 
 export const WATCH_STATES = ['running', 'passed', 'failed'] as const;
 export type WatchState = (typeof WATCH_STATES)[number];
@@ -36,7 +44,7 @@ export async function writeStatus(root: string, status: WatchStatus): Promise<vo
   const file = join(root, STATUS_FILE);
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(status, null, 2) + '\n');
+  await writeFile(tmp, `${JSON.stringify(status, null, 2)}\n`);
   await rename(tmp, file);
 }
 
@@ -51,11 +59,22 @@ export function parseStatus(json: unknown): WatchStatus | undefined {
   if (!isObject(json)) return undefined;
   const { generation, state, step, changed, startedAt, finishedAt, summary, problems, smokes } = json;
   if (typeof generation !== 'number' || !isState(state) || !isStep(step)) return undefined;
-  if (!strings(changed) || typeof startedAt !== 'string' || typeof summary !== 'string' || (finishedAt !== undefined && typeof finishedAt !== 'string')) return undefined;
+  if (!strings(changed) || typeof startedAt !== 'string' || typeof summary !== 'string' || (finishedAt !== undefined && typeof finishedAt !== 'string'))
+    return undefined;
   if (!Array.isArray(problems) || !problems.every((p) => isObject(p) && typeof p.where === 'string' && typeof p.message === 'string')) return undefined;
-  if (!Array.isArray(smokes) || !smokes.every((x) => isObject(x) && typeof x.name === 'string' && typeof x.where === 'string' && typeof x.ok === 'boolean' && strings(x.failures))) return undefined;
+  if (
+    !Array.isArray(smokes) ||
+    !smokes.every((x) => isObject(x) && typeof x.name === 'string' && typeof x.where === 'string' && typeof x.ok === 'boolean' && strings(x.failures))
+  )
+    return undefined;
   return {
-    generation, state, step, changed, startedAt, ...(finishedAt ? { finishedAt } : {}), summary,
+    generation,
+    state,
+    step,
+    changed,
+    startedAt,
+    ...(finishedAt ? { finishedAt } : {}),
+    summary,
     problems: problems.map((p) => ({ where: String(p.where), message: String(p.message) })),
     smokes: smokes.map((x) => ({ name: String(x.name), where: String(x.where), ok: x.ok === true, failures: strings(x.failures) ? x.failures : [] })),
   };
@@ -63,7 +82,7 @@ export function parseStatus(json: unknown): WatchStatus | undefined {
 
 /** The latest status, or undefined when no watch has written one or the file is not a status. */
 export async function readStatus(file: string): Promise<WatchStatus | undefined> {
-  let text;
+  let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {

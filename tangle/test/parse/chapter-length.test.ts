@@ -19,7 +19,10 @@ test('a chapter of 1,500 lines loads, one of 1,501 is an error at line 1,501', a
     await writeFile(file, text + 'prose\n'.repeat(MAX_CHAPTER_LINES - have));
     await expect(analyseChapters(root)).resolves.toBeDefined();
     await writeFile(file, text + 'prose\n'.repeat(MAX_CHAPTER_LINES - have + 1));
-    const error = await analyseChapters(root).then(() => undefined, (e: unknown) => e);
+    const error = await analyseChapters(root).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (!(error instanceof BookError)) throw new Error(`expected a BookError, got ${String(error)}`);
     expect(error.messages.map((m) => `${m.file}:${m.line}: ${m.ruleId}`)).toEqual([`chapters/90-a1-appendix.md:${MAX_CHAPTER_LINES + 1}: chapter-too-long`]);
   } finally {

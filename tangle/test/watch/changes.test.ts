@@ -9,13 +9,19 @@ describe('serialise', () => {
     const batches: string[][] = [];
     let running = 0;
     let overlapped = false;
-    const add = serialise(async (changed) => {
-      running += 1;
-      overlapped ||= running > 1;
-      batches.push(changed);
-      await sleep(80);
-      running -= 1;
-    }, (e) => { throw e }, 20);
+    const add = serialise(
+      async (changed) => {
+        running += 1;
+        overlapped ||= running > 1;
+        batches.push(changed);
+        await sleep(80);
+        running -= 1;
+      },
+      (e) => {
+        throw e;
+      },
+      20,
+    );
     add('chapters/b.md');
     add('chapters/a.md');
     add('chapters/b.md');
@@ -25,16 +31,23 @@ describe('serialise', () => {
     await sleep(30);
     add('chapters/d.md');
     await sleep(300);
-    expect(batches).toEqual([['chapters/a.md', 'chapters/b.md'], ['chapters/c.md', 'chapters/d.md']]);
+    expect(batches).toEqual([
+      ['chapters/a.md', 'chapters/b.md'],
+      ['chapters/c.md', 'chapters/d.md'],
+    ]);
     expect(overlapped).toBe(false);
   });
 
   test('a cycle that throws does not stop later ones', async () => {
     const seen: string[][] = [];
-    const add = serialise(async (changed) => {
-      seen.push(changed);
-      if (changed.includes('chapters/bad.md')) throw new Error('broke');
-    }, (e) => errors.push(e), 10);
+    const add = serialise(
+      async (changed) => {
+        seen.push(changed);
+        if (changed.includes('chapters/bad.md')) throw new Error('broke');
+      },
+      (e) => errors.push(e),
+      10,
+    );
     const errors: unknown[] = [];
     add('chapters/bad.md');
     await sleep(50);

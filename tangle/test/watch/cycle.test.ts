@@ -17,8 +17,13 @@ function context(answer: { code: number; lines: string[] } = { code: 0, lines: [
   return {
     root,
     log: () => {},
-    runTool: async (tool, args) => { calls.push({ tool, args }); return answer },
-    report: async (s) => { reports.push(s) },
+    runTool: async (tool, args) => {
+      calls.push({ tool, args });
+      return answer;
+    },
+    report: async (s) => {
+      reports.push(s);
+    },
   };
 }
 
@@ -42,7 +47,9 @@ describe('runCycle', () => {
   });
 
   test('a saved chapter boots its own smokes and no others; one not booted is a failure', async () => {
-    const s = await runCycle(context({ code: 1, lines: ['smoke: tangle and build', 'smoke: this clone is not set up (missing build/tools/cue)'] }), 2, ['chapters/11-w2-second.md']);
+    const s = await runCycle(context({ code: 1, lines: ['smoke: tangle and build', 'smoke: this clone is not set up (missing build/tools/cue)'] }), 2, [
+      'chapters/11-w2-second.md',
+    ]);
     expect(calls).toEqual([{ tool: 'smoke', args: ['fix-stale', 'fix-missing'] }]);
     expect(reports.map((r) => `${r.state}/${r.step}`)).toEqual(['running/tangle', 'running/smoke']);
     expect(s.state).toBe('failed');
@@ -55,8 +62,11 @@ describe('runCycle', () => {
   });
 
   test('a chapter without smokes is built, and a compiler error is kept at its chapter line', async () => {
-    const s = await runCycle(context({ code: 1, lines: ['error[E0308]: mismatched types', '  --> chapters/90-a1-appendix.md:14:5 [capos-wasm/src/x.rs:3:5]'] }), 3,
-      ['chapters/90-a1-appendix.md']);
+    const s = await runCycle(
+      context({ code: 1, lines: ['error[E0308]: mismatched types', '  --> chapters/90-a1-appendix.md:14:5 [capos-wasm/src/x.rs:3:5]'] }),
+      3,
+      ['chapters/90-a1-appendix.md'],
+    );
     expect(calls).toEqual([{ tool: 'build', args: [] }]);
     expect(s).toMatchObject({ state: 'failed', step: 'build', problems: [{ where: 'chapters/90-a1-appendix.md:14:5', message: '[capos-wasm/src/x.rs:3:5]' }] });
   });

@@ -12,9 +12,11 @@ import { STAMP_DIR } from '../../build/stamp.js';
 const LINKED = ['node_modules', 'vendor', 'build/tools', 'build/venv'];
 const COPIED = ['.cargo'];
 
-
 async function present(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function scratchClone(root: string): Promise<string> {
@@ -35,7 +37,9 @@ export async function scratchClone(root: string): Promise<string> {
   // Cargo.lock files cargo resolved, the go.sum of the set-up's `go mod tidy`), all inputs of build steps
   const map: unknown = JSON.parse(await readFile(path.join(root, 'build/tangle-map.json'), 'utf8'));
   const tops = [...new Set(Object.keys(typeof map === 'object' && map !== null ? map : {}).map((p) => p.split('/')[0]!))];
-  const beside = (await execa('git', ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...tops], { cwd: root })).stdout.split('\0').filter(Boolean);
+  const beside = (await execa('git', ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...tops], { cwd: root })).stdout
+    .split('\0')
+    .filter(Boolean);
   for (const file of beside) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await cp(path.join(root, file), path.join(dir, file), { preserveTimestamps: true });

@@ -6,8 +6,14 @@ import { expect, test } from 'vitest';
 import { parseStatus, readStatus, STATUS_FILE, writeStatus, type WatchStatus } from '../../watch/status.js';
 
 const status: WatchStatus = {
-  generation: 3, state: 'failed', step: 'smoke', changed: ['chapters/11-w1-scaffold.md'], startedAt: '2026-12-02T15:00:00.000Z',
-  finishedAt: '2026-12-02T15:00:09.000Z', summary: '1 of 1 smoke failed: run-wasm-host', problems: [],
+  generation: 3,
+  state: 'failed',
+  step: 'smoke',
+  changed: ['chapters/11-w1-scaffold.md'],
+  startedAt: '2026-12-02T15:00:00.000Z',
+  finishedAt: '2026-12-02T15:00:09.000Z',
+  summary: '1 of 1 smoke failed: run-wasm-host',
+  problems: [],
   smokes: [{ name: 'run-wasm-host', where: 'chapters/11-w1-scaffold.md:300', ok: false, failures: ['chapters/11-w1-scaffold.md:305: expected …'] }],
 };
 

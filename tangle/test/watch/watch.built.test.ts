@@ -71,7 +71,7 @@ afterAll(async () => {
   await watch?.catch(() => {});
   // what the watch printed, for reading after a failure
   await mkdir(path.join(root, 'build/logs'), { recursive: true });
-  await writeFile(path.join(root, 'build/logs/watch-test.log'), output.join('\n') + '\n');
+  await writeFile(path.join(root, 'build/logs/watch-test.log'), `${output.join('\n')}\n`);
   if (clone) await rm(clone, { recursive: true, force: true });
 });
 
@@ -80,37 +80,49 @@ test('the first cycle tangled the book and booted nothing', async () => {
   expect(s).toMatchObject({ generation: 1, state: 'passed', step: 'done', smokes: [] });
 });
 
-test('a changed assertion boots the chapter\'s smoke again, rebuilds nothing, and fails at that line', async () => {
-  const before = Date.now();
-  await writeFile(path.join(clone, CHAPTER), original.replace(assertion, `${assertion} (a line the guest never prints)`));
-  const s = await nextStatus(1);
-  expect(s).toMatchObject({ generation: 2, state: 'failed', step: 'smoke', changed: [CHAPTER] });
-  expect(s.smokes.map((x) => [x.name, x.ok])).toEqual([[SMOKE, false]]);
-  expect(s.smokes[0]!.failures.join('\n')).toContain(`${CHAPTER}:${smokeLine}`);
-  const file = path.join(clone, 'results/smoke', `${SMOKE}.json`);
-  const result = validateSmokeResult(JSON.parse(await readFile(file, 'utf8')), file);
-  expect(Date.parse(result.startedAt)).toBeGreaterThanOrEqual(before);
-  expect(result.ok).toBe(false);
-  expect(output.some((l) => /build: \d+ steps, 0 built, \d+ up to date, 0 failed/.test(l))).toBe(true);
-}, CYCLE_MS);
+test(
+  "a changed assertion boots the chapter's smoke again, rebuilds nothing, and fails at that line",
+  async () => {
+    const before = Date.now();
+    await writeFile(path.join(clone, CHAPTER), original.replace(assertion, `${assertion} (a line the guest never prints)`));
+    const s = await nextStatus(1);
+    expect(s).toMatchObject({ generation: 2, state: 'failed', step: 'smoke', changed: [CHAPTER] });
+    expect(s.smokes.map((x) => [x.name, x.ok])).toEqual([[SMOKE, false]]);
+    expect(s.smokes[0]!.failures.join('\n')).toContain(`${CHAPTER}:${smokeLine}`);
+    const file = path.join(clone, 'results/smoke', `${SMOKE}.json`);
+    const result = validateSmokeResult(JSON.parse(await readFile(file, 'utf8')), file);
+    expect(Date.parse(result.startedAt)).toBeGreaterThanOrEqual(before);
+    expect(result.ok).toBe(false);
+    expect(output.some((l) => /build: \d+ steps, 0 built, \d+ up to date, 0 failed/.test(l))).toBe(true);
+  },
+  CYCLE_MS,
+);
 
-test('a broken chapter stops at the tangle step, at its place, and writes nothing', async () => {
-  const tangled = path.join(clone, 'capos-wasm/Cargo.toml');
-  const kept = await readFile(tangled, 'utf8');
-  const fence = '```toml file=capos-wasm/Cargo.toml fiel=x';
-  const broken = `${original}\n${fence}\n[package]\n\`\`\`\n`;
-  await writeFile(path.join(clone, CHAPTER), broken);
-  const s = await nextStatus(2);
-  expect(s).toMatchObject({ generation: 3, state: 'failed', step: 'tangle', smokes: [] });
-  const line = original.split('\n').length + 1;
-  expect(s.problems.map((p) => p.where)).toContain(`${CHAPTER}:${line}:${fence.indexOf('fiel=') + 1}`);
-  expect(await readFile(tangled, 'utf8')).toBe(kept);
-  expect(output.some((l) => l.includes(`${CHAPTER}:${line}:`))).toBe(true);
-}, CYCLE_MS);
+test(
+  'a broken chapter stops at the tangle step, at its place, and writes nothing',
+  async () => {
+    const tangled = path.join(clone, 'capos-wasm/Cargo.toml');
+    const kept = await readFile(tangled, 'utf8');
+    const fence = '```toml file=capos-wasm/Cargo.toml fiel=x';
+    const broken = `${original}\n${fence}\n[package]\n\`\`\`\n`;
+    await writeFile(path.join(clone, CHAPTER), broken);
+    const s = await nextStatus(2);
+    expect(s).toMatchObject({ generation: 3, state: 'failed', step: 'tangle', smokes: [] });
+    const line = original.split('\n').length + 1;
+    expect(s.problems.map((p) => p.where)).toContain(`${CHAPTER}:${line}:${fence.indexOf('fiel=') + 1}`);
+    expect(await readFile(tangled, 'utf8')).toBe(kept);
+    expect(output.some((l) => l.includes(`${CHAPTER}:${line}:`))).toBe(true);
+  },
+  CYCLE_MS,
+);
 
-test('the chapter restored: the smoke passes again', async () => {
-  await writeFile(path.join(clone, CHAPTER), original);
-  const s = await nextStatus(3);
-  expect(s).toMatchObject({ generation: 4, state: 'passed', step: 'done' });
-  expect(s.smokes).toEqual([{ name: SMOKE, where: `${CHAPTER}:${s.smokes[0]!.where.split(':')[1]}`, ok: true, failures: [] }]);
-}, CYCLE_MS);
+test(
+  'the chapter restored: the smoke passes again',
+  async () => {
+    await writeFile(path.join(clone, CHAPTER), original);
+    const s = await nextStatus(3);
+    expect(s).toMatchObject({ generation: 4, state: 'passed', step: 'done' });
+    expect(s.smokes).toEqual([{ name: SMOKE, where: `${CHAPTER}:${s.smokes[0]!.where.split(':')[1]}`, ok: true, failures: [] }]);
+  },
+  CYCLE_MS,
+);

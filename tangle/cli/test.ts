@@ -1,8 +1,6 @@
-// npm test (after tangle/setup/setup.sh): tangle, typecheck, the format check, the generated-code check, every chapter state's tangle, the vitest
-// suites, host `cargo test`, clippy, the full smoke, a
-// bounded fuzz run, the site
-// build and, once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built).
-// Not the benchmarks.
+// npm test (after tangle/setup/setup.sh): tangle, typecheck, the format check, the generated-code check, every chapter
+// state's tangle, the vitest suites, host `cargo test`, the full smoke, clippy, a bounded fuzz run, the site build and,
+// once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built). Not the benchmarks.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { printSummary, runStages, type Stage } from './stages.js';
@@ -23,19 +21,20 @@ const browser = browserTests(join(root, 'tangle/test'));
 const stages: Stage[] = [
   { name: 'tangle', cmd: tsx, args: ['tangle/cli/tangle.ts'] },
   { name: 'typecheck', cmd: 'node_modules/.bin/tsc', args: ['--noEmit'] },
-  // every WASI phase's state of the book tangles on its own (chapter A.2, "Chapter states")
-  // every formatter in check mode (make fmt-check): cargo fmt on capos/, rustfmt on the chapters' Rust
+  // every formatter in check mode (make fmt-check): cargo fmt on capos/, rustfmt on the chapters' Rust, Biome
   { name: 'fmt check', cmd: tsx, args: ['tangle/cli/fmt.ts', '--check'], needs: ['tangle'] },
   // the schema's ids and ordinals as pinned, the tangled tree as the chapters (make generated-code-check)
   { name: 'generated-code check', cmd: tsx, args: ['tangle/cli/generated-code-check.ts'], needs: ['tangle'] },
+  // every WASI phase's state of the book tangles on its own (chapter A.2, "Chapter states")
   { name: 'chapter states', cmd: tsx, args: ['tangle/cli/states.ts'], needs: ['tangle'] },
   { name: 'vitest', cmd: vitest, args: ['run', '--exclude', '**/*.browser.test.ts'] },
   { name: 'cargo test', cmd: tsx, args: ['tangle/cli/cargo-tests.ts'], needs: ['tangle'] },
-  // warnings denied, in the target folders the build and cargo test use (so it reuses their dependencies)
-  { name: 'clippy', cmd: tsx, args: ['tangle/cli/clippy.ts'], needs: ['tangle'] },
   { name: 'smoke', cmd: tsx, args: ['tangle/cli/smoke.ts'], needs: ['tangle'] },
   // `npm run watch` in a scratch copy of this tree and its build: a saved chapter is booted again (tangle/test/watch/)
   { name: 'watch', cmd: vitest, args: ['run', 'tangle/test/watch/watch.built.test.ts'], needs: ['smoke'], env: { BUILT_TESTS: '1' } },
+  // warnings denied, in the target folders cargo test and the smoke's build used, after both, so it reuses their build
+  // scripts and proc macros
+  { name: 'clippy', cmd: tsx, args: ['tangle/cli/clippy.ts'], needs: ['tangle'] },
   // every fuzz target for a fixed number of runs from a fixed libFuzzer seed, its kept crash inputs replayed first
   // (appendix A.9); after the smoke, whose build made the manifests and demo modules the corpora are seeded from
   {

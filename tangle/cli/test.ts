@@ -1,6 +1,7 @@
 // npm test (after tangle/setup/setup.sh): tangle, typecheck, the format check, the generated-code check, every chapter
-// state's tangle, the vitest suites, host `cargo test`, the full smoke, clippy, a bounded fuzz run, the site build and,
-// once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built). Not the benchmarks.
+// state's tangle, the vitest suites, host `cargo test`, the full smoke, the watch test, clippy, a bounded fuzz run, the
+// site build and, once present, the browser tests (tangle/test/**/*.browser.test.ts, run after the site is built). Not
+// the benchmarks.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { printSummary, runStages, type Stage } from './stages.js';

@@ -135,6 +135,15 @@ else
   say "adding the Rust target x86_64-unknown-none (rustup)"
   rustup target add x86_64-unknown-none
 fi
+#    rustfmt and clippy for npm run fmt and npm run clippy (stages of npm test), from the same stable toolchain.
+for component in rustfmt clippy; do
+  if rustup component list --installed 2>/dev/null | grep -q "^$component-"; then
+    say "Rust component $component present"
+  else
+    say "adding the Rust component $component (rustup)"
+    rustup component add "$component"
+  fi
+done
 # 9. Fuzzing (appendix A.9): a nightly toolchain for cargo-fuzz's instrumentation, and cargo-fuzz itself, pinned and
 #    installed outside the clone (the cache rule of tangle/fuzz/toolchain.ts), so a fresh clone finds it built.
 CARGO_FUZZ_VERSION=0.13.2

@@ -55,7 +55,7 @@ impl Dispatch<Obj> for Objects {
         }
     }
     fn recv(&mut self, cap: &Obj, pending: PendingCall) -> Outcome<Obj> {
-        if cap.0 % 2 == 0 {
+        if cap.0.is_multiple_of(2) {
             self.next_call += 1;
             self.pending.push((pending, self.next_call));
             Outcome::Pending
@@ -64,7 +64,7 @@ impl Dispatch<Obj> for Objects {
         }
     }
     fn ret(&mut self, _cap: &Obj, call_id: u32, _data: Vec<u8>, _exc: bool, _caps: Vec<(Obj, u64)>) -> Result<(), i32> {
-        if call_id % 3 == 0 {
+        if call_id.is_multiple_of(3) {
             Ok(())
         } else {
             Err(E_BAD_CALL_ID)

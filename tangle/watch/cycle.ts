@@ -35,14 +35,22 @@ function toolProblems(tool: string, lines: readonly string[]): WatchProblem[] {
   return placed.length > 0 ? placed : [{ where: `npm run ${tool}`, message: last?.trim() ?? 'failed without output' }];
 }
 
+/** rustc's headline (`error[E0308]: mismatched types`), which its `  --> place` line below it belongs to. */
+const HEADLINE = /^(error|warning)(\[\w+\])?:/;
+
 export function problemsIn(lines: readonly string[]): WatchProblem[] {
   const seen = new Set<string>();
   const out: WatchProblem[] = [];
+  let headline = '';
   for (const line of lines) {
+    if (HEADLINE.test(line)) headline = line.trim();
     const m = CHAPTER_PLACE.exec(line);
     if (!m || seen.has(line)) continue;
     seen.add(line);
-    out.push({ where: m[1]!, message: m[2]!.trim() });
+    const rest = m[2]!.trim();
+    // a `-->` line says only where: the message is the headline above it (the generated place stays in brackets)
+    const message = line.trimStart().startsWith('-->') ? [headline, rest].filter(Boolean).join(' ') : rest;
+    out.push({ where: m[1]!, message });
   }
   return out;
 }

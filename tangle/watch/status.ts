@@ -53,6 +53,9 @@ const isStep = (v: unknown): v is WatchStep => WATCH_STEPS.some((s) => s === v);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isProblem = (p: unknown): p is WatchProblem => isObject(p) && typeof p.where === 'string' && typeof p.message === 'string';
+const isSmoke = (x: unknown): x is WatchSmoke =>
+  isObject(x) && typeof x.name === 'string' && typeof x.where === 'string' && typeof x.ok === 'boolean' && strings(x.failures);
 
 /** Checks a parsed status file field by field; undefined when it is not one (a reader then shows nothing). */
 export function parseStatus(json: unknown): WatchStatus | undefined {
@@ -61,12 +64,7 @@ export function parseStatus(json: unknown): WatchStatus | undefined {
   if (typeof generation !== 'number' || !isState(state) || !isStep(step)) return undefined;
   if (!strings(changed) || typeof startedAt !== 'string' || typeof summary !== 'string' || (finishedAt !== undefined && typeof finishedAt !== 'string'))
     return undefined;
-  if (!Array.isArray(problems) || !problems.every((p) => isObject(p) && typeof p.where === 'string' && typeof p.message === 'string')) return undefined;
-  if (
-    !Array.isArray(smokes) ||
-    !smokes.every((x) => isObject(x) && typeof x.name === 'string' && typeof x.where === 'string' && typeof x.ok === 'boolean' && strings(x.failures))
-  )
-    return undefined;
+  if (!Array.isArray(problems) || !problems.every(isProblem) || !Array.isArray(smokes) || !smokes.every(isSmoke)) return undefined;
   return {
     generation,
     state,
@@ -75,8 +73,8 @@ export function parseStatus(json: unknown): WatchStatus | undefined {
     startedAt,
     ...(finishedAt ? { finishedAt } : {}),
     summary,
-    problems: problems.map((p) => ({ where: String(p.where), message: String(p.message) })),
-    smokes: smokes.map((x) => ({ name: String(x.name), where: String(x.where), ok: x.ok === true, failures: strings(x.failures) ? x.failures : [] })),
+    problems: problems.map(({ where, message }) => ({ where, message })),
+    smokes: smokes.map(({ name, where, ok, failures }) => ({ name, where, ok, failures })),
   };
 }
 

@@ -68,7 +68,11 @@ describe('runCycle', () => {
       ['chapters/90-a1-appendix.md'],
     );
     expect(calls).toEqual([{ tool: 'build', args: [] }]);
-    expect(s).toMatchObject({ state: 'failed', step: 'build', problems: [{ where: 'chapters/90-a1-appendix.md:14:5', message: '[capos-wasm/src/x.rs:3:5]' }] });
+    expect(s).toMatchObject({
+      state: 'failed',
+      step: 'build',
+      problems: [{ where: 'chapters/90-a1-appendix.md:14:5', message: 'error[E0308]: mismatched types [capos-wasm/src/x.rs:3:5]' }],
+    });
   });
 
   test('a broken chapter stops the cycle at the tangle step, names the place and writes nothing', async () => {

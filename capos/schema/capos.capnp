@@ -53,8 +53,14 @@ struct Grant {
 
 # Starts processes from the boot package's ELF binaries. The ProcessHandle of the new process
 # comes back as result-cap record 0 of the call.
+# What a spawned process may hold (appendix A.9). 0 in a field means the default.
+struct ProcessQuota {
+  memoryBytes @0 :UInt64;  # 0: share the spawner's memory account; else reserve this much from it
+  caps @1 :UInt32;         # 0: 1024 (the most a table holds); else at most this many caps
+}
+
 interface ProcessSpawner {
-  spawn @0 (name :Text, binaryName :Text, grants :List(Grant)) -> ();
+  spawn @0 (name :Text, binaryName :Text, grants :List(Grant), quota :ProcessQuota) -> ();
   # A fresh Endpoint: its owner facet comes back as result-cap record 0, a client facet as record 1.
   newEndpoint @1 () -> ();
 }
@@ -130,6 +136,7 @@ struct Service {
   restartLimit @6 :UInt32;       # on-failure: restarts before init gives up (1..16)
   restartBackoffMs @7 :UInt32;   # on-failure: wait before the first restart, doubled each time
   deadlineMs @8 :UInt32;         # 0: none; else init kills the run after this many ms
+  quota @9 :ProcessQuota;        # what init asks the kernel to give it (appendix A.9)
 
   enum Restart {
     never @0;

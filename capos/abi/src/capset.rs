@@ -1,7 +1,8 @@
 //! The read-only CapSet page at `addr::CAPSET_ADDR`: the process's grants, in manifest order.
 
 pub const CAPSET_MAGIC: u32 = 0x5453_4143; // "CAST" little-endian: CApSeT
-pub const CAPSET_VERSION: u32 = 1;
+/// 2: the header also carries the memory quota (appendix A.9).
+pub const CAPSET_VERSION: u32 = 2;
 pub const NAME_MAX: usize = 47;
 pub const MAX_ENTRIES: usize = (4096 - core::mem::size_of::<CapSetHeader>()) / core::mem::size_of::<CapSetEntry>();
 
@@ -12,6 +13,10 @@ pub struct CapSetHeader {
     pub version: u32,
     pub count: u32,
     pub _pad: u32,
+    /// The process's own memory quota in 4 KiB frames; 0 when it shares its parent's.
+    pub frame_quota: u64,
+    /// Frames its address space held when this page was written (this page included).
+    pub frames_charged: u64,
 }
 
 #[repr(C)]
@@ -31,5 +36,5 @@ impl CapSetEntry {
     }
 }
 
-const _: () = assert!(core::mem::size_of::<CapSetHeader>() == 16);
+const _: () = assert!(core::mem::size_of::<CapSetHeader>() == 32);
 const _: () = assert!(core::mem::size_of::<CapSetEntry>() == 64);

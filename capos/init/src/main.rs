@@ -28,7 +28,7 @@ use capos_rt::schema::manifest::{self, GrantSource, Service};
 use capos_rt::transport::Cap;
 use capos_rt::{
     BootPackage, Client, Console, DeviceManager, Endpoint, EndpointOwner, ProcessHandle, ProcessSpawner, Runtime,
-    SpawnGrant, SpawnSource, Timer,
+    SpawnGrant, SpawnQuota, SpawnSource, Timer,
 };
 use core::mem::ManuallyDrop;
 use supervise::{Slot, Supervisor};
@@ -115,7 +115,9 @@ pub fn start_service(
             return None;
         }
     };
-    match spawner.spawn(service.name, service.binary, &grants) {
+    let q = service.supervision.quota;
+    let quota = SpawnQuota { memory_bytes: q.memory_bytes(), caps: q.caps.unwrap_or(0) };
+    match spawner.spawn_with_quota(service.name, service.binary, &grants, quota) {
         Ok(handle) => Some(handle),
         Err(e) => {
             let _ = console.write_line(&format!("service {} not started: {e}", service.name));

@@ -29,15 +29,25 @@ struct Slot<T> {
 pub struct CapTable<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u16>,
+    /// Live caps this table may hold: the process's cap quota, at most [`MAX_CAPS`].
+    limit: usize,
 }
 
 impl<T> CapTable<T> {
     pub const fn new() -> Self {
-        CapTable { slots: Vec::new(), free: Vec::new() }
+        CapTable { slots: Vec::new(), free: Vec::new(), limit: MAX_CAPS }
+    }
+
+    /// A table holding at most `limit` live caps (clamped to 1..=[`MAX_CAPS`]).
+    pub fn with_limit(limit: usize) -> Self {
+        CapTable { slots: Vec::new(), free: Vec::new(), limit: limit.clamp(1, MAX_CAPS) }
     }
 
     /// Stores `object` and returns its id. Generations start at 1 so id 0 is never valid.
     pub fn insert(&mut self, object: T) -> Result<u32, TableFull> {
+        if self.len() >= self.limit {
+            return Err(TableFull);
+        }
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
             slot.object = Some(object);
@@ -75,7 +85,7 @@ impl<T> CapTable<T> {
 
     /// How many more objects fit.
     pub fn room(&self) -> usize {
-        MAX_CAPS - self.slots.len() + self.free.len()
+        self.limit - self.len()
     }
 
     /// Number of live caps.
@@ -165,6 +175,20 @@ mod tests {
         }
         assert_eq!(t.room(), 0);
         assert_eq!(t.insert(0), Err(TableFull));
+    }
+
+    #[test]
+    fn a_cap_quota_bounds_live_caps_not_slots_ever_used() {
+        let mut t = CapTable::with_limit(3);
+        let ids: Vec<u32> = (0..3).map(|i| t.insert(i).unwrap()).collect();
+        assert_eq!(t.insert(9), Err(TableFull));
+        assert_eq!(t.room(), 0);
+        t.remove(ids[1]).unwrap();
+        assert_eq!(t.room(), 1);
+        assert!(t.insert(9).is_ok(), "a freed slot is room again");
+        assert_eq!(t.insert(10), Err(TableFull));
+        assert_eq!(CapTable::<u8>::with_limit(0).room(), 1, "clamped to at least one");
+        assert_eq!(CapTable::<u8>::with_limit(usize::MAX).room(), MAX_CAPS);
     }
 
     #[test]

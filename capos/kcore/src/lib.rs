@@ -18,6 +18,7 @@ pub mod console;
 pub mod elf;
 pub mod endpoint;
 pub mod heap;
+pub mod quota;
 pub mod ring;
 pub mod rtc;
 pub mod usermem;

@@ -102,7 +102,11 @@ extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
     let init_service =
         m.service(capos_schema::manifest::INIT).unwrap_or_else(|| boot_failed(format_args!("no init service")));
     let image = m.binary(init_service.binary).unwrap_or_else(|| boot_failed(format_args!("no init binary")));
-    let init = Process::load(1, "init", image.data, init_grants(entropy, bytes), kernel_pml4)
+    // init's account is the root: every frame left, less what the kernel keeps (appendix A.9).
+    let root = mem::account::Account::root(mem::frame::available().saturating_sub(mem::account::KERNEL_RESERVE));
+    const _: () = assert!(capos_schema::supervision::MAX_CAPS as usize == capos_kcore::captable::MAX_CAPS);
+    let limits = process::Limits { account: root, caps: capos_kcore::captable::MAX_CAPS };
+    let init = Process::load(1, "init", image.data, init_grants(entropy, bytes), kernel_pml4, limits)
         .unwrap_or_else(|e| boot_failed(format_args!("init: {e}")));
     sched::start(init, kernel_pml4, boot_tsc)
 }

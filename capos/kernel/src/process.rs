@@ -3,7 +3,7 @@
 
 use crate::arch::UserContext;
 use crate::caps::Cap;
-use crate::mem::frame;
+use crate::mem::account::SharedAccount;
 use crate::mem::paging::{AddressSpace, OutOfMemory, ZeroRange};
 use crate::mem::phys_to_virt;
 use crate::mem::user::UserMem;
@@ -46,7 +46,7 @@ pub enum LoadError {
     Elf(ElfError),
     CapSet(capset::CapSetError),
     TooManyCaps,
-    OutOfMemory,
+    OutOfMemory(OutOfMemory),
 }
 
 impl core::fmt::Display for LoadError {
@@ -55,15 +55,22 @@ impl core::fmt::Display for LoadError {
             LoadError::Elf(e) => write!(f, "bad elf: {e}"),
             LoadError::CapSet(e) => write!(f, "{e}"),
             LoadError::TooManyCaps => f.write_str("too many grants"),
-            LoadError::OutOfMemory => f.write_str("out of memory"),
+            LoadError::OutOfMemory(e) => write!(f, "out of memory: {e}"),
         }
     }
 }
 
 impl From<OutOfMemory> for LoadError {
-    fn from(_: OutOfMemory) -> Self {
-        LoadError::OutOfMemory
+    fn from(e: OutOfMemory) -> Self {
+        LoadError::OutOfMemory(e)
     }
+}
+
+/// What a new process may hold (appendix A.9): the account its frames are charged to, and how
+/// many caps its table takes.
+pub struct Limits {
+    pub account: SharedAccount,
+    pub caps: usize,
 }
 
 /// Why a process is not running.
@@ -105,10 +112,11 @@ impl Process {
         image: &[u8],
         grants: Vec<NewGrant>,
         kernel_pml4: u64,
+        limits: Limits,
     ) -> Result<Process, LoadError> {
         let parsed = elf::parse(image).map_err(LoadError::Elf)?;
-        let mut space = AddressSpace::new(kernel_pml4)?;
-        match Self::populate(&mut space, &parsed, image, pid, grants) {
+        let mut space = AddressSpace::new(kernel_pml4, limits.account)?;
+        match Self::populate(&mut space, &parsed, image, pid, grants, limits.caps) {
             Ok((caps, ctx)) => Ok(Process {
                 pid,
                 name: String::from(name),
@@ -133,6 +141,7 @@ impl Process {
         image: &[u8],
         pid: Pid,
         grants: Vec<NewGrant>,
+        cap_limit: usize,
     ) -> Result<(CapTable<Cap>, Box<UserContext>), LoadError> {
         for seg in &parsed.segments {
             load_segment(space, seg, image)?;
@@ -143,9 +152,9 @@ impl Process {
         space.add_zero_range(ZeroRange { start: stack_bottom, end: USER_STACK_TOP - PAGE_SIZE, writable: true });
         map_zeroed(space, USER_STACK_TOP - PAGE_SIZE, true)?;
         map_zeroed(space, RING_ADDR, true)?;
-        capos_kcore::ring::init(&mut UserMem(space)).map_err(|_| LoadError::OutOfMemory)?;
+        capos_kcore::ring::init(&mut UserMem(space)).map_err(|_| LoadError::OutOfMemory(OutOfMemory::Physical))?;
 
-        let mut caps = CapTable::new();
+        let mut caps = CapTable::with_limit(cap_limit);
         let mut entries = Vec::new();
         for g in grants {
             let interface_id = g.cap.interface_id();
@@ -156,11 +165,15 @@ impl Process {
             .iter()
             .map(|(n, id, iface)| capset::Grant { name: n.as_bytes(), cap_id: *id, interface_id: *iface })
             .collect();
-        let page = capset::build(&list).map_err(LoadError::CapSet)?;
-        let frame = frame::alloc().ok_or(LoadError::OutOfMemory)?;
+        // The CapSet page shares the ring page's tables, so after it the space holds one frame more.
+        let own = space.account().borrow().is_reserved();
+        let frame_quota = if own { space.account().borrow().frames.limit() } else { 0 };
+        let memory = capset::Memory { frame_quota, frames_charged: space.charged() + 1 };
+        let page = capset::build(&list, memory).map_err(LoadError::CapSet)?;
+        let frame = space.alloc_frame()?;
         // SAFETY: the frame was just allocated and is 4096 bytes.
         unsafe { core::ptr::copy_nonoverlapping(page.as_ptr(), phys_to_virt(frame), 4096) };
-        space.map(CAPSET_ADDR, frame, false, false).inspect_err(|_| frame::free(frame))?;
+        space.map(CAPSET_ADDR, frame, false, false).inspect_err(|_| space.free_frame(frame))?;
 
         let ctx = Box::new(UserContext::new(parsed.entry, USER_STACK_TOP, [RING_ADDR, pid as u64, CAPSET_ADDR]));
         Ok((caps, ctx))
@@ -168,8 +181,8 @@ impl Process {
 }
 
 fn map_zeroed(space: &mut AddressSpace, va: u64, writable: bool) -> Result<u64, LoadError> {
-    let frame = frame::alloc().ok_or(LoadError::OutOfMemory)?;
-    space.map(va, frame, writable, false).inspect_err(|_| frame::free(frame))?;
+    let frame = space.alloc_frame()?;
+    space.map(va, frame, writable, false).inspect_err(|_| space.free_frame(frame))?;
     Ok(frame)
 }
 
@@ -185,7 +198,7 @@ fn load_segment(space: &mut AddressSpace, seg: &Segment, image: &[u8]) -> Result
         space.add_zero_range(ZeroRange { start: eager_end, end, writable: seg.writable });
     }
     for page in (first..eager_end).step_by(PAGE_SIZE as usize) {
-        let frame = frame::alloc().ok_or(LoadError::OutOfMemory)?;
+        let frame = space.alloc_frame()?;
         let lo = page.max(file_start);
         let hi = (page + PAGE_SIZE).min(file_end);
         if lo < hi {
@@ -196,7 +209,7 @@ fn load_segment(space: &mut AddressSpace, seg: &Segment, image: &[u8]) -> Result
                 core::ptr::copy_nonoverlapping(src.as_ptr(), phys_to_virt(frame).add((lo - page) as usize), src.len())
             };
         }
-        space.map(page, frame, seg.writable, seg.executable).inspect_err(|_| frame::free(frame))?;
+        space.map(page, frame, seg.writable, seg.executable).inspect_err(|_| space.free_frame(frame))?;
     }
     Ok(())
 }

@@ -197,8 +197,8 @@ impl Kernel {
     }
 
     /// Demand-fills a page of `pid`'s zero ranges (see `AddressSpace::populate`).
-    pub fn populate(&mut self, pid: Pid, va: u64) -> bool {
-        self.procs.get(&pid).is_some_and(|p| p.space.populate(va))
+    pub fn populate(&mut self, pid: Pid, va: u64) -> crate::mem::paging::Populate {
+        self.procs.get(&pid).map_or(crate::mem::paging::Populate::NotLazy, |p| p.space.populate(va))
     }
 
     pub fn ctx_mut(&mut self, pid: Pid) -> Option<&mut UserContext> {

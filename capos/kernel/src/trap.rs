@@ -3,6 +3,7 @@
 use crate::arch::entry::VECTOR_SYSCALL;
 use crate::arch::TrapFrame;
 use crate::arch::{apic, cpu, pic, stacks};
+use crate::mem::paging::Populate;
 use crate::process::ExitStatus;
 use crate::sched::{self, KERNEL};
 use crate::syscall;
@@ -76,8 +77,15 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
         crate::prof::mark(crate::prof::Mark::Saved);
         match frame.vector {
             VECTOR_SYSCALL => syscall::handle(&mut k, pid),
-            // A not-present fault inside a zero range: back the page and retry the access.
-            14 if frame.error & 1 == 0 && k.populate(pid, cr2) => {}
+            // A not-present fault inside a zero range: back the page and retry the access. A
+            // process whose quota cannot pay for the page ends with that as its fault.
+            14 if frame.error & 1 == 0 => match k.populate(pid, cr2) {
+                Populate::Filled => {}
+                Populate::OutOfMemory(e) => {
+                    sched::exit(&mut k, pid, ExitStatus::Faulted(format!("out of memory at {cr2:#x}: {e}")))
+                }
+                Populate::NotLazy => sched::exit(&mut k, pid, ExitStatus::Faulted(describe(frame, cr2))),
+            },
             v if v < 32 => sched::exit(&mut k, pid, ExitStatus::Faulted(describe(frame, cr2))),
             apic::VECTOR_BASE => {
                 apic::eoi();

@@ -13,7 +13,7 @@ pub const ROOT_FIELDS: &[&str] = &["schemaVersion", "binaries", "initConfig", "k
 const BINARY_FIELDS: &[&str] = &["path", "kind"];
 const INIT_CONFIG_FIELDS: &[&str] = &["services"];
 // `wasm`: a wasm host's instances, lowered to grants by [`crate::wasm`].
-// `after` … `deadlineMs`: how init supervises it, read by [`crate::supervision`].
+// `after` … `deadlineMs`, `quota`: how init supervises it and what it may hold, read by [`crate::supervision`].
 const SERVICE_FIELDS: &[&str] = &[
     "name",
     "binary",
@@ -25,6 +25,7 @@ const SERVICE_FIELDS: &[&str] = &[
     "restartLimit",
     "restartBackoffMs",
     "deadlineMs",
+    "quota",
 ];
 const GRANT_FIELDS: &[&str] = &["kernel", "blob", "text", "export", "import", "device"];
 const KERNEL_PARAMS_FIELDS: &[&str] = &["traceErrors"];

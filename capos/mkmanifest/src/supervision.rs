@@ -13,6 +13,7 @@ pub struct SupervisionSource {
     pub must_succeed: Option<bool>,
     pub on_failure: Option<(u32, u32)>,
     pub deadline_ms: Option<u32>,
+    pub quota: capos_schema::supervision::Quota,
 }
 
 fn whole(path: &str, v: &Value, expected: &'static str) -> Result<u32, FieldError> {
@@ -77,7 +78,38 @@ pub fn parse(path: &str, fields: &Map<String, Value>) -> Result<SupervisionSourc
         }
         out.deadline_ms = Some(ms);
     }
+    if let Some(v) = fields.get("quota") {
+        out.quota = quota(&join(path, "quota"), v)?;
+    }
     Ok(out)
+}
+
+/// `quota: {memoryMiB?: int, caps?: int}` (appendix A.9): each a whole number above 0; the
+/// shared validator checks the upper limits.
+fn quota(path: &str, v: &Value) -> Result<capos_schema::supervision::Quota, FieldError> {
+    let Some(fields) = v.as_object() else {
+        return fail(path, Problem::WrongType { expected: "a struct with memoryMiB and caps" });
+    };
+    let mut q = capos_schema::supervision::Quota::default();
+    for (key, value) in fields {
+        let at = join(path, key);
+        let n = match key.as_str() {
+            "memoryMiB" => whole(&at, value, "a whole number of MiB")?,
+            "caps" => whole(&at, value, "a whole number of caps")?,
+            _ => return fail(at, Problem::Rule("a quota has only memoryMiB and caps".into())),
+        };
+        if n == 0 {
+            return fail(
+                at,
+                Problem::Rule("a quota of 0 could hold nothing (leave the field out for the default)".into()),
+            );
+        }
+        match key.as_str() {
+            "memoryMiB" => q.memory_mib = Some(n),
+            _ => q.caps = Some(n),
+        }
+    }
+    Ok(q)
 }
 
 /// The schema's view of the parsed fields.
@@ -91,5 +123,6 @@ pub fn view(src: &SupervisionSource) -> capos_schema::supervision::Supervision<'
             Some((limit, backoff_ms)) => Restart::OnFailure { limit, backoff_ms },
         },
         deadline_ms: src.deadline_ms,
+        quota: src.quota,
     }
 }

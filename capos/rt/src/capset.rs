@@ -32,9 +32,19 @@ impl core::fmt::Display for CapSetError {
     }
 }
 
+/// The CapSet header's memory fields: a quota of the process's own, in 4 KiB frames (0 when it
+/// shares its parent's), and the frames its space already held when the kernel wrote the page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Memory {
+    pub frame_quota: u64,
+    pub frames_charged: u64,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct CapSet {
     entries: Vec<CapEntry>,
+    /// What the header says about this process's memory quota.
+    memory: Memory,
     /// Entries already turned into clients (a cap id has one owner, which releases it on drop).
     taken: Vec<bool>,
 }
@@ -73,11 +83,17 @@ impl CapSet {
             entries.push(CapEntry { name: String::from(name), cap_id: entry.cap_id, interface_id: entry.interface_id });
         }
         let taken = alloc::vec![false; entries.len()];
-        Ok(CapSet { entries, taken })
+        let memory = Memory { frame_quota: header.frame_quota, frames_charged: header.frames_charged };
+        Ok(CapSet { entries, memory, taken })
     }
 
     pub fn entries(&self) -> &[CapEntry] {
         &self.entries
+    }
+
+    /// The process's memory quota as the kernel wrote it (appendix A.9).
+    pub fn memory(&self) -> Memory {
+        self.memory
     }
 
     /// The entry called `name`, if its interface is `interface_id`.
@@ -131,8 +147,14 @@ mod tests {
 
     fn page(entries: &[(&str, u32, u64)]) -> Vec<u8> {
         let mut page = alloc::vec![0u8; 4096];
-        let header =
-            CapSetHeader { magic: CAPSET_MAGIC, version: CAPSET_VERSION, count: entries.len() as u32, _pad: 0 };
+        let header = CapSetHeader {
+            magic: CAPSET_MAGIC,
+            version: CAPSET_VERSION,
+            count: entries.len() as u32,
+            _pad: 0,
+            frame_quota: 0,
+            frames_charged: 0,
+        };
         // SAFETY (test): writes plain-data structs into the byte vector at in-range offsets.
         unsafe { core::ptr::write_unaligned(page.as_mut_ptr() as *mut CapSetHeader, header) };
         for (i, (name, id, iface)) in entries.iter().enumerate() {

@@ -44,7 +44,7 @@ pub use client::{block, BlockDevice, Device, DeviceManager, DmaRegion, NetResult
 pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use client::{
     Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
-    ProcessSpawner, SpawnGrant, SpawnSource, Timer, WallClock,
+    ProcessSpawner, SpawnGrant, SpawnQuota, SpawnSource, Timer, WallClock,
 };
 pub use error::Error;
 pub use runtime::Runtime;

@@ -209,6 +209,12 @@ pub enum ManifestErrorKind {
     },
     /// A deadline or restart, but init holds no timer to keep time with.
     InitNeedsTimer,
+    /// A memory quota over MAX_MEMORY_MIB, or a cap quota over the table's most.
+    QuotaTooLarge {
+        what: &'static str,
+        value: u32,
+        max: u32,
+    },
     /// A device entry's vendor id is 0 or 0xffff (no such PCI vendor).
     BadVendor(u16),
     /// A device entry allows more DMA memory than [`DMA_BYTES_MAX`].
@@ -273,6 +279,9 @@ impl fmt::Display for ManifestErrorKind {
                 write!(f, "restart limit {limit} is outside 1 to {}", crate::supervision::MAX_RESTARTS)
             }
             Self::TooManyMs { ms } => write!(f, "{ms} ms is over the limit of {} ms", crate::supervision::MAX_MS),
+            Self::QuotaTooLarge { what, value, max } => {
+                write!(f, "a {what} quota of {value} is over the limit of {max}")
+            }
             Self::InitNeedsTimer => {
                 write!(f, "init keeps deadlines and backoffs with its timer, but init has no timer grant")
             }

@@ -30,11 +30,40 @@ pub struct Supervision<'a> {
     pub restart: Restart,
     /// Milliseconds a run may take before init kills it; None for no deadline.
     pub deadline_ms: Option<u32>,
+    /// What init asks the kernel to let each run hold (appendix A.9).
+    pub quota: Quota,
+}
+
+/// A service's quota: a memory reservation of its own (None: it shares init's account) and a
+/// cap-table size (None: the kernel's most, 1024).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Quota {
+    pub memory_mib: Option<u32>,
+    pub caps: Option<u32>,
+}
+
+/// The largest cap quota: a whole cap table (the kernel asserts it equals kcore's `MAX_CAPS`).
+pub const MAX_CAPS: u32 = 1024;
+
+/// The largest memory quota a manifest may name, in MiB (the direct map's 4 GiB).
+pub const MAX_MEMORY_MIB: u32 = 4096;
+
+impl Quota {
+    /// The spawn request's bytes, 0 for "share the spawner's".
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_mib.map_or(0, |m| u64::from(m) << 20)
+    }
 }
 
 impl Default for Supervision<'_> {
     fn default() -> Self {
-        Supervision { after: Vec::new(), must_succeed: true, restart: Restart::Never, deadline_ms: None }
+        Supervision {
+            after: Vec::new(),
+            must_succeed: true,
+            restart: Restart::Never,
+            deadline_ms: None,
+            quota: Quota::default(),
+        }
     }
 }
 
@@ -86,7 +115,13 @@ pub fn decode<'a>(path: &str, s: service::Reader<'a>) -> Result<Supervision<'a>,
         }
     };
     let deadline_ms = Some(s.get_deadline_ms()).filter(|&ms| ms != 0);
-    Ok(Supervision { after, must_succeed: s.get_must_succeed(), restart, deadline_ms })
+    let q = s.get_quota().map_err(|e| error(format!("{path}.quota"), ManifestErrorKind::Malformed(format!("{e}"))))?;
+    let mib = q.get_memory_bytes() >> 20;
+    let quota = Quota {
+        memory_mib: Some(u32::try_from(mib).unwrap_or(u32::MAX)).filter(|&m| m != 0),
+        caps: Some(q.get_caps()).filter(|&c| c != 0),
+    };
+    Ok(Supervision { after, must_succeed: s.get_must_succeed(), restart, deadline_ms, quota })
 }
 
 /// Writes the supervision fields of one service message.
@@ -105,6 +140,9 @@ pub fn encode(sup: &Supervision<'_>, mut out: service::Builder<'_>) {
         }
     }
     out.set_deadline_ms(sup.deadline_ms.unwrap_or(0));
+    let mut q = out.init_quota();
+    q.set_memory_bytes(sup.quota.memory_bytes());
+    q.set_caps(sup.quota.caps.unwrap_or(0));
 }
 
 // region: validate-supervision
@@ -133,6 +171,14 @@ pub fn validate(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(), Man
     }
     if let Some(ms) = sup.deadline_ms.filter(|&ms| ms > MAX_MS) {
         return Err(error(format!("{path}.deadlineMs"), ManifestErrorKind::TooManyMs { ms }));
+    }
+    if let Some(value) = sup.quota.memory_mib.filter(|&m| m > MAX_MEMORY_MIB) {
+        let kind = ManifestErrorKind::QuotaTooLarge { what: "memoryMiB", value, max: MAX_MEMORY_MIB };
+        return Err(error(format!("{path}.quota.memoryMiB"), kind));
+    }
+    if let Some(value) = sup.quota.caps.filter(|&c| c > MAX_CAPS) {
+        let kind = ManifestErrorKind::QuotaTooLarge { what: "caps", value, max: MAX_CAPS };
+        return Err(error(format!("{path}.quota.caps"), kind));
     }
     let timed = sup.deadline_ms.is_some() || sup.restart != Restart::Never;
     let init_has_timer =

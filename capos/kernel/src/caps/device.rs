@@ -277,12 +277,27 @@ fn alloc_dma(dev: &mut devices::Device, bytes: &[u8], ctx: &mut CallCtx<'_>) -> 
             dev.dma_used, dev.dma_limit
         )));
     }
-    let phys = frame::alloc_contiguous(pages).ok_or_else(|| CapError::failed("no contiguous physical memory left"))?;
+    // The run is charged to the caller's memory quota too: DMA memory is physical memory.
+    ctx.space.charge(pages).map_err(|e| CapError::overloaded(format!("dma length {len}: {e}")))?;
+    let Some(phys) = frame::alloc_contiguous(pages) else {
+        ctx.space.uncharge(pages);
+        return Err(CapError::failed("no contiguous physical memory left"));
+    };
     let va = dev.dma_next;
     for i in 0..pages {
         let f = phys + i * PAGE;
         frame::zero(f);
-        ctx.space.map(va + i * PAGE, f, true, false).map_err(|_| CapError::failed("out of memory for page tables"))?;
+        if let Err(e) = ctx.space.map(va + i * PAGE, f, true, false) {
+            // Undo the whole run: nothing of it stays mapped, charged or taken.
+            for j in 0..i {
+                ctx.space.unmap(va + j * PAGE);
+            }
+            for j in 0..pages {
+                frame::free(phys + j * PAGE);
+            }
+            ctx.space.uncharge(pages);
+            return Err(CapError::overloaded(format!("dma page tables: {e}")));
+        }
     }
     dev.dma_next += pages * PAGE;
     dev.dma_used += pages * PAGE;
@@ -307,6 +322,7 @@ fn free_dma(dev: &mut devices::Device, bytes: &[u8], ctx: &mut CallCtx<'_>) -> R
     for i in 0..b.pages {
         if let Some(f) = ctx.space.unmap(b.va + i * PAGE) {
             frame::free(f);
+            ctx.space.uncharge(1);
         }
     }
     dev.dma_used -= b.pages * PAGE;

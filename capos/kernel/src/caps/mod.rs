@@ -84,6 +84,10 @@ impl CapError {
     pub fn failed(reason: impl Into<String>) -> Self {
         CapError { kind: ExceptionKind::Failed, reason: reason.into() }
     }
+    /// A quota or bound the caller ran into: retrying once it holds less may succeed.
+    pub fn overloaded(reason: impl Into<String>) -> Self {
+        CapError { kind: ExceptionKind::Overloaded, reason: reason.into() }
+    }
     pub fn no_method(interface: &str, method: u16) -> Self {
         CapError { kind: ExceptionKind::Unimplemented, reason: format!("{interface} has no method {method}") }
     }

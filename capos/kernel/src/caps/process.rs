@@ -3,7 +3,8 @@
 
 use super::blob::Blob;
 use super::{done, encode, params, CallCtx, Cap, CapError, KernelCap, Reply};
-use crate::process::{ExitCell, ExitStatus, NewGrant, Process};
+use crate::mem::account::Account;
+use crate::process::{ExitCell, ExitStatus, Limits, NewGrant, Process};
 use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -11,7 +12,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use capos_abi::endpoint::SPAWNER_NEW_ENDPOINT;
 use capos_abi::{GRANT_TEXT_MAX, NAME_MAX};
-use capos_schema::capos_capnp::{grant, process_handle, process_spawner};
+use capos_kcore::captable::MAX_CAPS;
+use capos_schema::capos_capnp::{grant, process_handle, process_quota, process_spawner};
 use capos_schema::ids;
 use capos_schema::manifest::BinaryKind;
 use capos_schema::wire;
@@ -80,9 +82,10 @@ fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
         let cap = grant_cap(grant_name, g, ctx)?;
         grants.push(NewGrant { name: String::from(grant_name), cap });
     }
+    let limits = child_limits(name, p.get_quota()?, ctx)?;
     let pid = *ctx.next_pid;
-    let child = Process::load(pid, name, binary.data, grants, ctx.kernel_pml4)
-        .map_err(|e| CapError::failed(format!("spawn {name}: {e}")))?;
+    let child = Process::load(pid, name, binary.data, grants, ctx.kernel_pml4, limits)
+        .map_err(|e| CapError::overloaded(format!("spawn {name}: {e}")))?;
     *ctx.next_pid += 1;
     let handle: Cap = Rc::new(ProcessHandle { exit: child.exit.clone(), pid });
     ctx.spawned.push(child);
@@ -90,6 +93,28 @@ fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
     out.init_root::<process_spawner::spawn_results::Builder>();
     Ok(Reply::Done { data: encode(&out), caps: vec![handle] })
 }
+
+// region: child-limits
+/// The child's account and cap-table size. A memory quota is reserved in whole pages from the
+/// caller's account (refused, `overloaded`, when that account cannot cover it); none shares the
+/// caller's account, so the child's frames count against the caller's quota.
+fn child_limits(name: &str, q: process_quota::Reader<'_>, ctx: &CallCtx<'_>) -> Result<Limits, CapError> {
+    let parent = ctx.space.account();
+    let account = match q.get_memory_bytes() {
+        0 => parent.clone(),
+        bytes => Account::reserve_from(parent, bytes.div_ceil(4096)).map_err(|e| {
+            CapError::overloaded(format!(
+                "spawn {name}: a memory quota of {bytes} bytes: {e} (4 KiB frames, the spawner's account)"
+            ))
+        })?,
+    };
+    let caps = match q.get_caps() {
+        0 => MAX_CAPS,
+        n => (n as usize).min(MAX_CAPS),
+    };
+    Ok(Limits { account, caps })
+}
+// endregion: child-limits
 
 /// Resolves one grant: a COPY of a caller cap, a manifest blob, or inline text.
 fn grant_cap(name: &str, g: grant::Reader<'_>, ctx: &CallCtx<'_>) -> Result<Cap, CapError> {

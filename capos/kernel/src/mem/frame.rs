@@ -75,6 +75,29 @@ impl Frames {
     }
 }
 
+/// Frames [`alloc`] can still hand out: the free list plus never-used memory, less the reserved
+/// ranges that lie in it (init's account is this, less the kernel's reserve; appendix A.9).
+pub fn available() -> u64 {
+    let f = FRAMES.borrow_mut();
+    let mut frames = f.free_frames;
+    for i in f.current..f.count {
+        let (start, end) = f.regions[i];
+        let start = if i == f.current { f.next.max(start) } else { start };
+        if end <= start {
+            continue;
+        }
+        let mut bytes = end - start;
+        for &(rs, re) in &f.reserved {
+            let (lo, hi) = (rs.max(start), re.min(end));
+            if hi > lo {
+                bytes = bytes.saturating_sub(((hi - lo) + FRAME - 1) & !(FRAME - 1));
+            }
+        }
+        frames += bytes / FRAME;
+    }
+    frames
+}
+
 /// A zeroed frame, or None when physical memory is exhausted.
 pub fn alloc() -> Option<u64> {
     let mut f = FRAMES.borrow_mut();

@@ -7,6 +7,7 @@
 //!
 //! User half: PML4 entries 0-255, private per process (see `capos_abi::addr`).
 
+pub mod account;
 pub mod frame;
 pub mod heap;
 pub mod kmap;

@@ -2,7 +2,9 @@
 //! 256-511) is copied from the boot tables into every new space, so those entries point at the
 //! same kernel PDPTs everywhere; the user half is private and built here with 4 KiB pages.
 
+use super::account::SharedAccount;
 use super::{frame, phys_to_virt};
+use capos_kcore::quota::Exhausted;
 use core::cell::Cell;
 
 pub const PRESENT: u64 = 1;
@@ -13,9 +15,33 @@ pub const NO_EXECUTE: u64 = 1 << 63;
 pub const UNCACHED: u64 = (1 << 3) | (1 << 4);
 pub(super) const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
-/// Physical memory ran out while building an address space.
+/// A frame could not be had: the space's account is at its limit, or (outside any quota's
+/// guarantee, which reservations make impossible) the frame allocator is empty.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OutOfMemory;
+pub enum OutOfMemory {
+    Quota(Exhausted),
+    Physical,
+}
+
+impl core::fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            OutOfMemory::Quota(e) => write!(f, "memory {e} (4 KiB frames)"),
+            OutOfMemory::Physical => f.write_str("physical memory exhausted"),
+        }
+    }
+}
+
+/// What [`AddressSpace::populate`] did with a not-present address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Populate {
+    /// The page is in a zero range and now has a fresh frame.
+    Filled,
+    /// The address is in no zero range, or already mapped: a real fault.
+    NotLazy,
+    /// The page is in a zero range but no frame could be charged.
+    OutOfMemory(OutOfMemory),
+}
 
 fn table(phys: u64) -> *mut u64 {
     phys_to_virt(phys) as *mut u64
@@ -47,6 +73,9 @@ pub struct AddressSpace {
     /// [`CACHED`] and, if every level allowed writes, [`WRITABLE`] in its low bits, and the
     /// frame. Any change to a mapping must call [`forget`](Self::forget).
     last: Cell<(u64, u64)>,
+    /// Whose quota this space's frames are charged to (appendix A.9), and how many it holds.
+    account: SharedAccount,
+    charged: Cell<u64>,
 }
 
 /// Marks a valid entry in `AddressSpace::last` (page addresses have 12 zero low bits).
@@ -61,13 +90,57 @@ pub struct ZeroRange {
 }
 
 impl AddressSpace {
-    /// A space with the shared kernel half and an empty user half.
-    pub fn new(kernel_pml4: u64) -> Result<Self, OutOfMemory> {
-        let pml4 = frame::alloc().ok_or(OutOfMemory)?;
+    /// A space with the shared kernel half and an empty user half, charging `account`.
+    pub fn new(kernel_pml4: u64, account: SharedAccount) -> Result<Self, OutOfMemory> {
+        let pml4 = charge_and_alloc(&account)?;
         for i in 256..512 {
             set_entry(pml4, i, entry(kernel_pml4, i));
         }
-        Ok(AddressSpace { pml4, lazy: alloc::vec::Vec::new(), last: Cell::new((0, 0)) })
+        let space = AddressSpace {
+            pml4,
+            lazy: alloc::vec::Vec::new(),
+            last: Cell::new((0, 0)),
+            account,
+            charged: Cell::new(1),
+        };
+        Ok(space)
+    }
+
+    /// A zeroed frame charged to this space's account; [`free_frame`](Self::free_frame) or
+    /// [`destroy`](Self::destroy) gives it back.
+    pub fn alloc_frame(&self) -> Result<u64, OutOfMemory> {
+        let frame = charge_and_alloc(&self.account)?;
+        self.charged.set(self.charged.get() + 1);
+        Ok(frame)
+    }
+
+    /// Frees a frame from [`alloc_frame`](Self::alloc_frame) that was never mapped.
+    pub fn free_frame(&self, frame: u64) {
+        frame::free(frame);
+        self.uncharge(1);
+    }
+
+    /// Charges `n` frames the caller takes from the allocator itself (a contiguous DMA run).
+    pub fn charge(&self, n: u64) -> Result<(), OutOfMemory> {
+        self.account.borrow_mut().frames.charge(n).map_err(OutOfMemory::Quota)?;
+        self.charged.set(self.charged.get() + n);
+        Ok(())
+    }
+
+    /// Gives back `n` frames this space charged.
+    pub fn uncharge(&self, n: u64) {
+        self.account.borrow_mut().frames.release(n);
+        self.charged.set(self.charged.get() - n);
+    }
+
+    /// The account this space charges.
+    pub fn account(&self) -> &SharedAccount {
+        &self.account
+    }
+
+    /// Frames this space holds now.
+    pub fn charged(&self) -> u64 {
+        self.charged.get()
     }
 
     /// Declares a zero-filled range that costs no memory until touched.
@@ -76,20 +149,22 @@ impl AddressSpace {
     }
 
     /// Backs the page containing `va` with a fresh zeroed frame if it lies in a zero range
-    /// and is not mapped yet. False when `va` is not lazily mapped memory (a real fault) or
-    /// physical memory ran out.
-    pub fn populate(&self, va: u64) -> bool {
-        let Some(r) = self.lazy.iter().find(|r| va >= r.start && va < r.end) else { return false };
+    /// and is not mapped yet, charging the frame (and any page table it needs) to the account.
+    pub fn populate(&self, va: u64) -> Populate {
+        let Some(r) = self.lazy.iter().find(|r| va >= r.start && va < r.end) else { return Populate::NotLazy };
         let page = va & !0xfff;
         if self.translate(page, false).is_some() {
-            return false;
+            return Populate::NotLazy;
         }
-        let Some(frame) = frame::alloc() else { return false };
-        if self.map(page, frame, r.writable, false).is_err() {
-            frame::free(frame);
-            return false;
+        let frame = match self.alloc_frame() {
+            Ok(f) => f,
+            Err(e) => return Populate::OutOfMemory(e),
+        };
+        if let Err(e) = self.map(page, frame, r.writable, false) {
+            self.free_frame(frame);
+            return Populate::OutOfMemory(e);
         }
-        true
+        Populate::Filled
     }
 
     /// Maps the user page at `va` to `phys`. Intermediate tables allow everything; the leaf
@@ -107,7 +182,7 @@ impl AddressSpace {
             t = if e & PRESENT != 0 {
                 e & ADDR_MASK
             } else {
-                let next = frame::alloc().ok_or(OutOfMemory)?;
+                let next = self.alloc_frame()?;
                 set_entry(t, i, next | PRESENT | WRITABLE | USER);
                 next
             };
@@ -198,15 +273,30 @@ impl AddressSpace {
         self.last.set((0, 0));
     }
 
-    /// Frees every user page and user page table, then the PML4 itself.
+    /// Frees every user page and user page table, then the PML4 itself, and gives their
+    /// charge back to the account (device registers were unmapped before this, and DMA runs
+    /// gave back their own charge when the device layer freed them).
     pub fn destroy(self) {
-        free_level(self.pml4, 3, 256);
+        let freed = free_level(self.pml4, 3, 256) + 1;
         frame::free(self.pml4);
+        debug_assert_eq!(freed, self.charged.get(), "frames freed and frames charged differ");
+        self.account.borrow_mut().frames.release(self.charged.get());
     }
 }
 
-/// Frees the frames mapped under entries `0..limit` of a table at `level` (3 = PML4).
-fn free_level(t: u64, level: u32, limit: u64) {
+/// One frame from the allocator, charged to `account` first (and uncharged when none is left).
+fn charge_and_alloc(account: &SharedAccount) -> Result<u64, OutOfMemory> {
+    account.borrow_mut().frames.charge(1).map_err(OutOfMemory::Quota)?;
+    frame::alloc().ok_or_else(|| {
+        account.borrow_mut().frames.release(1);
+        OutOfMemory::Physical
+    })
+}
+
+/// Frees the frames mapped under entries `0..limit` of a table at `level` (3 = PML4), and says
+/// how many.
+fn free_level(t: u64, level: u32, limit: u64) -> u64 {
+    let mut freed = 0;
     for i in 0..limit {
         let e = entry(t, i);
         if e & PRESENT == 0 {
@@ -214,10 +304,12 @@ fn free_level(t: u64, level: u32, limit: u64) {
         }
         let child = e & ADDR_MASK;
         if level > 0 {
-            free_level(child, level - 1, 512);
+            freed += free_level(child, level - 1, 512);
         }
         frame::free(child);
+        freed += 1;
     }
+    freed
 }
 // endregion: address-space
 

@@ -2,7 +2,7 @@
 //! tables, so only what that process may touch is ever read or written, and it works whether
 //! or not that space is the one loaded in CR3 (a child's exit completes its parent's call).
 
-use super::paging::AddressSpace;
+use super::paging::{AddressSpace, Populate};
 use super::phys_to_virt;
 use capos_kcore::usermem::{check_range, MemError, UserMemory};
 
@@ -19,7 +19,7 @@ impl UserMem<'_> {
             let n = core::cmp::min(4096 - (va & 0xfff), len - done);
             let phys = match self.0.translate(va, write) {
                 Some(p) => p,
-                None if self.0.populate(va) => match self.0.translate(va, write) {
+                None if self.0.populate(va) == Populate::Filled => match self.0.translate(va, write) {
                     Some(p) => p,
                     None => return Err(MemError::ReadOnly),
                 },

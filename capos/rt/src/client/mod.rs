@@ -19,7 +19,7 @@ pub use device::{block, BarInfo, BlockDevice, BlockInfo, Device, DeviceInfo, Dev
 pub use endpoint::{Endpoint, EndpointOwner};
 pub use entropy::EntropySource;
 pub use network::{NetResult, Network};
-pub use process::{ExitStatus, PendingWait, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnSource};
+pub use process::{ExitStatus, PendingWait, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnQuota, SpawnSource};
 pub use timer::Timer;
 pub use wallclock::WallClock;
 

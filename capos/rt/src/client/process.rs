@@ -34,13 +34,37 @@ pub enum SpawnSource<'a> {
     Text(&'a str),
 }
 
+/// What the child may hold (appendix A.9); 0 in a field asks for the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpawnQuota {
+    /// Memory reserved from the caller's account for the child; 0 shares the caller's account.
+    pub memory_bytes: u64,
+    /// The child's cap-table size; 0 is the kernel's most (1024).
+    pub caps: u32,
+}
+
 impl ProcessSpawner {
     /// Starts `binary` as a process called `name` with exactly `grants`, in that CapSet order.
     pub fn spawn(&self, name: &str, binary: &str, grants: &[SpawnGrant<'_>]) -> Result<ProcessHandle, Error> {
+        self.spawn_with_quota(name, binary, grants, SpawnQuota::default())
+    }
+
+    /// [`spawn`](Self::spawn) with a quota: the kernel refuses the spawn (`overloaded`) when the
+    /// caller's own account cannot reserve `quota.memory_bytes`.
+    pub fn spawn_with_quota(
+        &self,
+        name: &str,
+        binary: &str,
+        grants: &[SpawnGrant<'_>],
+        quota: SpawnQuota,
+    ) -> Result<ProcessHandle, Error> {
         let p = params(|m| {
             let mut root = m.init_root::<process_spawner::spawn_params::Builder>();
             root.set_name(name);
             root.set_binary_name(binary);
+            let mut q = root.reborrow().init_quota();
+            q.set_memory_bytes(quota.memory_bytes);
+            q.set_caps(quota.caps);
             let mut list = root.init_grants(grants.len() as u32);
             for (i, g) in grants.iter().enumerate() {
                 let mut out = list.reborrow().get(i as u32);

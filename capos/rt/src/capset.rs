@@ -161,8 +161,9 @@ mod tests {
             let mut entry =
                 CapSetEntry { cap_id: *id, _pad: 0, interface_id: *iface, name_len: name.len() as u8, name: [0; 47] };
             entry.name[..name.len()].copy_from_slice(name.as_bytes());
+            let at = size_of::<CapSetHeader>() + 64 * i;
             // SAFETY (test): as above.
-            unsafe { core::ptr::write_unaligned(page.as_mut_ptr().add(16 + 64 * i) as *mut CapSetEntry, entry) };
+            unsafe { core::ptr::write_unaligned(page.as_mut_ptr().add(at) as *mut CapSetEntry, entry) };
         }
         page
     }
@@ -195,7 +196,7 @@ mod tests {
         p[8..12].copy_from_slice(&1000u32.to_le_bytes());
         assert_eq!(CapSet::from_bytes(&p).unwrap_err(), CapSetError::TooManyEntries(1000));
         let mut p = page(&[("console", 1, CONSOLE)]);
-        p[16 + 16] = 48; // name_len beyond the 47-byte field
+        p[size_of::<CapSetHeader>() + 16] = 48; // name_len beyond the 47-byte field
         assert_eq!(CapSet::from_bytes(&p).unwrap_err(), CapSetError::BadName { index: 0 });
         // SAFETY: a null page is documented to mean "no caps" and is not dereferenced.
         assert!(unsafe { CapSet::parse(core::ptr::null()) }.unwrap().entries().is_empty());

@@ -21,4 +21,5 @@ pub mod heap;
 pub mod quota;
 pub mod ring;
 pub mod rtc;
+pub mod sched;
 pub mod usermem;

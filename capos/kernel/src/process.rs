@@ -73,17 +73,6 @@ pub struct Limits {
     pub caps: usize,
 }
 
-/// Why a process is not running.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    Runnable,
-    /// In `cap_enter`, waiting for `min_complete` CQEs or the deadline (ns since boot).
-    Blocked {
-        min_complete: u32,
-        deadline: Option<u64>,
-    },
-}
-
 /// One named grant for a new process, in CapSet order.
 pub struct NewGrant {
     pub name: String,
@@ -99,7 +88,6 @@ pub struct Process {
     pub caps: CapTable<Cap>,
     pub console: LineBuffer,
     pub exit: Rc<RefCell<ExitCell>>,
-    pub state: State,
 }
 
 // region: load
@@ -126,7 +114,6 @@ impl Process {
                 caps,
                 console: LineBuffer::default(),
                 exit: Rc::new(RefCell::new(ExitCell::default())),
-                state: State::Runnable,
             }),
             Err(e) => {
                 space.destroy();

@@ -1,10 +1,11 @@
-//! The process table and the scheduler.
+//! The process table and the scheduler's machine half.
 //!
 //! Round robin with preemption: the current process runs until it blocks in `cap_enter`, exits,
 //! faults or uses up its quantum of [`time::QUANTUM_TICKS`] timer ticks; then the next runnable
-//! process (FIFO) runs. A process is nothing but its saved [`UserContext`], so preemption is a
-//! timer interrupt that saves the context like any other trap and moves the process to the back
-//! of the queue ([`Kernel::tick`]).
+//! process (FIFO) runs. Which process that is, is decided by kcore's [`Scheduler`], a state
+//! machine tested on the host; this module does what its decisions mean on the machine. A
+//! process is nothing but its saved [`UserContext`], so preemption is a timer interrupt that
+//! saves the context like any other trap and tells the scheduler ([`Kernel::tick`]).
 
 use crate::arch::cpu::{self, debug_exit};
 use crate::arch::{enter_user, UserContext};
@@ -13,25 +14,24 @@ use crate::caps::process::encode_status;
 use crate::caps::{Cap, KernelDispatch};
 use crate::kcell::KCell;
 use crate::mem::user::UserMem;
-use crate::process::{ExitStatus, Pid, Process, State};
+use crate::process::{ExitStatus, Pid, Process};
 use crate::{klog, time};
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use capos_abi::ring::CQ_ENTRIES;
 use capos_abi::syscall::WAIT_FOREVER;
 use capos_kcore::captable::CapTable;
 use capos_kcore::endpoint::Delivery;
 use capos_kcore::ring::{self, Outcome, PendingCall, RingState};
+use capos_kcore::sched::{Scheduler, State, Wait};
 
 pub struct Kernel {
     procs: BTreeMap<Pid, Process>,
-    run_queue: VecDeque<Pid>,
-    current: Option<Pid>,
+    /// Which process runs, which are ready and which wait; every process in `procs` is in it.
+    sched: Scheduler<Pid>,
     next_pid: Pid,
     kernel_pml4: u64,
     init_pid: Pid,
-    /// Timer ticks the current process has run since it was last picked.
-    slice_ticks: u64,
     /// Processes a `ProcessHandle.kill` asked to end, applied after the ring pass that asked.
     kills: Vec<(Pid, alloc::string::String)>,
     /// The process whose state the FPU registers hold: the last one that ran in ring 3 (the
@@ -41,12 +41,10 @@ pub struct Kernel {
 
 pub static KERNEL: KCell<Kernel> = KCell::new(Kernel {
     procs: BTreeMap::new(),
-    run_queue: VecDeque::new(),
-    current: None,
+    sched: Scheduler::new(time::QUANTUM_TICKS),
     next_pid: 1,
     kernel_pml4: 0,
     init_pid: 0,
-    slice_ticks: 0,
     kills: Vec::new(),
     fpu_owner: None,
 });
@@ -58,7 +56,7 @@ pub fn start(init: Process, kernel_pml4: u64, boot_tsc: u64) -> ! {
         k.kernel_pml4 = kernel_pml4;
         k.init_pid = init.pid;
         k.next_pid = k.next_pid.max(init.pid + 1);
-        k.run_queue.push_back(init.pid);
+        k.sched.admit(init.pid).expect("an empty scheduler has room for init");
         k.procs.insert(init.pid, init);
     }
     let us = time::tsc_to_ns(cpu::rdtsc().saturating_sub(boot_tsc)) / 1000;
@@ -75,28 +73,15 @@ pub fn schedule() -> ! {
         let mut k = KERNEL.borrow_mut();
         k.wake_expired(time::now_ns());
         crate::devices::deliver(&mut k);
-        let keep = k.current.filter(|p| k.procs.get(p).is_some_and(|p| p.state == State::Runnable));
-        let next = keep.or_else(|| {
-            while let Some(pid) = k.run_queue.pop_front() {
-                if k.procs.get(&pid).is_some_and(|p| p.state == State::Runnable) {
-                    return Some(pid);
-                }
-            }
-            None
-        });
-        if let Some(pid) = next {
-            if keep.is_none() {
-                k.slice_ticks = 0;
-            }
-            k.current = Some(pid);
+        if let Some(pid) = k.sched.pick() {
             // The tick preempts `pid` for a waiting process and ends `cap_enter` timeouts; with
             // neither, `pid` runs undisturbed until it next enters the kernel.
-            time::set_tick(!k.run_queue.is_empty() || k.has_deadline());
+            time::set_tick(k.sched.has_ready() || k.sched.next_deadline().is_some());
             if k.fpu_owner != Some(pid) {
                 let from = k.fpu_owner.replace(pid);
                 k.switch_fpu(from, pid);
             }
-            let proc = k.procs.get_mut(&pid).expect("runnable process exists");
+            let proc = k.procs.get_mut(&pid).expect("the scheduler picks only live processes");
             if cpu::cr3() != proc.space.pml4 {
                 // SAFETY: the process's PML4 maps the kernel half exactly like the boot tables.
                 unsafe { cpu::set_cr3(proc.space.pml4) };
@@ -109,15 +94,7 @@ pub fn schedule() -> ! {
             // until the process next enters the kernel (one CPU, no interrupts in ring 0).
             enter_user(unsafe { &mut *ctx });
         }
-        k.current = None;
-        let deadline = k
-            .procs
-            .values()
-            .filter_map(|p| match p.state {
-                State::Blocked { deadline, .. } => deadline,
-                State::Runnable => None,
-            })
-            .min();
+        let deadline = k.sched.next_deadline();
         drop(k);
         match deadline {
             Some(_) => {
@@ -148,50 +125,35 @@ impl Kernel {
     }
 
     // region: tick
-    /// A timer tick interrupted `pid` in ring 3: once its quantum is used up and another
-    /// process is runnable, it goes to the back of the queue ([`schedule`] then picks the front).
-    pub fn tick(&mut self, pid: Pid) {
+    /// A timer tick interrupted the running process in ring 3: expired waits end, and the
+    /// scheduler counts the tick against the process's quantum, moving it to the back of the
+    /// queue once it is used up and another process is ready ([`schedule`] then picks the front).
+    pub fn tick(&mut self) {
         self.wake_expired(time::now_ns());
-        self.slice_ticks += 1;
-        if self.slice_ticks < time::QUANTUM_TICKS || self.run_queue.is_empty() {
-            return;
-        }
-        self.slice_ticks = 0;
-        self.current = None;
-        self.run_queue.push_back(pid);
+        self.sched.tick();
     }
     // endregion: tick
 
-    /// Whether a blocked process waits with a timeout (then the tick must run to end it).
-    fn has_deadline(&self) -> bool {
-        self.procs.values().any(|p| matches!(p.state, State::Blocked { deadline: Some(_), .. }))
-    }
-
     /// Returns from `cap_enter` for every blocked process whose deadline has passed.
     fn wake_expired(&mut self, now: u64) {
-        let expired: Vec<Pid> = self
-            .procs
-            .values()
-            .filter(|p| matches!(p.state, State::Blocked { deadline: Some(d), .. } if d <= now))
-            .map(|p| p.pid)
-            .collect();
-        for pid in expired {
+        while let Some(pid) = self.sched.expired(now) {
             self.resume_cap_enter(pid);
         }
     }
 
-    /// Ends a process's `cap_enter`: rax = completions available.
+    /// Ends a process's blocked `cap_enter`: rax = completions available.
     fn resume_cap_enter(&mut self, pid: Pid) {
-        let Some(p) = self.procs.get_mut(&pid) else { return };
-        let avail = ring::available(&UserMem(&p.space), &p.ring).unwrap_or(0);
-        p.ctx.regs.rax = avail as u64;
-        p.state = State::Runnable;
-        self.run_queue.push_back(pid);
+        if !self.sched.wake(pid) {
+            return;
+        }
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.ctx.regs.rax = ring::available(&UserMem(&p.space), &p.ring).unwrap_or(0) as u64;
+        }
     }
 
     /// Saves the trapping process's registers.
     pub fn save_current(&mut self, frame: &crate::arch::TrapFrame) -> Option<Pid> {
-        let pid = self.current?;
+        let pid = self.sched.running()?;
         self.procs.get_mut(&pid)?.ctx.save(frame);
         Some(pid)
     }
@@ -220,7 +182,9 @@ pub fn cap_enter(k: &mut Kernel, pid: Pid, min_complete: u64, timeout_ns: u64) {
         return;
     }
     let deadline = (timeout_ns != WAIT_FOREVER).then(|| time::now_ns().saturating_add(timeout_ns));
-    p.state = State::Blocked { min_complete: min, deadline };
+    // Only the running process makes system calls, so the scheduler cannot refuse.
+    let blocked = k.sched.block(pid, Wait { min_complete: min, deadline });
+    debug_assert_eq!(blocked, Ok(()), "cap_enter from a process that is not running");
 }
 
 /// Processes the SQEs of `pid`, then applies the endpoint events its calls queued.
@@ -241,7 +205,7 @@ fn with_ring<R>(
     pid: Pid,
     f: impl FnOnce(&mut UserMem, &mut RingState, &mut CapTable<Cap>, &mut KernelDispatch) -> R,
 ) -> Option<R> {
-    let Kernel { procs, next_pid, kernel_pml4, run_queue, kills, .. } = k;
+    let Kernel { procs, next_pid, kernel_pml4, sched, kills, .. } = k;
     let p = procs.get_mut(&pid)?;
     let mut spawned = Vec::new();
     let Process { name, space, ring: state, caps, console, .. } = p;
@@ -258,7 +222,10 @@ fn with_ring<R>(
     };
     let r = f(&mut UserMem(space), state, caps, &mut d);
     for child in spawned {
-        run_queue.push_back(child.pid);
+        // A child the scheduler has no room for is ended like a kill, after this ring pass.
+        if let Err(e) = sched.admit(child.pid) {
+            kills.push((child.pid, alloc::format!("not started: {e}")));
+        }
         procs.insert(child.pid, child);
     }
     Some(r)
@@ -273,7 +240,7 @@ fn post_to<R>(
 ) -> Option<R> {
     let r = with_ring(k, pid, post)?;
     let p = k.procs.get(&pid)?;
-    if let State::Blocked { min_complete, .. } = p.state {
+    if let Some(State::Blocked(Wait { min_complete, .. })) = k.sched.state(pid) {
         if ring::available(&UserMem(&p.space), &p.ring).unwrap_or(0) >= min_complete {
             k.resume_cap_enter(pid);
         }
@@ -326,9 +293,7 @@ fn drain_ipc(k: &mut Kernel) {
 /// `ProcessHandle.wait` on it. Init's end ends the machine.
 pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
     let Some(mut p) = k.procs.remove(&pid) else { return };
-    if k.current == Some(pid) {
-        k.current = None;
-    }
+    k.sched.exit(pid);
     if k.fpu_owner == Some(pid) {
         k.fpu_owner = None;
     }
@@ -382,7 +347,7 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
 /// the process did not choose: [`exit`] releases its caps (a last owner facet closes its
 /// endpoint, so queued callers see `disconnected`), disconnects the calls it had received,
 /// frees its address space and completes its waiters with `killed`. Nothing of it runs again:
-/// it leaves the process table, so the run queue and timers skip it.
+/// it leaves the process table and the scheduler.
 fn end_killed(k: &mut Kernel) {
     while !k.kills.is_empty() {
         for (pid, why) in core::mem::take(&mut k.kills) {

@@ -89,7 +89,7 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             v if v < 32 => sched::exit(&mut k, pid, ExitStatus::Faulted(describe(frame, cr2))),
             apic::VECTOR_BASE => {
                 apic::eoi();
-                k.tick(pid);
+                k.tick();
             }
             // A device line (appendix A.6): recorded here, delivered by the scheduler.
             v if !pic::SPURIOUS_VECTORS.contains(&v) && crate::devices::line_of_vector(v).is_some() => {

@@ -336,10 +336,12 @@ fn run_sequence(seed: u64, steps: usize) {
                     assert!(!exited.contains(&pid), "{ctx}: exited {pid} picked");
                     picked(&mut waiting, pid, &ctx);
                 }
-                assert_eq!(got.is_none(), m.ready.is_empty() && m.running.is_none(), "{ctx}: idle only with nothing ready");
+                let nothing_ready = m.ready.is_empty() && m.running.is_none();
+                assert_eq!(got.is_none(), nothing_ready, "{ctx}: idle only with nothing ready");
             }
             35..=49 => {
-                let wait = Wait { min_complete: rng.below(4) as u32, deadline: rng.below(2).eq(&0).then(|| now + rng.below(40)) };
+                let deadline = (rng.below(2) == 0).then(|| now + rng.below(40));
+                let wait = Wait { min_complete: rng.below(4) as u32, deadline };
                 assert_eq!(s.block(target, wait), m.block(target, wait), "{ctx}: block {target}");
             }
             50..=57 => {

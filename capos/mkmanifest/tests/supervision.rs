@@ -126,3 +126,38 @@ fn init_is_not_supervised_and_keeps_the_time() {
     let text = error_text("no-timer", &GOOD.replace(r#", timer: kernel: "timer""#, ""));
     assert!(text.ends_with("initConfig.services[1].deadlineMs: init keeps deadlines and backoffs with its timer, but init has no timer grant"), "{text}");
 }
+
+#[test]
+fn a_quota_is_packed_in_bytes_and_caps() {
+    let with = GOOD.replace(r#"{name: "c", binary: "init","#, r#"{name: "c", binary: "init", quota: {memoryMiB: 24, caps: 64},"#);
+    let opts = options("quota-good", &with);
+    run(&opts).unwrap();
+    let bytes = AlignedBuf::copy_from(&fs::read(&opts.output).unwrap());
+    let message = manifest::read(&bytes).unwrap();
+    let m = manifest::decode(&message).unwrap();
+    let c = m.service("c").unwrap().supervision.quota;
+    assert_eq!((c.memory_mib, c.caps, c.memory_bytes()), (Some(24), Some(64), 24 << 20));
+    let a = m.service("a").unwrap().supervision.quota;
+    assert_eq!((a.memory_mib, a.caps, a.memory_bytes()), (None, None, 0), "no quota: init's account, a whole table");
+}
+
+#[test]
+fn bad_quotas_name_the_field_and_the_reason() {
+    let cases = [
+        ("{memoryMiB: 0}", "initConfig.services[3].quota.memoryMiB: a quota of 0 could hold nothing (leave the field out for the default)"),
+        ("{caps: 0}", "initConfig.services[3].quota.caps: a quota of 0 could hold nothing (leave the field out for the default)"),
+        ("{memoryMiB: -1}", "initConfig.services[3].quota.memoryMiB: expected a whole number of MiB"),
+        ("{memoryMiB: 1.5}", "initConfig.services[3].quota.memoryMiB: expected a whole number of MiB"),
+        ("{caps: \"64\"}", "initConfig.services[3].quota.caps: expected a whole number of caps"),
+        ("{memoryMiB: 4294967296}", "initConfig.services[3].quota.memoryMiB: expected a whole number of MiB"),
+        ("{cpu: 2}", "initConfig.services[3].quota.cpu: a quota has only memoryMiB and caps"),
+        ("24", "initConfig.services[3].quota: expected a struct with memoryMiB and caps"),
+        ("{memoryMiB: 4097}", "initConfig.services[3].quota.memoryMiB: a memoryMiB quota of 4097 is over the limit of 4096"),
+        ("{caps: 1025}", "initConfig.services[3].quota.caps: a caps quota of 1025 is over the limit of 1024"),
+    ];
+    for (i, (quota, expected)) in cases.iter().enumerate() {
+        let with = GOOD.replace(r#"{name: "c", binary: "init","#, &format!(r#"{{name: "c", binary: "init", quota: {quota},"#));
+        let text = error_text(&format!("quota-{i}"), &with);
+        assert!(text.ends_with(expected), "case {i}: {text}");
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! - `spawn` (console, spawner): asks for a child whose memory quota is larger than its own
 //!   account, then for one that fits, and shows the refusal left its account as it was;
+//! - `hold` (console): keeps its reservation a second, so that init's next spawn cannot fit;
 //! - `bss`, `stack` (console): touch more lazily filled memory than the quota holds, and fault;
 //! - `dma` (console, devices): asks for a DMA run larger than its memory quota, then a small one;
 //! - `caps` (console, spawner): makes endpoints until its cap table is full, then frees a pair.
@@ -14,6 +15,7 @@ extern crate alloc;
 mod caps;
 mod dma;
 mod lazy;
+mod spawn;
 
 use alloc::format;
 use alloc::string::String;
@@ -34,7 +36,8 @@ fn main(rt: &mut Runtime) -> i32 {
             rt.caps().entries().len()
         ))?;
         match rt.take::<Blob>("role")?.read_string()?.as_str() {
-            "spawn" => caps::spawn(rt, console),
+            "spawn" => spawn::spawn(rt, console),
+            "hold" => spawn::hold(console),
             "caps" => caps::fill(rt, console),
             "dma" => dma::run(rt, console),
             "bss" => lazy::bss(console),

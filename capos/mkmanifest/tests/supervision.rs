@@ -129,7 +129,8 @@ fn init_is_not_supervised_and_keeps_the_time() {
 
 #[test]
 fn a_quota_is_packed_in_bytes_and_caps() {
-    let with = GOOD.replace(r#"{name: "c", binary: "init","#, r#"{name: "c", binary: "init", quota: {memoryMiB: 24, caps: 64},"#);
+    let with = GOOD
+        .replace(r#"{name: "c", binary: "init","#, r#"{name: "c", binary: "init", quota: {memoryMiB: 24, caps: 64},"#);
     let opts = options("quota-good", &with);
     run(&opts).unwrap();
     let bytes = AlignedBuf::copy_from(&fs::read(&opts.output).unwrap());
@@ -156,7 +157,8 @@ fn bad_quotas_name_the_field_and_the_reason() {
         ("{caps: 1025}", "initConfig.services[3].quota.caps: a caps quota of 1025 is over the limit of 1024"),
     ];
     for (i, (quota, expected)) in cases.iter().enumerate() {
-        let with = GOOD.replace(r#"{name: "c", binary: "init","#, &format!(r#"{{name: "c", binary: "init", quota: {quota},"#));
+        let with =
+            GOOD.replace(r#"{name: "c", binary: "init","#, &format!(r#"{{name: "c", binary: "init", quota: {quota},"#));
         let text = error_text(&format!("quota-{i}"), &with);
         assert!(text.ends_with(expected), "case {i}: {text}");
     }

@@ -32,13 +32,16 @@ pub struct Waiter {
 }
 
 /// What a CALL carries to the server: method ordinal, params bytes, transferred caps, and the
-/// badge of the client facet it came through (0 for the unbadged facet).
+/// badge of the client facet it came through (0 for the unbadged facet). `ticket` is whatever
+/// the kernel attaches to a message while it waits (A.9: the charge to its caller's share of the
+/// kernel heap); the endpoint only moves it along with the message and drops it with it.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Message<C> {
+pub struct Message<C, T = ()> {
     pub method: u16,
     pub params: Vec<u8>,
     pub caps: Vec<(C, u64)>,
     pub badge: u64,
+    pub ticket: T,
 }
 
 /// The method ordinal of a release notice: the last copy of the client facet with the notice's
@@ -48,10 +51,10 @@ pub const RELEASED_METHOD: u16 = 0xffff;
 /// A call matched with a receive: the kernel writes `message` into the server's RECV buffer
 /// and posts its CQE with `call_id`.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Delivery<C> {
+pub struct Delivery<C, T = ()> {
     pub server: Waiter,
     pub call_id: u32,
-    pub message: Message<C>,
+    pub message: Message<C, T>,
 }
 
 // region: errors
@@ -80,14 +83,17 @@ impl core::fmt::Display for EndpointError {
 // endregion: errors
 
 // region: endpoint
+/// What [`Endpoint::call`] answers: delivered now, queued (None), or refused with the message.
+pub type CallResult<C, T> = Result<Option<Delivery<C, T>>, (EndpointError, Message<C, T>)>;
+
 struct InFlight {
     /// The process that received the call; only it may RETURN it.
     server: u32,
     caller: Waiter,
 }
 
-pub struct Endpoint<C> {
-    calls: VecDeque<(Waiter, Message<C>)>,
+pub struct Endpoint<C, T = ()> {
+    calls: VecDeque<(Waiter, Message<C, T>)>,
     recvs: VecDeque<Waiter>,
     in_flight: BTreeMap<u32, InFlight>,
     /// Badges whose facets are gone, waiting for a RECV (delivered before any queued call).
@@ -96,7 +102,7 @@ pub struct Endpoint<C> {
     closed: bool,
 }
 
-impl<C> Endpoint<C> {
+impl<C, T: Default> Endpoint<C, T> {
     pub const fn new() -> Self {
         Endpoint {
             calls: VecDeque::new(),
@@ -113,8 +119,8 @@ impl<C> Endpoint<C> {
     pub fn call(
         &mut self,
         caller: Waiter,
-        message: Message<C>,
-    ) -> Result<Option<Delivery<C>>, (EndpointError, Message<C>)> {
+        message: Message<C, T>,
+    ) -> CallResult<C, T> {
         if self.closed {
             return Err((EndpointError::Closed, message));
         }
@@ -132,7 +138,7 @@ impl<C> Endpoint<C> {
     }
 
     /// The owner's RECV. Takes the oldest queued call, else waits in the receive queue.
-    pub fn recv(&mut self, server: Waiter) -> Result<Option<Delivery<C>>, EndpointError> {
+    pub fn recv(&mut self, server: Waiter) -> Result<Option<Delivery<C, T>>, EndpointError> {
         if let Some(badge) = self.released.pop_front() {
             return Ok(Some(notice(server, badge)));
         }
@@ -153,7 +159,7 @@ impl<C> Endpoint<C> {
     /// a RECV, now if one is waiting. Notices are not bounded by [`MAX_QUEUED_CALLS`] (refusing
     /// one would leak the server's object): there is at most one per facet the server minted.
     /// A closed endpoint has nobody to tell.
-    pub fn release_notice(&mut self, badge: u64) -> Option<Delivery<C>> {
+    pub fn release_notice(&mut self, badge: u64) -> Option<Delivery<C, T>> {
         if self.closed {
             return None;
         }
@@ -209,7 +215,7 @@ impl<C> Endpoint<C> {
         (self.calls.len(), self.recvs.len(), self.in_flight.len())
     }
 
-    fn deliver(&mut self, server: Waiter, caller: Waiter, message: Message<C>) -> Delivery<C> {
+    fn deliver(&mut self, server: Waiter, caller: Waiter, message: Message<C, T>) -> Delivery<C, T> {
         let call_id = self.fresh_call_id();
         self.in_flight.insert(call_id, InFlight { server: server.pid, caller });
         Delivery { server, call_id, message }
@@ -233,15 +239,15 @@ impl<C> Endpoint<C> {
 // endregion: endpoint
 
 /// A release notice for `server`: call id 0, never in flight.
-fn notice<C>(server: Waiter, badge: u64) -> Delivery<C> {
+fn notice<C, T: Default>(server: Waiter, badge: u64) -> Delivery<C, T> {
     Delivery {
         server,
         call_id: 0,
-        message: Message { method: RELEASED_METHOD, params: Vec::new(), caps: Vec::new(), badge },
+        message: Message { method: RELEASED_METHOD, params: Vec::new(), caps: Vec::new(), badge, ticket: T::default() },
     }
 }
 
-impl<C> Default for Endpoint<C> {
+impl<C, T: Default> Default for Endpoint<C, T> {
     fn default() -> Self {
         Self::new()
     }
@@ -256,7 +262,7 @@ mod tests {
         Waiter { pid, pending: PendingCall { user_data: ud, result_addr: 0x1000, result_len: 64 } }
     }
     fn msg(tag: u8) -> Message<u32> {
-        Message { method: tag as u16, params: vec![tag], caps: vec![], badge: 0 }
+        Message { method: tag as u16, params: vec![tag], caps: vec![], badge: 0, ticket: () }
     }
 
     #[test]

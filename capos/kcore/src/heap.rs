@@ -16,6 +16,10 @@ struct Free {
 // region: heap
 pub struct FreeList {
     head: *mut Free,
+    /// Bytes on the list, kept as blocks come and go (the kernel reads it on every call, A.9).
+    free: usize,
+    /// The fewest free bytes since [`FreeList::reset_lowest`].
+    lowest: usize,
 }
 
 // SAFETY: the list is only reached through `&mut self`; the kernel wraps it in a lock-like cell.
@@ -23,7 +27,7 @@ unsafe impl Send for FreeList {}
 
 impl FreeList {
     pub const fn empty() -> Self {
-        FreeList { head: null_mut() }
+        FreeList { head: null_mut(), free: 0, lowest: 0 }
     }
 
     /// Adds `[start, start+len)` to the heap (trimmed to 16-byte units).
@@ -37,6 +41,8 @@ impl FreeList {
         if end > begin {
             // SAFETY: the caller hands over the region.
             unsafe { self.release(begin, end - begin) };
+            self.free += end - begin;
+            self.lowest = self.lowest.max(self.free);
         }
     }
 
@@ -65,6 +71,8 @@ impl FreeList {
                     if aligned > start {
                         self.release(start, aligned - start);
                     }
+                    self.free -= size;
+                    self.lowest = self.lowest.min(self.free);
                     return aligned as *mut u8;
                 }
                 prev = &mut (*block).next;
@@ -80,6 +88,7 @@ impl FreeList {
     pub unsafe fn dealloc(&mut self, ptr: *mut u8, size: usize) {
         // SAFETY: the caller returns memory this heap handed out.
         unsafe { self.release(ptr as usize, Self::round(size)) }
+        self.free += Self::round(size);
     }
 
     /// Inserts a free block in address order and merges it with touching neighbours.
@@ -109,8 +118,23 @@ impl FreeList {
         }
     }
 
-    /// Total free bytes (for diagnostics and tests).
+    /// Free bytes now, in whatever pieces (a count kept up to date, not a walk).
     pub fn free_bytes(&self) -> usize {
+        self.free
+    }
+
+    /// The fewest free bytes there have been since the last [`FreeList::reset_lowest`].
+    pub fn lowest_free(&self) -> usize {
+        self.lowest
+    }
+
+    /// Starts a new low mark at the current free bytes.
+    pub fn reset_lowest(&mut self) {
+        self.lowest = self.free;
+    }
+
+    /// Free bytes counted by walking the list (what the count must always agree with; tests).
+    pub fn walk_free_bytes(&self) -> usize {
         let mut n = 0;
         let mut cur = self.head;
         // SAFETY: walking our own list.
@@ -173,6 +197,7 @@ mod tests {
         for _ in 0..2000 {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let size = (seed >> 33) as usize % 700 + 1;
+            assert_eq!(h.free_bytes(), h.walk_free_bytes(), "the running count agrees with the list");
             if seed & 1 == 0 && !live.is_empty() {
                 let (p, s) = live.swap_remove((seed >> 20) as usize % live.len());
                 // SAFETY: p/s came from alloc.
@@ -192,5 +217,22 @@ mod tests {
             unsafe { h.dealloc(p as *mut u8, s) };
         }
         assert_eq!(h.free_bytes(), 1 << 16);
+        assert_eq!(h.walk_free_bytes(), 1 << 16);
+    }
+
+    #[test]
+    fn the_low_mark_remembers_the_fullest_moment() {
+        let (_m, mut h) = heap(4096);
+        assert_eq!((h.free_bytes(), h.lowest_free()), (4096, 4096));
+        let a = h.alloc(1000, 16); // 1008 bytes in 16-byte units
+        let b = h.alloc(1000, 16);
+        // SAFETY: returning what we allocated.
+        unsafe { h.dealloc(a, 1000) };
+        assert_eq!((h.free_bytes(), h.lowest_free()), (4096 - 1008, 4096 - 2016));
+        h.reset_lowest();
+        assert_eq!(h.lowest_free(), 4096 - 1008);
+        // SAFETY: as above.
+        unsafe { h.dealloc(b, 1000) };
+        assert_eq!((h.free_bytes(), h.lowest_free()), (4096, 4096 - 1008));
     }
 }

@@ -103,7 +103,11 @@ extern "C" fn kmain(start_info: u32, boot_tsc: u64) -> ! {
         m.service(capos_schema::manifest::INIT).unwrap_or_else(|| boot_failed(format_args!("no init service")));
     let image = m.binary(init_service.binary).unwrap_or_else(|| boot_failed(format_args!("no init binary")));
     // init's account is the root: every frame left, less what the kernel keeps (appendix A.9).
-    let root = mem::account::Account::root(mem::frame::available().saturating_sub(mem::account::KERNEL_RESERVE));
+    // Its kernel-heap share is the heap left now, less what the kernel keeps for itself.
+    let frames = mem::frame::available().saturating_sub(mem::account::KERNEL_RESERVE);
+    let heap = (mem::heap::free_bytes() as u64).saturating_sub(mem::account::KERNEL_HEAP_RESERVE);
+    let root = mem::account::Account::root(frames, heap);
+    mem::heap::mark_init_start();
     const _: () = assert!(capos_schema::supervision::MAX_CAPS as usize == capos_kcore::captable::MAX_CAPS);
     let limits = process::Limits { account: root, caps: capos_kcore::captable::MAX_CAPS };
     let init = Process::load(1, "init", image.data, init_grants(entropy, bytes), kernel_pml4, limits)

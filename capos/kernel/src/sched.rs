@@ -324,6 +324,7 @@ pub fn exit(k: &mut Kernel, pid: Pid, status: ExitStatus) {
     drain_ipc(k);
     if pid == k.init_pid {
         crate::prof::report();
+        crate::mem::heap::report();
         match status {
             ExitStatus::Exited(code) => {
                 klog!("init exited with {}", code);

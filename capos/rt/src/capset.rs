@@ -63,6 +63,16 @@ impl CapSet {
         CapSet::from_bytes(bytes)
     }
 
+    // region: memory-of
+    /// The header's memory fields alone, read without allocating (the runtime needs them to size
+    /// its heap before anything can allocate); None for a page this runtime cannot read.
+    pub fn memory_of(page: &[u8]) -> Option<Memory> {
+        let header = read::<CapSetHeader>(page, 0)?;
+        (header.magic == CAPSET_MAGIC && header.version == CAPSET_VERSION)
+            .then_some(Memory { frame_quota: header.frame_quota, frames_charged: header.frames_charged })
+    }
+    // endregion: memory-of
+
     /// Parses a CapSet page image.
     pub fn from_bytes(page: &[u8]) -> Result<CapSet, CapSetError> {
         let header = read::<CapSetHeader>(page, 0).ok_or(CapSetError::TooManyEntries(0))?;
@@ -185,6 +195,19 @@ mod tests {
         let mut set = CapSet::from_bytes(&page(&[("console", 1, CONSOLE)])).unwrap();
         assert_eq!(set.take("console", CONSOLE), Ok(1));
         assert_eq!(set.take("console", CONSOLE), Err(Error::AlreadyTaken("console".into())));
+    }
+
+    #[test]
+    fn memory_is_read_from_the_header_alone() {
+        let mut p = page(&[("console", 1, CONSOLE)]);
+        p[16..24].copy_from_slice(&5376u64.to_le_bytes());
+        p[24..32].copy_from_slice(&77u64.to_le_bytes());
+        let memory = Memory { frame_quota: 5376, frames_charged: 77 };
+        assert_eq!(CapSet::memory_of(&p), Some(memory));
+        assert_eq!(CapSet::from_bytes(&p).unwrap().memory(), memory);
+        p[4] = 1; // version 1 had no quota fields
+        assert_eq!(CapSet::memory_of(&p), None);
+        assert_eq!(CapSet::memory_of(&p[..20]), None);
     }
 
     #[test]

@@ -24,6 +24,7 @@ extern crate alloc;
 pub mod capset;
 pub mod client;
 pub mod error;
+pub mod heap_budget;
 pub mod heap_stats;
 pub mod line;
 pub mod ring;

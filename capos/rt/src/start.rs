@@ -3,7 +3,7 @@ use crate::capset::CapSet;
 use crate::ring::Ring;
 use crate::runtime::Runtime;
 use crate::transport::Transport;
-use crate::{panic, syscall, ALLOCATOR};
+use crate::{heap_budget, heap_stats, panic, syscall, ALLOCATOR};
 use capos_schema::ids::CONSOLE;
 
 /// Exit code when the kernel handed over a CapSet page this runtime cannot read.
@@ -31,15 +31,21 @@ unsafe extern "Rust" {
 }
 
 extern "C" fn start(ring: u64, pid: u64, capset: u64) -> ! {
-    // SAFETY: `heap!` returns a static of the stated size that nothing else uses; it is handed to
-    // the allocator exactly once, here, before anything allocates.
-    unsafe {
-        let (bottom, size) = __capos_heap();
-        ALLOCATOR.heap.lock().init(bottom, size);
-    }
+    let page = capset as *const u8;
     // SAFETY: the kernel maps the CapSet page read-only at `capset` (or passes 0) for the
-    // process's lifetime.
-    let caps = match unsafe { CapSet::parse(capset as *const u8) } {
+    // process's lifetime; the slice covers exactly that page.
+    let header = (!page.is_null()).then(|| unsafe { core::slice::from_raw_parts(page, 4096) });
+    let memory = header.and_then(CapSet::memory_of).unwrap_or_default();
+    // SAFETY: `heap!` returns a static of the stated size that nothing else uses; it is handed to
+    // the allocator exactly once, here, before anything allocates, and at most that size.
+    unsafe {
+        let (bottom, declared) = __capos_heap();
+        let usable = heap_budget::usable_heap(memory, declared);
+        heap_stats::set_bound(declared, usable);
+        ALLOCATOR.heap.lock().init(bottom, usable);
+    }
+    // SAFETY: as above: a readable page, or 0.
+    let caps = match unsafe { CapSet::parse(page) } {
         Ok(caps) => caps,
         Err(_) => syscall::exit(BAD_CAPSET_EXIT_CODE),
     };

@@ -11,6 +11,7 @@
 
 use super::{Cap, KernelCap};
 use crate::kcell::KCell;
+use crate::mem::account::{KernelCharge, SharedAccount};
 use crate::process::Pid;
 use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
@@ -21,13 +22,16 @@ use capos_kcore::ring::{Outcome, PendingCall};
 use capos_schema::exception::{self, ExceptionKind};
 use core::cell::RefCell;
 
-pub type Shared = Rc<RefCell<Endpoint<Cap>>>;
+/// The kernel's endpoint: messages carry caps, and a queued one carries its charge to the caller's
+/// kernel-heap share.
+pub type KernelEndpoint = Endpoint<Cap, KernelCharge>;
+pub type Shared = Rc<RefCell<KernelEndpoint>>;
 
 // region: events
 /// Work for the scheduler once the current ring pass is over.
 pub enum Event {
     /// Write a call into the server's RECV buffer (and, if that fails, fail the caller).
-    Deliver { ep: Shared, delivery: Delivery<Cap> },
+    Deliver { ep: Shared, delivery: Delivery<Cap, KernelCharge> },
     /// Post a caller's CQE: the server's RETURN, or a disconnection.
     Complete { to: Waiter, outcome: Outcome<Cap> },
     /// The last copy of a badged client facet is gone: tell the server (a release notice).
@@ -36,7 +40,7 @@ pub enum Event {
 
 pub static EVENTS: KCell<Vec<Event>> = KCell::new(Vec::new());
 /// Every endpoint ever made, weakly: a process's exit must reach the ones it served.
-static ENDPOINTS: KCell<Vec<Weak<RefCell<Endpoint<Cap>>>>> = KCell::new(Vec::new());
+static ENDPOINTS: KCell<Vec<Weak<RefCell<KernelEndpoint>>>> = KCell::new(Vec::new());
 
 fn push(event: Event) {
     EVENTS.borrow_mut().push(event);
@@ -175,11 +179,20 @@ fn refused(kind: ExceptionKind, e: EndpointError) -> Outcome<Cap> {
     Outcome::Exception(exception::encode(kind, &alloc::format!("{e}")))
 }
 
+// region: call
+/// Kernel-heap bytes a waiting message costs besides its params: the queue entry and the
+/// message record, rounded up.
+pub const MESSAGE_BYTES: u64 = 112;
+/// And for each cap it carries (an `Rc` and its interface id).
+pub const CAP_BYTES: u64 = 16;
+
 /// CALL through a client facet: queued or delivered. A refused call is an exception, so the
-/// ring commits none of its MOVEs and the caller keeps its caps.
+/// ring commits none of its MOVEs and the caller keeps its caps. The message is charged to the
+/// caller's kernel-heap share for as long as it waits; a call the share cannot cover is refused
+/// with `overloaded`.
 pub fn call(
     facet: Facet<'_>,
-    caller: Pid,
+    (caller, account): (Pid, &SharedAccount),
     method: u16,
     params: &[u8],
     caps: Vec<(Cap, u64)>,
@@ -188,7 +201,15 @@ pub fn call(
     let Facet::Client(ep, badge) = facet else {
         return Outcome::Exception(exception::encode(ExceptionKind::Unimplemented, "an owner facet cannot call"));
     };
-    let message = Message { method, params: params.to_vec(), caps, badge };
+    let bytes = MESSAGE_BYTES + params.len() as u64 + CAP_BYTES * caps.len() as u64;
+    let ticket = match KernelCharge::take(account, bytes) {
+        Ok(ticket) => ticket,
+        Err(e) => {
+            let why = alloc::format!("kernel memory share for waiting calls: {e} (bytes)");
+            return Outcome::Exception(exception::encode(ExceptionKind::Overloaded, &why));
+        }
+    };
+    let message = Message { method, params: params.to_vec(), caps, badge, ticket };
     match ep.borrow_mut().call(Waiter { pid: caller, pending }, message) {
         Ok(Some(delivery)) => push(Event::Deliver { ep: ep.clone(), delivery }),
         Ok(None) => {}
@@ -197,6 +218,7 @@ pub fn call(
     }
     Outcome::Pending
 }
+// endregion: call
 
 /// RECV through an owner facet.
 pub fn recv(facet: Facet<'_>, server: Pid, pending: PendingCall) -> Outcome<Cap> {

@@ -132,8 +132,14 @@ impl Dispatch<Cap> for KernelDispatch<'_> {
     fn call(&mut self, cap: &Cap, req: Request<'_, Cap>, caps: &CapTable<Cap>) -> Outcome<Cap> {
         // A client facet's CALL goes to the endpoint's server; an owner facet's CALL is a kernel
         // method of its own (EndpointOwner.mint).
+        // Below the heap's low-water mark nothing new is taken on (appendix A.9).
+        if let Err(free) = crate::mem::heap::admit() {
+            let why = format!("kernel heap low: {} KiB free, calls refused below {} KiB", free >> 10, crate::mem::heap::LOW_WATER >> 10);
+            return Outcome::Exception(exception::encode(ExceptionKind::Overloaded, &why));
+        }
         if let Some(facet @ endpoint::Facet::Client(..)) = cap.endpoint() {
-            return endpoint::call(facet, self.caller, req.method, req.params, req.transfer, req.pending);
+            let caller = (self.caller, self.space.account());
+            return endpoint::call(facet, caller, req.method, req.params, req.transfer, req.pending);
         }
         // Kernel objects take their inputs as params; only endpoints carry caps along.
         if !req.transfer.is_empty() {

@@ -3,7 +3,7 @@
 
 use super::blob::Blob;
 use super::{done, encode, params, CallCtx, Cap, CapError, KernelCap, Reply};
-use crate::mem::account::Account;
+use crate::mem::account::{Account, Reservation, KERNEL_SHARE};
 use crate::process::{ExitCell, ExitStatus, Limits, NewGrant, Process};
 use alloc::format;
 use alloc::rc::Rc;
@@ -96,16 +96,22 @@ fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
 
 // region: child-limits
 /// The child's account and cap-table size. A memory quota is reserved in whole pages from the
-/// caller's account (refused, `overloaded`, when that account cannot cover it); none shares the
-/// caller's account, so the child's frames count against the caller's quota.
+/// caller's account, together with a kernel-heap share (refused, `overloaded`, when that account
+/// cannot cover either); none shares the caller's account, so the child's frames and waiting
+/// calls count against the caller's quota.
 fn child_limits(name: &str, q: process_quota::Reader<'_>, ctx: &CallCtx<'_>) -> Result<Limits, CapError> {
     let parent = ctx.space.account();
     let account = match q.get_memory_bytes() {
         0 => parent.clone(),
-        bytes => Account::reserve_from(parent, bytes.div_ceil(4096)).map_err(|e| {
-            CapError::overloaded(format!(
-                "spawn {name}: a memory quota of {bytes} bytes: {e} (4 KiB frames, the spawner's account)"
-            ))
+        bytes => Account::reserve_from(parent, bytes.div_ceil(4096), KERNEL_SHARE).map_err(|r| {
+            CapError::overloaded(match r {
+                Reservation::Frames(e) => {
+                    format!("spawn {name}: a memory quota of {bytes} bytes: {e} (4 KiB frames, the spawner's account)")
+                }
+                Reservation::KernelHeap(e) => {
+                    format!("spawn {name}: a kernel-heap share of {KERNEL_SHARE} bytes: {e} (bytes, the spawner's account)")
+                }
+            })
         })?,
     };
     let caps = match q.get_caps() {

@@ -57,6 +57,7 @@ struct Grant {
 struct ProcessQuota {
   memoryBytes @0 :UInt64;  # 0: share the spawner's memory account; else reserve this much from it
   caps @1 :UInt32;         # 0: 1024 (the most a table holds); else at most this many caps
+  kernelBytes @2 :UInt64;  # with memoryBytes: the kernel-heap share reserved with it (0: 256 KiB)
 }
 
 interface ProcessSpawner {

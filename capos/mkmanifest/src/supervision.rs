@@ -84,11 +84,12 @@ pub fn parse(path: &str, fields: &Map<String, Value>) -> Result<SupervisionSourc
     Ok(out)
 }
 
-/// `quota: {memoryMiB?: int, caps?: int}` (appendix A.9): each a whole number above 0; the
-/// shared validator checks the upper limits.
+/// `quota: {memoryMiB?: int, caps?: int, kernelKiB?: int}` (appendix A.9): each a whole number
+/// above 0; the shared validator checks the upper limits and that `kernelKiB` comes with
+/// `memoryMiB`.
 fn quota(path: &str, v: &Value) -> Result<capos_schema::supervision::Quota, FieldError> {
     let Some(fields) = v.as_object() else {
-        return fail(path, Problem::WrongType { expected: "a struct with memoryMiB and caps" });
+        return fail(path, Problem::WrongType { expected: "a struct with memoryMiB, caps and kernelKiB" });
     };
     let mut q = capos_schema::supervision::Quota::default();
     for (key, value) in fields {
@@ -96,7 +97,8 @@ fn quota(path: &str, v: &Value) -> Result<capos_schema::supervision::Quota, Fiel
         let n = match key.as_str() {
             "memoryMiB" => whole(&at, value, "a whole number of MiB")?,
             "caps" => whole(&at, value, "a whole number of caps")?,
-            _ => return fail(at, Problem::Rule("a quota has only memoryMiB and caps".into())),
+            "kernelKiB" => whole(&at, value, "a whole number of KiB")?,
+            _ => return fail(at, Problem::Rule("a quota has only memoryMiB, caps and kernelKiB".into())),
         };
         if n == 0 {
             return fail(
@@ -106,6 +108,7 @@ fn quota(path: &str, v: &Value) -> Result<capos_schema::supervision::Quota, Fiel
         }
         match key.as_str() {
             "memoryMiB" => q.memory_mib = Some(n),
+            "kernelKiB" => q.kernel_kib = Some(n),
             _ => q.caps = Some(n),
         }
     }

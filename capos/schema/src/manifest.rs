@@ -215,6 +215,9 @@ pub enum ManifestErrorKind {
         value: u32,
         max: u32,
     },
+    /// A kernel-heap share (`kernelKiB`) for a service that shares init's account: a share is
+    /// reserved with a memory quota of its own, so it needs `memoryMiB` too.
+    KernelShareNeedsMemory,
     /// A device entry's vendor id is 0 or 0xffff (no such PCI vendor).
     BadVendor(u16),
     /// A device entry allows more DMA memory than [`DMA_BYTES_MAX`].
@@ -281,6 +284,9 @@ impl fmt::Display for ManifestErrorKind {
             Self::TooManyMs { ms } => write!(f, "{ms} ms is over the limit of {} ms", crate::supervision::MAX_MS),
             Self::QuotaTooLarge { what, value, max } => {
                 write!(f, "a {what} quota of {value} is over the limit of {max}")
+            }
+            Self::KernelShareNeedsMemory => {
+                write!(f, "a kernelKiB share is reserved with a memory quota of the service's own: add memoryMiB")
             }
             Self::InitNeedsTimer => {
                 write!(f, "init keeps deadlines and backoffs with its timer, but init has no timer grant")

@@ -40,6 +40,9 @@ pub struct Supervision<'a> {
 pub struct Quota {
     pub memory_mib: Option<u32>,
     pub caps: Option<u32>,
+    /// With `memory_mib`: the kernel-heap share for the service's waiting calls, in KiB (None:
+    /// the kernel's default share, 256 KiB).
+    pub kernel_kib: Option<u32>,
 }
 
 /// The largest cap quota: a whole cap table (the kernel asserts it equals kcore's `MAX_CAPS`).
@@ -48,10 +51,18 @@ pub const MAX_CAPS: u32 = 1024;
 /// The largest memory quota a manifest may name, in MiB (the direct map's 4 GiB).
 pub const MAX_MEMORY_MIB: u32 = 4096;
 
+/// The largest kernel-heap share a manifest may name, in KiB: half the kernel's 32 MiB heap.
+pub const MAX_KERNEL_KIB: u32 = 16384;
+
 impl Quota {
     /// The spawn request's bytes, 0 for "share the spawner's".
     pub fn memory_bytes(&self) -> u64 {
         self.memory_mib.map_or(0, |m| u64::from(m) << 20)
+    }
+
+    /// The spawn request's kernel-heap share in bytes, 0 for the kernel's default.
+    pub fn kernel_bytes(&self) -> u64 {
+        self.kernel_kib.map_or(0, |k| u64::from(k) << 10)
     }
 }
 
@@ -120,6 +131,7 @@ pub fn decode<'a>(path: &str, s: service::Reader<'a>) -> Result<Supervision<'a>,
     let quota = Quota {
         memory_mib: Some(u32::try_from(mib).unwrap_or(u32::MAX)).filter(|&m| m != 0),
         caps: Some(q.get_caps()).filter(|&c| c != 0),
+        kernel_kib: Some(u32::try_from(q.get_kernel_bytes() >> 10).unwrap_or(u32::MAX)).filter(|&k| k != 0),
     };
     Ok(Supervision { after, must_succeed: s.get_must_succeed(), restart, deadline_ms, quota })
 }
@@ -143,6 +155,7 @@ pub fn encode(sup: &Supervision<'_>, mut out: service::Builder<'_>) {
     let mut q = out.init_quota();
     q.set_memory_bytes(sup.quota.memory_bytes());
     q.set_caps(sup.quota.caps.unwrap_or(0));
+    q.set_kernel_bytes(sup.quota.kernel_bytes());
 }
 
 // region: validate-supervision
@@ -175,6 +188,13 @@ pub fn validate(m: &Manifest<'_>, path: &str, s: &Service<'_>) -> Result<(), Man
     if let Some(value) = sup.quota.memory_mib.filter(|&m| m > MAX_MEMORY_MIB) {
         let kind = ManifestErrorKind::QuotaTooLarge { what: "memoryMiB", value, max: MAX_MEMORY_MIB };
         return Err(error(format!("{path}.quota.memoryMiB"), kind));
+    }
+    if let Some(value) = sup.quota.kernel_kib.filter(|&k| k > MAX_KERNEL_KIB) {
+        let kind = ManifestErrorKind::QuotaTooLarge { what: "kernelKiB", value, max: MAX_KERNEL_KIB };
+        return Err(error(format!("{path}.quota.kernelKiB"), kind));
+    }
+    if sup.quota.kernel_kib.is_some() && sup.quota.memory_mib.is_none() {
+        return Err(error(format!("{path}.quota.kernelKiB"), ManifestErrorKind::KernelShareNeedsMemory));
     }
     if let Some(value) = sup.quota.caps.filter(|&c| c > MAX_CAPS) {
         let kind = ManifestErrorKind::QuotaTooLarge { what: "caps", value, max: MAX_CAPS };

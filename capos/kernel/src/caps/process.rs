@@ -3,7 +3,7 @@
 
 use super::blob::Blob;
 use super::{done, encode, params, CallCtx, Cap, CapError, KernelCap, Reply};
-use crate::mem::account::{Account, Reservation, KERNEL_SHARE};
+use crate::mem::account::{Account, Reservation, KERNEL_SHARE, KERNEL_SHARE_MOST};
 use crate::process::{ExitCell, ExitStatus, Limits, NewGrant, Process};
 use alloc::format;
 use alloc::rc::Rc;
@@ -101,15 +101,21 @@ fn spawn(bytes: &[u8], ctx: &mut CallCtx<'_>) -> Result<Reply, CapError> {
 /// calls count against the caller's quota.
 fn child_limits(name: &str, q: process_quota::Reader<'_>, ctx: &CallCtx<'_>) -> Result<Limits, CapError> {
     let parent = ctx.space.account();
+    // A share of the kernel heap comes with a memory quota of the service's own (at most half
+    // the heap: mkmanifest's bound, and the kernel's for spawns that do not come from a manifest).
+    let share = match q.get_kernel_bytes() {
+        0 => KERNEL_SHARE,
+        bytes => bytes.min(KERNEL_SHARE_MOST),
+    };
     let account = match q.get_memory_bytes() {
         0 => parent.clone(),
-        bytes => Account::reserve_from(parent, bytes.div_ceil(4096), KERNEL_SHARE).map_err(|r| {
+        bytes => Account::reserve_from(parent, bytes.div_ceil(4096), share).map_err(|r| {
             CapError::overloaded(match r {
                 Reservation::Frames(e) => {
                     format!("spawn {name}: a memory quota of {bytes} bytes: {e} (4 KiB frames, the spawner's account)")
                 }
                 Reservation::KernelHeap(e) => {
-                    format!("spawn {name}: a kernel-heap share of {KERNEL_SHARE} bytes: {e} (bytes, the spawner's account)")
+                    format!("spawn {name}: a kernel-heap share of {share} bytes: {e} (bytes, the spawner's account)")
                 }
             })
         })?,
@@ -121,6 +127,8 @@ fn child_limits(name: &str, q: process_quota::Reader<'_>, ctx: &CallCtx<'_>) -> 
     Ok(Limits { account, caps })
 }
 // endregion: child-limits
+
+const _: () = assert!(capos_schema::supervision::MAX_KERNEL_KIB as u64 * 1024 == KERNEL_SHARE_MOST);
 
 /// Resolves one grant: a COPY of a caller cap, a manifest blob, or inline text.
 fn grant_cap(name: &str, g: grant::Reader<'_>, ctx: &CallCtx<'_>) -> Result<Cap, CapError> {

@@ -25,6 +25,8 @@ pub const KERNEL_HEAP_RESERVE: u64 = 8 << 20;
 /// The kernel-heap share an account of its own reserves: four waiting calls of the largest
 /// message, or many more small ones.
 pub const KERNEL_SHARE: u64 = 256 << 10;
+/// The largest share a spawn may ask for (`quota.kernelKiB`): half the kernel heap.
+pub const KERNEL_SHARE_MOST: u64 = 16 << 20;
 
 // region: account
 pub struct Account {

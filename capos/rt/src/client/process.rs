@@ -39,6 +39,8 @@ pub enum SpawnSource<'a> {
 pub struct SpawnQuota {
     /// Memory reserved from the caller's account for the child; 0 shares the caller's account.
     pub memory_bytes: u64,
+    /// With `memory_bytes`: the kernel-heap share reserved with it; 0 for the kernel's default.
+    pub kernel_bytes: u64,
     /// The child's cap-table size; 0 is the kernel's most (1024).
     pub caps: u32,
 }
@@ -64,6 +66,7 @@ impl ProcessSpawner {
             root.set_binary_name(binary);
             let mut q = root.reborrow().init_quota();
             q.set_memory_bytes(quota.memory_bytes);
+            q.set_kernel_bytes(quota.kernel_bytes);
             q.set_caps(quota.caps);
             let mut list = root.init_grants(grants.len() as u32);
             for (i, g) in grants.iter().enumerate() {

@@ -116,7 +116,8 @@ pub fn start_service(
         }
     };
     let q = service.supervision.quota;
-    let quota = SpawnQuota { memory_bytes: q.memory_bytes(), caps: q.caps.unwrap_or(0), kernel_bytes: q.kernel_bytes() };
+    let quota =
+        SpawnQuota { memory_bytes: q.memory_bytes(), caps: q.caps.unwrap_or(0), kernel_bytes: q.kernel_bytes() };
     match spawner.spawn_with_quota(service.name, service.binary, &grants, quota) {
         Ok(handle) => Some(handle),
         Err(e) => {

@@ -116,11 +116,7 @@ impl<C, T: Default> Endpoint<C, T> {
 
     /// A client's CALL. Delivered at once to the oldest queued RECV, else queued. On refusal
     /// the message comes back untouched, so the caller's MOVEd caps can stay where they are.
-    pub fn call(
-        &mut self,
-        caller: Waiter,
-        message: Message<C, T>,
-    ) -> CallResult<C, T> {
+    pub fn call(&mut self, caller: Waiter, message: Message<C, T>) -> CallResult<C, T> {
         if self.closed {
             return Err((EndpointError::Closed, message));
         }

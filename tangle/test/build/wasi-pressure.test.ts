@@ -20,10 +20,7 @@ async function runUnderNode(file: string): Promise<{ stdout: string; code: numbe
   const out = join(mkdtempSync(join(tmpdir(), 'wasi-pressure-')), 'stdout');
   const fd = openSync(out, 'w');
   const wasi = new WASI({ version: 'preview1', args: [], env: {}, stdout: fd, returnOnExit: true });
-  const instance = await WebAssembly.instantiate(
-    await WebAssembly.compile(readFileSync(file)),
-    wasi.getImportObject() as WebAssembly.Imports,
-  );
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(file)), wasi.getImportObject() as WebAssembly.Imports);
   const code = wasi.start(instance);
   closeSync(fd);
   return { stdout: readFileSync(out, 'utf8'), code };

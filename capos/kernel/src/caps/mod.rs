@@ -134,7 +134,11 @@ impl Dispatch<Cap> for KernelDispatch<'_> {
         // method of its own (EndpointOwner.mint).
         // Below the heap's low-water mark nothing new is taken on (appendix A.9).
         if let Err(free) = crate::mem::heap::admit() {
-            let why = format!("kernel heap low: {} KiB free, calls refused below {} KiB", free >> 10, crate::mem::heap::LOW_WATER >> 10);
+            let why = format!(
+                "kernel heap low: {} KiB free, calls refused below {} KiB",
+                free >> 10,
+                crate::mem::heap::LOW_WATER >> 10
+            );
             return Outcome::Exception(exception::encode(ExceptionKind::Overloaded, &why));
         }
         if let Some(facet @ endpoint::Facet::Client(..)) = cap.endpoint() {

@@ -52,7 +52,7 @@ fn waiting_calls(spawner: &ProcessSpawner, console: &Console, clock: &Timer, hol
     let mut calls: Vec<StartedCall> = Vec::new();
     let mut refusal = None;
     while calls.len() < MOST_CALLS && refusal.is_none() {
-        if calls.len() % CALLS_PER_ENDPOINT == 0 {
+        if calls.len().is_multiple_of(CALLS_PER_ENDPOINT) {
             let (owner, client) = spawner.new_endpoint()?;
             owners.push(owner);
             clients.push(client);

@@ -11,7 +11,7 @@ pub fn spawn(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     let spawner: ProcessSpawner = rt.take("spawner")?;
     let grants = [SpawnGrant { name: "console", source: SpawnSource::Cap(console.cap().id()) }];
     let child = |mib: u64| {
-        let quota = SpawnQuota { memory_bytes: mib << 20, caps: 0 };
+        let quota = SpawnQuota { memory_bytes: mib << 20, ..SpawnQuota::default() };
         spawner.spawn_with_quota("child", "hello", &grants, quota)
     };
     let refused = outcome(&child(8));

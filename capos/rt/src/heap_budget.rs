@@ -11,8 +11,11 @@ use crate::capset::Memory;
 
 /// 4 KiB pages.
 pub const PAGE: u64 = 4096;
-/// Stack pages still to be filled: 1 MiB of stack, less the top page mapped before the start.
-pub const STACK_FRAMES: u64 = capos_abi::addr::USER_STACK_SIZE / PAGE - 1;
+/// Stack pages kept for the stack: its first 64 KiB below the top page, which is mapped before
+/// the start. The stack may grow to 1 MiB; the rest is paid for from what the heap leaves, and a
+/// process whose heap took everything faults there (A.9's table). Keeping the whole megabyte back
+/// would leave a service with a 1 MiB quota no heap at all.
+pub const STACK_FRAMES: u64 = 16;
 /// Frames kept back for what neither the heap nor the stack accounts for: `.bss` beside the
 /// heap, and the page tables of a heap that straddles table boundaries.
 pub const SLACK_FRAMES: u64 = 32;

@@ -151,8 +151,8 @@ fn bad_quotas_name_the_field_and_the_reason() {
         ("{memoryMiB: 1.5}", "initConfig.services[3].quota.memoryMiB: expected a whole number of MiB"),
         ("{caps: \"64\"}", "initConfig.services[3].quota.caps: expected a whole number of caps"),
         ("{memoryMiB: 4294967296}", "initConfig.services[3].quota.memoryMiB: expected a whole number of MiB"),
-        ("{cpu: 2}", "initConfig.services[3].quota.cpu: a quota has only memoryMiB and caps"),
-        ("24", "initConfig.services[3].quota: expected a struct with memoryMiB and caps"),
+        ("{cpu: 2}", "initConfig.services[3].quota.cpu: a quota has only memoryMiB, caps and kernelKiB"),
+        ("24", "initConfig.services[3].quota: expected a struct with memoryMiB, caps and kernelKiB"),
         ("{memoryMiB: 4097}", "initConfig.services[3].quota.memoryMiB: a memoryMiB quota of 4097 is over the limit of 4096"),
         ("{caps: 1025}", "initConfig.services[3].quota.caps: a caps quota of 1025 is over the limit of 1024"),
     ];

@@ -115,7 +115,7 @@ fn child_limits(name: &str, q: process_quota::Reader<'_>, ctx: &CallCtx<'_>) -> 
                     format!("spawn {name}: a memory quota of {bytes} bytes: {e} (4 KiB frames, the spawner's account)")
                 }
                 Reservation::KernelHeap(e) => {
-                    format!("spawn {name}: a kernel-heap share of {share} bytes: {e} (bytes, the spawner's account)")
+                    format!("spawn {name}: a kernel-heap share of {share} bytes: {e} (the spawner's share)")
                 }
             })
         })?,

@@ -3,7 +3,8 @@
 // target's corpus from the book's artifacts and runs it for N seconds (default 60), printing executions per target
 // and the total time. `--gate` (npm test's stage) fuzzes each target from its seeds alone with a fixed libFuzzer
 // seed and run count instead, so its verdict is the same on every run of one tree. A crash fails the command and
-// leaves its input under build/fuzz/artifacts/<target>/.
+// leaves its input under build/fuzz/artifacts/<target>/. Built binaries are kept in a content-keyed cache outside
+// the clone (tangle/fuzz/cache.ts): a fresh clone of an unchanged tree copies them instead of building.
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -11,7 +12,8 @@ import { execa } from 'execa';
 import { addToCorpus, seedInputs } from '../fuzz/seeds.js';
 import { libFuzzerArgs, parseArgs, parseStats, type FuzzStats } from '../fuzz/libfuzzer.js';
 import { selectTargets, type FuzzCrate } from '../fuzz/targets.js';
-import { fuzzToolchain, type FuzzToolchain } from '../fuzz/toolchain.js';
+import { buildEnvFacts, builtFrom, cacheKey, cargoHomeConfigFact, cargoPathPackages, install, lookup, store, toolFacts } from '../fuzz/cache.js';
+import { CARGO_FUZZ_VERSION, fuzzCacheDir, fuzzToolchain, type FuzzToolchain } from '../fuzz/toolchain.js';
 import { repoRoot } from './root.js';
 
 const root = repoRoot();
@@ -34,11 +36,16 @@ const env = {
 };
 await mkdir(env.CAPOS_FUZZ_TMP, { recursive: true });
 
-async function build(crate: FuzzCrate): Promise<void> {
-  const t = performance.now();
+/** `cargo fuzz build`'s arguments for one crate; they are part of the crate's cache key too. */
+function buildArgs(crate: FuzzCrate): string[] {
   // -s none: the targets are safe Rust (kcore and the adapter forbid unsafe code), so AddressSanitizer would add
   // cost and find nothing; debug assertions and overflow checks stay on (cargo-fuzz's default) unless the crate says.
-  const args = [`+${tools.toolchain}`, 'fuzz', 'build', '-s', 'none', ...crate.buildFlags, '--fuzz-dir', crate.dir];
+  return [`+${tools.toolchain}`, 'fuzz', 'build', '-s', 'none', ...crate.buildFlags, '--fuzz-dir', crate.dir];
+}
+
+async function build(crate: FuzzCrate): Promise<void> {
+  const t = performance.now();
+  const args = buildArgs(crate);
   console.log(`fuzz: cargo ${args.join(' ')}`);
   const r = await execa('nice', ['-n', '10', 'cargo', ...args], { cwd: root, stdio: 'inherit', env, reject: false });
   if (r.exitCode !== 0) {
@@ -49,6 +56,44 @@ async function build(crate: FuzzCrate): Promise<void> {
   console.log(`fuzz: built ${crate.dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 
+const releaseDir = join(tools.targetDir, 'x86_64-unknown-linux-gnu/release');
+const binsDir = join(fuzzCacheDir(), 'bins');
+const toolsSeen = { ...(await toolFacts(tools.toolchain, CARGO_FUZZ_VERSION)), 'cargo home config': await cargoHomeConfigFact(env) };
+
+/** The crate's cache key: its path packages' files, the cargo configuration, the tools, the flags, the build's environment. */
+async function crateKey(crate: FuzzCrate): Promise<string> {
+  return cacheKey({
+    root,
+    packageDirs: await cargoPathPackages(root, crate.dir),
+    // the kept crash inputs are read when the targets run, not compiled in
+    skip: [`${crate.dir}/regressions`],
+    extraFiles: ['.cargo/config.toml', '.cargo/config'],
+    facts: { ...toolsSeen, ...buildEnvFacts(env), build: buildArgs(crate).join(' '), triple: 'x86_64-unknown-linux-gnu' },
+  });
+}
+
+/** The crate's binaries from the cache when its key has a whole entry; else built, then stored under the key. */
+async function buildOrReuse(crate: FuzzCrate): Promise<void> {
+  const t = performance.now();
+  const key = await crateKey(crate);
+  const names = crate.targets.map((target) => target.name);
+  const entry = await lookup(binsDir, key, names);
+  if (entry) {
+    await install(entry, names, releaseDir);
+    console.log(`fuzz: ${crate.dir}: binaries from the cache (${entry}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    return;
+  }
+  console.log(`fuzz: ${crate.dir}: no cache entry for key ${key}, building`);
+  await build(crate);
+  const built = Object.fromEntries(names.map((name) => [name, join(releaseDir, name)]));
+  const stored = await store(binsDir, key, built, () => builtFrom(releaseDir, names, join(root, crate.dir)));
+  console.log(
+    stored
+      ? `fuzz: ${crate.dir}: stored in ${join(binsDir, key)}`
+      : `fuzz: ${crate.dir}: not stored (another run stored the key, or another clone's build replaced the binaries)`,
+  );
+}
+
 // The gate's runs are reproducible only without address-space randomisation: pointer comparisons in the
 // targets feed libFuzzer's table of compared values, and with ASLR those values, and so the mutations, differ
 // from run to run. `setarch -R` turns it off for one process where the machine lets it.
@@ -57,7 +102,7 @@ if (args.gate && !noAslr) console.log('fuzz: setarch -R is not available here: t
 
 const crates = [...new Set(chosen.map((c) => c.crate))];
 // every target of a crate at once (cargo fuzz build takes one target or all; they share their dependencies)
-for (const crate of crates) await build(crate);
+for (const crate of crates) await buildOrReuse(crate);
 
 interface Row {
   target: string;
@@ -69,7 +114,7 @@ interface Row {
 }
 const rows: Row[] = [];
 for (const { target } of chosen) {
-  const bin = join(tools.targetDir, 'x86_64-unknown-linux-gnu/release', target.name);
+  const bin = join(releaseDir, target.name);
   const t = performance.now();
   // 1. every input a fixed crash left behind, run once each
   const regDir = join(root, 'capos/fuzz/regressions', target.name);

@@ -252,6 +252,7 @@ impl<C, T: Default> Default for Endpoint<C, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Rng;
     use alloc::vec;
 
     fn w(pid: u32, ud: u64) -> Waiter {
@@ -413,18 +414,6 @@ mod tests {
         closed: bool,
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
 
     fn key(w: &Waiter) -> (u32, u64) {
         (w.pid, w.pending.user_data)
@@ -433,7 +422,7 @@ mod tests {
     #[test]
     fn random_operations_match_the_reference_model() {
         for seed in 1..=200u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut rng = Rng::new(seed);
             let mut e: Endpoint<u32> = Endpoint::new();
             let mut m = Model::default();
             let mut ud = 0u64;

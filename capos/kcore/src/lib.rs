@@ -22,4 +22,6 @@ pub mod quota;
 pub mod ring;
 pub mod rtc;
 pub mod sched;
+#[cfg(test)]
+mod test_rng;
 pub mod usermem;

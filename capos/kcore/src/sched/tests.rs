@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_rng::Rng;
 use std::collections::BTreeMap;
 
 const QUANTUM: u64 = 3;
@@ -245,20 +246,6 @@ impl Model {
     }
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// For each Ready process: how many processes were ahead of it when it joined the queue, and
 /// how many other processes have been picked since. Round robin means the second never passes
 /// the first, whatever else happens (processes joining behind it, exiting ahead of it).
@@ -303,7 +290,7 @@ fn picked(w: &mut Waiting, pid: u32, ctx: &str) {
 
 /// One random sequence of `steps` operations from `seed`, checked after every operation.
 fn run_sequence(seed: u64, steps: usize) {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     let mut s: Scheduler<u32> = Scheduler::new(QUANTUM);
     let mut m = Model::default();
     let mut waiting = Waiting::new();

@@ -414,7 +414,6 @@ mod tests {
         closed: bool,
     }
 
-
     fn key(w: &Waiter) -> (u32, u64) {
         (w.pid, w.pending.user_data)
     }

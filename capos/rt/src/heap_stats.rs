@@ -3,22 +3,6 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// The heap the binary declared with `heap!`, and the part of it its memory quota let the
-/// allocator have (A.9's `heap_budget`); set once at start.
-static DECLARED: AtomicUsize = AtomicUsize::new(0);
-static USABLE: AtomicUsize = AtomicUsize::new(0);
-
-/// Records the heap's two sizes (the runtime's start does, before anything allocates).
-pub fn set_bound(declared: usize, usable: usize) {
-    DECLARED.store(declared, Ordering::Relaxed);
-    USABLE.store(usable, Ordering::Relaxed);
-}
-
-/// (declared bytes, usable bytes): what `heap!` asked for, and what the quota leaves of it.
-pub fn bound() -> (usize, usize) {
-    (DECLARED.load(Ordering::Relaxed), USABLE.load(Ordering::Relaxed))
-}
-
 pub struct CountingHeap {
     pub(crate) heap: linked_list_allocator::LockedHeap,
     used: AtomicUsize,

@@ -3,7 +3,7 @@ use crate::capset::CapSet;
 use crate::ring::Ring;
 use crate::runtime::Runtime;
 use crate::transport::Transport;
-use crate::{heap_budget, heap_stats, panic, syscall, ALLOCATOR};
+use crate::{heap_budget, panic, syscall, ALLOCATOR};
 use capos_schema::ids::CONSOLE;
 
 /// Exit code when the kernel handed over a CapSet page this runtime cannot read.
@@ -40,9 +40,7 @@ extern "C" fn start(ring: u64, pid: u64, capset: u64) -> ! {
     // the allocator exactly once, here, before anything allocates, and at most that size.
     unsafe {
         let (bottom, declared) = __capos_heap();
-        let usable = heap_budget::usable_heap(memory, declared);
-        heap_stats::set_bound(declared, usable);
-        ALLOCATOR.heap.lock().init(bottom, usable);
+        ALLOCATOR.heap.lock().init(bottom, heap_budget::usable_heap(memory, declared));
     }
     // SAFETY: as above: a readable page, or 0.
     let caps = match unsafe { CapSet::parse(page) } {

@@ -1,9 +1,11 @@
 // Shared test helpers: fixture paths, scratch copies of fixtures, and a byte-exact tree hash.
 import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WASI } from 'node:wasi';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -36,4 +38,16 @@ export async function hashTree(root: string): Promise<Record<string, string>> {
   }
   await walk(root);
   return out;
+}
+
+/** Runs a WASI module under node:wasi with no arguments or environment: what it wrote to stdout, and its exit code. */
+export async function runUnderNodeWasi(file: string): Promise<{ stdout: string; code: number }> {
+  const out = join(mkdtempSync(join(tmpdir(), 'wasi-out-')), 'stdout');
+  writeFileSync(out, '');
+  const fd = openSync(out, 'w');
+  const wasi = new WASI({ version: 'preview1', args: [], env: {}, stdout: fd, returnOnExit: true });
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(file)), wasi.getImportObject() as WebAssembly.Imports);
+  const code = wasi.start(instance);
+  closeSync(fd);
+  return { stdout: readFileSync(out, 'utf8'), code };
 }

@@ -1,13 +1,13 @@
 // Builds real demos (C, WAT, Rust for wasm32-wasi) in a scratch repo, runs them under Node's WASI, and checks
 // the stamps: a second build is a no-op, an edit rebuilds only that demo.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WASI } from 'node:wasi';
 import { describe, expect, it } from 'vitest';
 import { demoCommand, demoKind, demoSteps } from '../../build/demos.js';
 import { referencedBuildPaths, imagePath, isManifestFile } from '../../build/images.js';
 import { runStep } from '../../build/step.js';
+import { runUnderNodeWasi } from '../helpers.js';
 
 function scratch(): string {
   const root = mkdtempSync(join(tmpdir(), 'capos-build-test-'));
@@ -29,17 +29,7 @@ function scratch(): string {
 }
 
 async function runWasi(file: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'wasi-out-'));
-  const out = join(dir, 'stdout');
-  writeFileSync(out, '');
-  const { openSync, closeSync } = await import('node:fs');
-  const fd = openSync(out, 'w');
-  const wasi = new WASI({ version: 'preview1', args: [], env: {}, stdout: fd, returnOnExit: true });
-  const mod = await WebAssembly.compile(readFileSync(file));
-  const inst = await WebAssembly.instantiate(mod, wasi.getImportObject() as WebAssembly.Imports);
-  wasi.start(inst);
-  closeSync(fd);
-  return readFileSync(out, 'utf8');
+  return (await runUnderNodeWasi(file)).stdout;
 }
 
 describe('demo conventions', () => {

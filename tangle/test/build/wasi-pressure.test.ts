@@ -1,30 +1,19 @@
 // The pressure smoke's guest (chapters/98a-a9-pressure.md) under node:wasi: the checksum line the smoke expects
 // from each capos-wasm service that grows to 16 MiB must be exactly what another WASI host prints for the same
 // program, built here from the chapter's own block.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WASI } from 'node:wasi';
 import { describe, expect, it } from 'vitest';
 import { demoSteps } from '../../build/demos.js';
 import { runStep } from '../../build/step.js';
 import type { Step } from '../../parse/model.js';
 import { loadBook } from '../../parse/load-book.js';
+import { runUnderNodeWasi } from '../helpers.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 const CHAPTER = 'chapters/98a-a9-pressure.md';
 const DEMO = 'demos/wasi-pressure/main.c';
-
-/** Runs a WASI module under node:wasi; its stdout and exit code. */
-async function runUnderNode(file: string): Promise<{ stdout: string; code: number }> {
-  const out = join(mkdtempSync(join(tmpdir(), 'wasi-pressure-')), 'stdout');
-  const fd = openSync(out, 'w');
-  const wasi = new WASI({ version: 'preview1', args: [], env: {}, stdout: fd, returnOnExit: true });
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(file)), wasi.getImportObject() as WebAssembly.Imports);
-  const code = wasi.start(instance);
-  closeSync(fd);
-  return { stdout: readFileSync(out, 'utf8'), code };
-}
 
 /** The exact lines of a smoke's steps, wherever they sit (in order or in an unordered group). */
 function exactLines(steps: Step[]): string[] {
@@ -48,7 +37,7 @@ describe('the pressure guest', () => {
     mkdirSync(join(root, 'demos/wasi-pressure'), { recursive: true });
     writeFileSync(join(root, DEMO), block!.value);
     for (const step of await demoSteps(root)) expect((await runStep(root, step, () => {})).status).toBe('built');
-    const { stdout, code } = await runUnderNode(join(root, 'build/demos/wasi-pressure.wasm'));
+    const { stdout, code } = await runUnderNodeWasi(join(root, 'build/demos/wasi-pressure.wasm'));
     expect(code).toBe(0);
 
     const grown = exactLines(smoke!.steps).filter((l) => l.includes('grew to'));

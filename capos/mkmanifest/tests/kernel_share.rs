@@ -2,6 +2,7 @@
 //! small module, mkmanifest's field checks, the shared validator's rules, and the packed value.
 //! Needs the pinned cue (build/tools/cue or $CUE).
 use capos_schema::manifest;
+use capos_schema::supervision::Quota;
 use capos_schema::wire::AlignedBuf;
 use mkmanifest::{run, Options};
 use std::fs;
@@ -26,25 +27,25 @@ fn options(case: &str, quota: &str) -> Options {
     small_module("mkmanifest-kernel-share", case, &manifest_with(quota))
 }
 
-#[test]
-fn a_share_with_its_memory_is_packed_in_bytes() {
-    let opts = options("good", "{memoryMiB: 8, kernelKiB: 512}");
+/// Runs mkmanifest on a manifest whose service has `quota`, and reads the quota back from the output.
+fn packed(case: &str, quota: &str) -> Quota {
+    let opts = options(case, quota);
     run(&opts).unwrap();
     let bytes = AlignedBuf::copy_from(&fs::read(&opts.output).unwrap());
     let message = manifest::read(&bytes).unwrap();
-    let m = manifest::decode(&message).unwrap();
-    let quota = m.service("svc").unwrap().supervision.quota;
+    manifest::decode(&message).unwrap().service("svc").unwrap().supervision.quota
+}
+
+#[test]
+fn a_share_with_its_memory_is_packed_in_bytes() {
+    let quota = packed("good", "{memoryMiB: 8, kernelKiB: 512}");
     assert_eq!((quota.memory_mib, quota.kernel_kib), (Some(8), Some(512)));
     assert_eq!(quota.kernel_bytes(), 512 * 1024);
 }
 
 #[test]
 fn no_share_asked_means_the_kernel_default() {
-    let opts = options("default", "{memoryMiB: 8}");
-    run(&opts).unwrap();
-    let bytes = AlignedBuf::copy_from(&fs::read(&opts.output).unwrap());
-    let message = manifest::read(&bytes).unwrap();
-    let quota = manifest::decode(&message).unwrap().service("svc").unwrap().supervision.quota;
+    let quota = packed("default", "{memoryMiB: 8}");
     assert_eq!((quota.kernel_kib, quota.kernel_bytes()), (None, 0), "0 on the wire: the kernel's 256 KiB");
 }
 

@@ -229,36 +229,50 @@ interface WallClock {
 # endregion: wallclock
 
 # region: network
-# The socket protocol of the network stack (chapter W.6), served on one Endpoint per grant: the
-# stack knows what each of its endpoints allows (ports to listen on, addresses to reach), so a
-# client can only name the sockets it opened through its own endpoint and only open what its
-# grant names. Method ids are these ordinals. Every result carries `error`; `none` means success.
+# The socket protocol of the network stack (chapter W.6). The stack exports one Endpoint per
+# grant; that export facet (badge 0) is the grant's NetworkManager. Every socket it opens is a
+# badged facet of the same Endpoint, minted by the stack and returned as result cap 0: a
+# TcpListener, a TcpSocket or a UdpSocket. The badge names the socket, so a client reaches only
+# the sockets whose caps it holds, and may pass one on like any cap; when the last copy of a
+# socket's cap is released (or its holder dies) the stack closes the socket. Method ids are
+# these ordinals, per interface. Every result carries `error`; `none` means success.
 enum NetError {
   none @0;
   wouldBlock @1;   # a non-blocking call found nothing to do
   notGranted @2;   # the port or address is outside this endpoint's grant
-  badSocket @3;    # no such socket on this endpoint
+  badSocket @3;    # the socket behind this cap is closed already (its grant said `done`)
   reset @4;        # the peer reset the connection
   closed @5;       # writing after the peer (or this side) closed
   refused @6;      # connecting: the peer refused or could not be reached
   inUse @7;        # the port is bound already
   noBuffers @8;    # the stack's socket quota for this endpoint is spent
-  invalid @9;      # a malformed request (wrong socket kind, bad shutdown direction)
+  invalid @9;      # a malformed request (a bad shutdown direction)
 }
 
-interface Network {
-  listen @0 (port :UInt16) -> (error :NetError, socket :UInt32);
-  accept @1 (listener :UInt32, nonblocking :Bool) -> (error :NetError, socket :UInt32, peerAddr :UInt32, peerPort :UInt16);
-  recv @2 (socket :UInt32, maxBytes :UInt32, nonblocking :Bool) -> (error :NetError, data :Data);  # empty data: end of stream
-  send @3 (socket :UInt32, data :Data, nonblocking :Bool) -> (error :NetError, sent :UInt32);
-  shutdown @4 (socket :UInt32, how :UInt8) -> (error :NetError);   # how: 1 read, 2 write, 3 both
-  close @5 (socket :UInt32) -> (error :NetError);
-  connect @6 (addr :UInt32, port :UInt16) -> (error :NetError, socket :UInt32);
-  bindUdp @7 (port :UInt16) -> (error :NetError, socket :UInt32);
-  sendTo @8 (socket :UInt32, addr :UInt32, port :UInt16, data :Data) -> (error :NetError);
-  recvFrom @9 (socket :UInt32, maxBytes :UInt32, nonblocking :Bool) -> (error :NetError, data :Data, addr :UInt32, port :UInt16);
-  poll @10 (socket :UInt32) -> (error :NetError, readable :Bool, writable :Bool, hangup :Bool);
-  done @11 () -> ();   # this client is finished (a smoke's stack exits when all its clients are)
+# The grant's export facet. A socket comes back as result cap 0 when `error` is `none`.
+interface NetworkManager {
+  listen @0 (port :UInt16) -> (error :NetError);                  # cap: TcpListener
+  connect @1 (addr :UInt32, port :UInt16) -> (error :NetError);   # cap: TcpSocket, once connected
+  bindUdp @2 (port :UInt16) -> (error :NetError);                 # cap: UdpSocket
+  done @3 () -> ();   # this client is finished: the stack closes what it opened (a smoke's stack exits when all its clients are)
+}
+
+interface TcpListener {
+  accept @0 (nonblocking :Bool) -> (error :NetError, peerAddr :UInt32, peerPort :UInt16);   # cap: TcpSocket
+  poll @1 () -> (error :NetError, readable :Bool, writable :Bool, hangup :Bool);
+}
+
+interface TcpSocket {
+  recv @0 (maxBytes :UInt32, nonblocking :Bool) -> (error :NetError, data :Data);  # empty data: end of stream
+  send @1 (data :Data, nonblocking :Bool) -> (error :NetError, sent :UInt32);
+  shutdown @2 (how :UInt8) -> (error :NetError);   # how: 1 read, 2 write, 3 both
+  poll @3 () -> (error :NetError, readable :Bool, writable :Bool, hangup :Bool);
+}
+
+interface UdpSocket {
+  sendTo @0 (addr :UInt32, port :UInt16, data :Data) -> (error :NetError);
+  recvFrom @1 (maxBytes :UInt32, nonblocking :Bool) -> (error :NetError, data :Data, addr :UInt32, port :UInt16);
+  poll @2 () -> (error :NetError, readable :Bool, writable :Bool, hangup :Bool);
 }
 # endregion: network
 # region: store

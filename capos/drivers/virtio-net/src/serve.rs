@@ -2,12 +2,15 @@
 //! timers are all waited on at once, in one `cap_enter` with a timeout.
 use alloc::format;
 use alloc::vec::Vec;
+use capos_rt::abi::ring::{Transfer, XFER_MOVE};
+use capos_rt::client::network::method;
 use capos_rt::schema::exception::ExceptionKind;
-use capos_rt::{Console, EndpointOwner, Error, Incoming, StartedCall, StartedRecv, Timer};
+use capos_rt::transport::RELEASED;
+use capos_rt::{Client, Console, EndpointOwner, Error, Incoming, StartedCall, StartedRecv, Timer};
 use smoltcp::time::Instant;
 
 use crate::nic::Nic;
-use crate::stack::{Answer, Request, Stack, Step};
+use crate::stack::{Answer, NetError, Request, Stack, Step};
 use crate::wire;
 
 /// Params of the largest send plus framing.
@@ -20,8 +23,8 @@ struct Blocked {
     client: usize,
     call: Incoming,
     req: Request,
-    /// A connect whose handshake is under way: the socket number it will answer with.
-    connecting: Option<u32>,
+    /// A connect whose handshake is under way: the socket (badge) it will answer with.
+    connecting: Option<u64>,
 }
 
 pub struct Endpoints {
@@ -63,7 +66,7 @@ pub fn serve(
         while i < blocked.len() {
             if let Some(answer) = retry(stack, &blocked[i]) {
                 let b = blocked.swap_remove(i);
-                answer_call(eps, &b, &answer)?;
+                answer_call(stack, eps, &b, &answer)?;
                 continue;
             }
             i += 1;
@@ -96,28 +99,38 @@ pub fn serve(
             let Some(call) = eps.owners[k].poll_recv(recv) else { continue };
             eps.recvs[k] = None;
             let call = call?;
+            if call.method == RELEASED {
+                stack.release(k, call.badge);
+                continue;
+            }
             served += 1;
             if die_after == Some(served) {
                 console.write_line(&format!("dying on purpose in the middle of call {}", call.call_id))?;
                 // SAFETY: none; this is the deliberate fault the stack-death smoke asks for.
                 unsafe { core::ptr::write_volatile(16 as *mut u8, 1) };
             }
-            if call.method == wire::DONE {
+            if call.badge == 0 && call.method == method::DONE {
                 finished += 1;
                 stack.close_all(k);
                 eps.owners[k].ret(
                     &call,
-                    &capos_rt::encode_empty_params::<capos_rt::schema::capos_capnp::network::done_results::Owned>(),
+                    &capos_rt::encode_empty_params::<capos_rt::schema::capos_capnp::network_manager::done_results::Owned>(),
                     &[],
                 )?;
                 continue;
             }
-            match wire::decode(&call) {
+            // A badge the stack no longer knows: a socket closed at its grant's `done`, whose
+            // cap a process still holds.
+            let Some(kind) = stack.kind(k, call.badge) else {
+                reply(&eps.owners[k], &call, &wire::encode(&Answer::Error(NetError::BadSocket)), &[])?;
+                continue;
+            };
+            match wire::decode(kind, &call) {
                 Err(why) => eps.owners[k].ret_exception(&call, ExceptionKind::InvalidArgument, &why)?,
                 Ok(req) => {
                     let b = Blocked { client: k, call, req, connecting: None };
                     match first_step(stack, b) {
-                        Ok((b, answer)) => answer_call(eps, &b, &answer)?,
+                        Ok((b, answer)) => answer_call(stack, eps, &b, &answer)?,
                         Err(b) => blocked.push(b),
                     }
                 }
@@ -135,6 +148,7 @@ pub fn serve(
         nic.drain();
     }
     let c = &stack.counters;
+    console.write_line(&format!("{} socket caps released, {} sockets closed at done", c.released, c.closed_at_done))?;
     console.write_line(&format!(
         "served {served} calls: {} accepted, {} connected, {} closed, {} refused by grant; {} frames in, {} frames out; {} sockets live; all {finished} clients done",
         c.accepted, c.connected, c.closed, c.refused_grants, nic.frames_in, nic.frames_out, stack.live_sockets()
@@ -181,10 +195,41 @@ fn retry(stack: &mut Stack, b: &Blocked) -> Option<Answer> {
     }
 }
 
-fn answer_call(eps: &Endpoints, b: &Blocked, answer: &Answer) -> Result<(), Error> {
+// region: answer
+/// Answers a call. A new socket (an open or an accept) goes back as its cap: a facet of the
+/// client's endpoint minted with the socket's badge and moved to the caller.
+fn answer_call(stack: &mut Stack, eps: &Endpoints, b: &Blocked, answer: &Answer) -> Result<(), Error> {
     let owner = &eps.owners[b.client];
-    match owner.ret(&b.call, &wire::encode(b.call.method, answer), &[]) {
-        // The caller is gone (killed mid-call): nothing to answer, the stack carries on.
+    let badge = match answer {
+        Answer::Socket(s) | Answer::Accepted { socket: s, .. } => *s,
+        _ => return reply(owner, &b.call, &wire::encode(answer), &[]),
+    };
+    let facet = match owner.mint(badge) {
+        Ok(facet) => facet,
+        Err(e) => {
+            // No cap, so no release notice will come: the socket goes now.
+            stack.forget(b.client, badge);
+            return owner.ret_exception(&b.call, ExceptionKind::Failed, &format!("mint: {e}"));
+        }
+    };
+    let moved = [Transfer { cap_id: facet.cap().id(), mode: XFER_MOVE }];
+    match owner.ret(&b.call, &wire::encode(answer), &moved) {
+        // Delivered: the facet is the caller's now.
+        Ok(()) => {
+            facet.into_cap().moved();
+            Ok(())
+        }
+        // Not delivered (the caller died mid-call): dropping the facet releases its only copy,
+        // and the release notice closes the socket.
+        Err(Error::Transport(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+// endregion: answer
+
+/// RETURNs `result`; a caller that is gone (killed mid-call) is no error, the stack carries on.
+fn reply(owner: &EndpointOwner, call: &Incoming, result: &[u8], moved: &[Transfer]) -> Result<(), Error> {
+    match owner.ret(call, result, moved) {
         Err(Error::Transport(_)) => Ok(()),
         other => other,
     }

@@ -1,6 +1,8 @@
 //! Sockets on smoltcp, per endpoint, within that endpoint's grant.
 //!
-//! Each client endpoint has its own socket numbers, so a client can name only what it opened.
+//! Each socket is named by the badge of the facet the stack minted for it (the serve loop mints
+//! it and hands it to the client as the socket's cap); badges are per endpoint, and a call can
+//! only arrive with the badge of a cap its caller holds.
 //! A listener is a pool of smoltcp sockets in the LISTEN state on one port (smoltcp has no
 //! backlog; several listening sockets are its way to take concurrent connections); `accept`
 //! takes the one whose peer connected first and puts a fresh listening socket in its place.
@@ -44,26 +46,47 @@ pub enum NetError {
 
 pub enum Request {
     Listen { port: u16 },
-    Accept { listener: u32, nonblocking: bool },
-    Recv { socket: u32, max: u32, nonblocking: bool },
-    Send { socket: u32, data: Vec<u8>, nonblocking: bool },
-    Shutdown { socket: u32, how: u8 },
-    Close { socket: u32 },
+    Accept { listener: u64, nonblocking: bool },
+    Recv { socket: u64, max: u32, nonblocking: bool },
+    Send { socket: u64, data: Vec<u8>, nonblocking: bool },
+    Shutdown { socket: u64, how: u8 },
     Connect { addr: u32, port: u16 },
     BindUdp { port: u16 },
-    SendTo { socket: u32, addr: u32, port: u16, data: Vec<u8> },
-    RecvFrom { socket: u32, max: u32, nonblocking: bool },
-    Poll { socket: u32 },
+    SendTo { socket: u64, addr: u32, port: u16, data: Vec<u8> },
+    RecvFrom { socket: u64, max: u32, nonblocking: bool },
+    Poll { socket: u64 },
+}
+
+/// What a badge names: the interface its calls are decoded with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Manager,
+    Listener,
+    Tcp,
+    Udp,
 }
 
 pub enum Answer {
-    Socket(u32),
-    Accepted { socket: u32, addr: u32, port: u16 },
+    /// A new socket, by badge: the serve loop mints its cap and returns it.
+    Socket(u64),
+    Accepted {
+        socket: u64,
+        addr: u32,
+        port: u16,
+    },
     Data(Vec<u8>),
     Sent(u32),
     Empty,
-    From { data: Vec<u8>, addr: u32, port: u16 },
-    Ready { readable: bool, writable: bool, hangup: bool },
+    From {
+        data: Vec<u8>,
+        addr: u32,
+        port: u16,
+    },
+    Ready {
+        readable: bool,
+        writable: bool,
+        hangup: bool,
+    },
     Error(NetError),
 }
 
@@ -86,11 +109,11 @@ enum Sock {
     Udp { handle: SocketHandle },
 }
 
-/// One client endpoint: its grant and its sockets.
+/// One client endpoint: its grant and its sockets, by badge (0 is the manager itself).
 pub struct Client {
     pub grant: Grant,
-    socks: BTreeMap<u32, Sock>,
-    next: u32,
+    socks: BTreeMap<u64, Sock>,
+    next: u64,
 }
 
 /// Counters the stack prints when it ends (and the load smoke asserts).
@@ -106,6 +129,11 @@ pub struct Counters {
     /// Connections that ended (reset or timed out) before they were accepted: their pool
     /// socket was replaced by a fresh listening one.
     pub dropped_unaccepted: u64,
+    /// Sockets closed because the last copy of their cap was released (by RELEASE, or by the
+    /// kernel when the holder ended).
+    pub released: u64,
+    /// Sockets still open when their grant said `done`, closed then.
+    pub closed_at_done: u64,
 }
 
 pub struct Stack {
@@ -139,7 +167,7 @@ impl Client {
         Client { grant, socks: BTreeMap::new(), next: 1 }
     }
 
-    fn insert(&mut self, sock: Sock) -> Result<u32, NetError> {
+    fn insert(&mut self, sock: Sock) -> Result<u64, NetError> {
         if self.socks.len() >= SOCKETS_MAX {
             return Err(NetError::NoBuffers);
         }
@@ -182,7 +210,6 @@ impl Stack {
             Request::Recv { socket, max, nonblocking } => self.recv(c, socket, max, nonblocking),
             Request::Send { socket, ref data, nonblocking } => self.send(c, socket, data, nonblocking),
             Request::Shutdown { socket, how } => self.shutdown(c, socket, how),
-            Request::Close { socket } => self.close(c, socket),
             Request::Connect { addr, port } => self.connect(c, addr, port),
             Request::BindUdp { port } => self.bind_udp(c, port),
             Request::SendTo { socket, addr, port, ref data } => self.send_to(c, socket, addr, port, data),
@@ -217,7 +244,7 @@ impl Stack {
         Ok(self.sockets.add(s))
     }
 
-    fn accept(&mut self, c: usize, listener: u32, nonblocking: bool) -> Result<Step, NetError> {
+    fn accept(&mut self, c: usize, listener: u64, nonblocking: bool) -> Result<Step, NetError> {
         self.note_arrivals();
         let Some(Sock::Listener { port, pool }) = self.clients[c].socks.get(&listener) else {
             return Err(self.kind_error(c, listener));
@@ -284,7 +311,7 @@ impl Stack {
     }
 
     /// `BadSocket` for an unknown number, `Invalid` for a socket of the wrong kind.
-    fn kind_error(&self, c: usize, socket: u32) -> NetError {
+    fn kind_error(&self, c: usize, socket: u64) -> NetError {
         if self.clients[c].socks.contains_key(&socket) {
             NetError::Invalid
         } else {
@@ -292,14 +319,14 @@ impl Stack {
         }
     }
 
-    fn tcp(&mut self, c: usize, socket: u32) -> Result<(SocketHandle, bool, bool), NetError> {
+    fn tcp(&mut self, c: usize, socket: u64) -> Result<(SocketHandle, bool, bool), NetError> {
         match self.clients[c].socks.get(&socket) {
             Some(Sock::Tcp { handle, closed_by_us, read_shut, .. }) => Ok((*handle, *closed_by_us, *read_shut)),
             _ => Err(self.kind_error(c, socket)),
         }
     }
 
-    fn recv(&mut self, c: usize, socket: u32, max: u32, nonblocking: bool) -> Result<Step, NetError> {
+    fn recv(&mut self, c: usize, socket: u64, max: u32, nonblocking: bool) -> Result<Step, NetError> {
         let (h, closed_by_us, read_shut) = self.tcp(c, socket)?;
         let s = self.sockets.get_mut::<tcp::Socket>(h);
         if read_shut {
@@ -325,7 +352,7 @@ impl Stack {
         }
     }
 
-    fn send(&mut self, c: usize, socket: u32, data: &[u8], nonblocking: bool) -> Result<Step, NetError> {
+    fn send(&mut self, c: usize, socket: u64, data: &[u8], nonblocking: bool) -> Result<Step, NetError> {
         let (h, closed_by_us, _) = self.tcp(c, socket)?;
         let s = self.sockets.get_mut::<tcp::Socket>(h);
         if !s.may_send() {
@@ -348,7 +375,7 @@ impl Stack {
         }
     }
 
-    fn shutdown(&mut self, c: usize, socket: u32, how: u8) -> Result<Step, NetError> {
+    fn shutdown(&mut self, c: usize, socket: u64, how: u8) -> Result<Step, NetError> {
         if !(1..=3).contains(&how) {
             return Err(NetError::Invalid);
         }
@@ -365,7 +392,7 @@ impl Stack {
         ready(Answer::Empty)
     }
 
-    fn close(&mut self, c: usize, socket: u32) -> Result<Step, NetError> {
+    fn close(&mut self, c: usize, socket: u64) -> Result<Step, NetError> {
         match self.clients[c].socks.remove(&socket) {
             None => Err(NetError::BadSocket),
             Some(Sock::Listener { pool, .. }) => {
@@ -389,9 +416,11 @@ impl Stack {
 
     /// Every socket a client held goes (its endpoint's client facet is gone for good).
     pub fn close_all(&mut self, c: usize) {
-        let ids: Vec<u32> = self.clients[c].socks.keys().copied().collect();
+        let ids: Vec<u64> = self.clients[c].socks.keys().copied().collect();
         for id in ids {
-            let _ = self.close(c, id);
+            if self.close(c, id).is_ok() {
+                self.counters.closed_at_done += 1;
+            }
         }
     }
 
@@ -426,7 +455,7 @@ impl Stack {
 
     /// Whether a connect of client `c`'s `socket` is still in its handshake (the caller waits),
     /// refused (the socket is dropped), or done.
-    pub fn connect_state(&mut self, c: usize, socket: u32) -> Option<Result<(), NetError>> {
+    pub fn connect_state(&mut self, c: usize, socket: u64) -> Option<Result<(), NetError>> {
         let Some(Sock::Tcp { handle, connecting: true, .. }) = self.clients[c].socks.get(&socket) else {
             return Some(Ok(()));
         };
@@ -445,7 +474,7 @@ impl Stack {
         }
     }
 
-    fn udp(&mut self, c: usize, socket: u32) -> Result<SocketHandle, NetError> {
+    fn udp(&mut self, c: usize, socket: u64) -> Result<SocketHandle, NetError> {
         match self.clients[c].socks.get(&socket) {
             Some(Sock::Udp { handle }) => Ok(*handle),
             _ => Err(self.kind_error(c, socket)),
@@ -464,7 +493,7 @@ impl Stack {
         ready(Answer::Socket(self.clients[c].insert(Sock::Udp { handle })?))
     }
 
-    fn send_to(&mut self, c: usize, socket: u32, addr: u32, port: u16, data: &[u8]) -> Result<Step, NetError> {
+    fn send_to(&mut self, c: usize, socket: u64, addr: u32, port: u16, data: &[u8]) -> Result<Step, NetError> {
         let h = self.udp(c, socket)?;
         let to = IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from_bits(addr)), port);
         match self.sockets.get_mut::<udp::Socket>(h).send_slice(data, to) {
@@ -474,7 +503,7 @@ impl Stack {
         }
     }
 
-    fn recv_from(&mut self, c: usize, socket: u32, max: u32, nonblocking: bool) -> Result<Step, NetError> {
+    fn recv_from(&mut self, c: usize, socket: u64, max: u32, nonblocking: bool) -> Result<Step, NetError> {
         let h = self.udp(c, socket)?;
         let s = self.sockets.get_mut::<udp::Socket>(h);
         if !s.can_recv() {
@@ -486,7 +515,7 @@ impl Stack {
         ready(Answer::From { data: buf, addr: be(meta.endpoint.addr), port: meta.endpoint.port })
     }
 
-    fn poll(&mut self, c: usize, socket: u32) -> Result<Step, NetError> {
+    fn poll(&mut self, c: usize, socket: u64) -> Result<Step, NetError> {
         let answer = match self.clients[c].socks.get(&socket) {
             None => return Err(NetError::BadSocket),
             Some(Sock::Listener { pool, .. }) => {
@@ -526,3 +555,32 @@ impl Stack {
     }
 }
 // endregion: step
+
+// region: badges
+impl Stack {
+    /// What `badge` names on client `c`'s endpoint, if anything.
+    pub fn kind(&self, c: usize, badge: u64) -> Option<Kind> {
+        if badge == 0 {
+            return Some(Kind::Manager);
+        }
+        Some(match self.clients[c].socks.get(&badge)? {
+            Sock::Listener { .. } => Kind::Listener,
+            Sock::Tcp { .. } => Kind::Tcp,
+            Sock::Udp { .. } => Kind::Udp,
+        })
+    }
+
+    /// The release notice for `badge`: the last copy of that socket's cap is gone, so the
+    /// socket goes too. A notice for a socket closed already (at `done`) changes nothing.
+    pub fn release(&mut self, c: usize, badge: u64) {
+        if self.close(c, badge).is_ok() {
+            self.counters.released += 1;
+        }
+    }
+
+    /// Closes a socket whose cap could not be minted (so no release notice will come).
+    pub fn forget(&mut self, c: usize, badge: u64) {
+        let _ = self.close(c, badge);
+    }
+}
+// endregion: badges

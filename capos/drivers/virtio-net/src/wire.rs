@@ -1,69 +1,82 @@
-//! The Network protocol's messages (capos.capnp `Network`) to and from the stack's requests.
+//! The network protocol's messages (capos.capnp `NetworkManager`, `TcpListener`, `TcpSocket`,
+//! `UdpSocket`) to and from the stack's requests. Which interface a call is for is decided by
+//! its badge (see `Stack::kind`), since the method ordinals of the four overlap.
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use capos_rt::client::network::method;
 use capos_rt::encode_params;
-use capos_rt::schema::capos_capnp::{network, NetError as Wire};
+use capos_rt::schema::capos_capnp::{network_manager, tcp_listener, tcp_socket, udp_socket, NetError as Wire};
 use capos_rt::schema::wire::{self, AlignedBuf};
 use capos_rt::Incoming;
 
-use crate::stack::{Answer, NetError, Request};
-
-/// `Network.done`: the client is finished.
-pub const DONE: u16 = 11;
+use crate::stack::{Answer, Kind, NetError, Request};
 
 // region: decode
-/// The request a call carries, or why it is malformed.
-pub fn decode(call: &Incoming) -> Result<Request, String> {
+/// The request a call on a cap of `kind` (the socket named by its badge) carries, or why it is
+/// malformed. `done` is the serve loop's and never comes here.
+pub fn decode(kind: Kind, call: &Incoming) -> Result<Request, String> {
     let buf = AlignedBuf::copy_from(&call.params);
     let msg = wire::read(&buf).map_err(|e| format!("malformed params: {e}"))?;
     let bad = |e: capos_rt::schema::capnp::Error| format!("malformed params: {e}");
-    Ok(match call.method {
-        0 => Request::Listen { port: msg.get_root::<network::listen_params::Reader>().map_err(bad)?.get_port() },
-        1 => {
-            let p = msg.get_root::<network::accept_params::Reader>().map_err(bad)?;
-            Request::Accept { listener: p.get_listener(), nonblocking: p.get_nonblocking() }
+    let socket = call.badge;
+    Ok(match (kind, call.method) {
+        (Kind::Manager, method::LISTEN) => {
+            Request::Listen { port: msg.get_root::<network_manager::listen_params::Reader>().map_err(bad)?.get_port() }
         }
-        2 => {
-            let p = msg.get_root::<network::recv_params::Reader>().map_err(bad)?;
-            Request::Recv { socket: p.get_socket(), max: p.get_max_bytes(), nonblocking: p.get_nonblocking() }
-        }
-        3 => {
-            let p = msg.get_root::<network::send_params::Reader>().map_err(bad)?;
-            Request::Send {
-                socket: p.get_socket(),
-                data: p.get_data().map_err(bad)?.to_vec(),
-                nonblocking: p.get_nonblocking(),
-            }
-        }
-        4 => {
-            let p = msg.get_root::<network::shutdown_params::Reader>().map_err(bad)?;
-            Request::Shutdown { socket: p.get_socket(), how: p.get_how() }
-        }
-        5 => Request::Close { socket: msg.get_root::<network::close_params::Reader>().map_err(bad)?.get_socket() },
-        6 => {
-            let p = msg.get_root::<network::connect_params::Reader>().map_err(bad)?;
+        (Kind::Manager, method::CONNECT) => {
+            let p = msg.get_root::<network_manager::connect_params::Reader>().map_err(bad)?;
             Request::Connect { addr: p.get_addr(), port: p.get_port() }
         }
-        7 => Request::BindUdp { port: msg.get_root::<network::bind_udp_params::Reader>().map_err(bad)?.get_port() },
-        8 => {
-            let p = msg.get_root::<network::send_to_params::Reader>().map_err(bad)?;
+        (Kind::Manager, method::BIND_UDP) => Request::BindUdp {
+            port: msg.get_root::<network_manager::bind_udp_params::Reader>().map_err(bad)?.get_port(),
+        },
+        (Kind::Listener, method::ACCEPT) => {
+            let p = msg.get_root::<tcp_listener::accept_params::Reader>().map_err(bad)?;
+            Request::Accept { listener: socket, nonblocking: p.get_nonblocking() }
+        }
+        (Kind::Listener, method::LISTENER_POLL) | (Kind::Tcp, method::TCP_POLL) | (Kind::Udp, method::UDP_POLL) => {
+            Request::Poll { socket }
+        }
+        (Kind::Tcp, method::RECV) => {
+            let p = msg.get_root::<tcp_socket::recv_params::Reader>().map_err(bad)?;
+            Request::Recv { socket, max: p.get_max_bytes(), nonblocking: p.get_nonblocking() }
+        }
+        (Kind::Tcp, method::SEND) => {
+            let p = msg.get_root::<tcp_socket::send_params::Reader>().map_err(bad)?;
+            Request::Send { socket, data: p.get_data().map_err(bad)?.to_vec(), nonblocking: p.get_nonblocking() }
+        }
+        (Kind::Tcp, method::SHUTDOWN) => Request::Shutdown {
+            socket,
+            how: msg.get_root::<tcp_socket::shutdown_params::Reader>().map_err(bad)?.get_how(),
+        },
+        (Kind::Udp, method::SEND_TO) => {
+            let p = msg.get_root::<udp_socket::send_to_params::Reader>().map_err(bad)?;
             Request::SendTo {
-                socket: p.get_socket(),
+                socket,
                 addr: p.get_addr(),
                 port: p.get_port(),
                 data: p.get_data().map_err(bad)?.to_vec(),
             }
         }
-        9 => {
-            let p = msg.get_root::<network::recv_from_params::Reader>().map_err(bad)?;
-            Request::RecvFrom { socket: p.get_socket(), max: p.get_max_bytes(), nonblocking: p.get_nonblocking() }
+        (Kind::Udp, method::RECV_FROM) => {
+            let p = msg.get_root::<udp_socket::recv_from_params::Reader>().map_err(bad)?;
+            Request::RecvFrom { socket, max: p.get_max_bytes(), nonblocking: p.get_nonblocking() }
         }
-        10 => Request::Poll { socket: msg.get_root::<network::poll_params::Reader>().map_err(bad)?.get_socket() },
-        m => return Err(format!("Network has no method {m}")),
+        (kind, m) => return Err(format!("{} has no method {m}", name(kind))),
     })
 }
 // endregion: decode
+
+/// The schema's name of the interface behind a kind of cap.
+pub fn name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Manager => "NetworkManager",
+        Kind::Listener => "TcpListener",
+        Kind::Tcp => "TcpSocket",
+        Kind::Udp => "UdpSocket",
+    }
+}
 
 fn wire_error(e: Option<NetError>) -> Wire {
     match e {
@@ -81,65 +94,50 @@ fn wire_error(e: Option<NetError>) -> Wire {
 }
 
 // region: encode
-/// The result message of `method` for `answer`. An error is sent in the method's own results
-/// (every one has `error` first), so a client decodes one shape per method.
-pub fn encode(method: u16, answer: &Answer) -> Vec<u8> {
+/// The result message for `answer`. An error is sent in the method's own results (every one
+/// has `error` first), so a client decodes one shape per method; an error alone is encoded in
+/// the smallest of those shapes (`shutdown`'s), which every other reads the same way. That is
+/// also how a call on a socket closed already is answered: its kind is no longer known.
+pub fn encode(answer: &Answer) -> Vec<u8> {
     let err = match answer {
         Answer::Error(e) => Some(*e),
         _ => None,
     };
     let w = wire_error(err);
-    encode_params(|m| match (method, answer) {
-        (0 | 6 | 7, a) => {
-            let mut r = m.init_root::<network::listen_results::Builder>();
+    encode_params(|m| match answer {
+        Answer::Socket(_) => m.init_root::<network_manager::listen_results::Builder>().set_error(w),
+        Answer::Accepted { addr, port, .. } => {
+            let mut r = m.init_root::<tcp_listener::accept_results::Builder>();
             r.set_error(w);
-            if let Answer::Socket(s) = a {
-                r.set_socket(*s)
-            }
+            r.set_peer_addr(*addr);
+            r.set_peer_port(*port);
         }
-        (1, a) => {
-            let mut r = m.init_root::<network::accept_results::Builder>();
+        Answer::Data(d) => {
+            let mut r = m.init_root::<tcp_socket::recv_results::Builder>();
             r.set_error(w);
-            if let Answer::Accepted { socket, addr, port } = a {
-                r.set_socket(*socket);
-                r.set_peer_addr(*addr);
-                r.set_peer_port(*port);
-            }
+            r.set_data(d)
         }
-        (2, a) => {
-            let mut r = m.init_root::<network::recv_results::Builder>();
+        Answer::Sent(n) => {
+            let mut r = m.init_root::<tcp_socket::send_results::Builder>();
             r.set_error(w);
-            if let Answer::Data(d) = a {
-                r.set_data(d)
-            }
+            r.set_sent(*n)
         }
-        (3, a) => {
-            let mut r = m.init_root::<network::send_results::Builder>();
+        Answer::From { data, addr, port } => {
+            let mut r = m.init_root::<udp_socket::recv_from_results::Builder>();
             r.set_error(w);
-            if let Answer::Sent(n) = a {
-                r.set_sent(*n)
-            }
+            r.set_data(data);
+            r.set_addr(*addr);
+            r.set_port(*port);
         }
-        (9, a) => {
-            let mut r = m.init_root::<network::recv_from_results::Builder>();
+        Answer::Ready { readable, writable, hangup } => {
+            let mut r = m.init_root::<tcp_socket::poll_results::Builder>();
             r.set_error(w);
-            if let Answer::From { data, addr, port } = a {
-                r.set_data(data);
-                r.set_addr(*addr);
-                r.set_port(*port);
-            }
+            r.set_readable(*readable);
+            r.set_writable(*writable);
+            r.set_hangup(*hangup);
         }
-        (10, a) => {
-            let mut r = m.init_root::<network::poll_results::Builder>();
-            r.set_error(w);
-            if let Answer::Ready { readable, writable, hangup } = a {
-                r.set_readable(*readable);
-                r.set_writable(*writable);
-                r.set_hangup(*hangup);
-            }
-        }
-        // shutdown, close and sendTo: the error alone (their results share this shape)
-        _ => m.init_root::<network::close_results::Builder>().set_error(w),
+        // shutdown and sendTo, and every error: the error alone
+        Answer::Empty | Answer::Error(_) => m.init_root::<tcp_socket::shutdown_results::Builder>().set_error(w),
     })
 }
 // endregion: encode

@@ -89,10 +89,12 @@ export interface BootSpec {
 
 /** What the smoke runner does on the host while a boot runs (chapter W.6): once the guest printed `after` exactly,
  * send one HTTP GET for `path`, or a burst of `count` GETs for `path/<i>`, `concurrency` at a time, to the forwarded
- * port. What happened goes into the transcript as `[host] …` lines. */
+ * port, or (chapter 19a) each of `datagrams` in turn to a host UDP port forwarded to the guest's UDP `port`, waiting
+ * for each one's answer. What happened goes into the transcript as `[host] …` lines. */
 export type HostAction =
   | { kind: 'http'; line: number; after: string; path: string }
-  | { kind: 'burst'; line: number; after: string; path: string; count: number; concurrency: number };
+  | { kind: 'burst'; line: number; after: string; path: string; count: number; concurrency: number }
+  | { kind: 'udp'; line: number; after: string; port: number; datagrams: string[]; from?: number };
 
 /** Disk actions of a `boot:` line (appendix A.7): record this boot's writes and flushes (QEMU's blklogwrites);
  * repeat this boot once per replay point of the recorded log; or flip one byte of the store's volume first. */
@@ -116,8 +118,9 @@ export interface SmokeSpec {
   boots?: BootSpec[];
   /** attribute `disk=16M`: one virtio-blk disk attached to every boot of this smoke */
   disk?: DiskSpec;
-  /** attribute `net=user`: a virtio-net NIC on QEMU's restricted user network, host port → guest port 80 (W.6) */
-  net?: 'user';
+  /** attribute `net=user`: a virtio-net NIC on QEMU's restricted user network, host port → guest port 80 (W.6);
+   * `net=wire`: a virtio-net NIC wired to the runner, which plays host 10.0.2.2 on it (chapter 19a) */
+  net?: 'user' | 'wire';
   /** `host:` directives, in chapter order (they apply to the first boot) */
   host?: HostAction[];
   /** QEMU CPU model for this boot (attribute `cpu=`); absent means the default `qemu64,+rdrand`. */

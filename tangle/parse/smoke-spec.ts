@@ -10,6 +10,8 @@
 //                          (or the named) manifest, with the same disk; `exit:` and `!` lines apply per boot
 //   host: after "LINE" http GET /path      once the guest printed LINE, GET /path through the forwarded port (net=user)
 //   host: after "LINE" burst N C /prefix   N GETs of /prefix/<i>, C at a time; results become `[host] …` lines
+//   host: after "LINE" udp PORT [from P] "D1" "D2"  each datagram in turn to the guest's UDP PORT over the wire
+//                                          (net=wire), from the runner's port 40000 or P
 //   boot: … log / replay / flip=meta / flip=file:NAME   a disk action for that boot (appendix A.7)
 //   = "prefix" cue export f  the lines the pinned `cue export f` prints (run at smoke time in f's folder), each with
 //                          the prefix, expected in order as `>` lines
@@ -74,13 +76,13 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     } else disk = { bytes, text: diskAttr as string };
   }
   const net = block.attrs.net;
-  if (net !== undefined && net !== 'user') {
+  if (net !== undefined && net !== 'user' && net !== 'wire') {
     problems.push({
       line: block.line,
       column: 1,
-      reason: `Unexpected net \`${net === true ? '' : net}\`, expected \`net=user\``,
+      reason: `Unexpected net \`${net === true ? '' : net}\`, expected \`net=user\` or \`net=wire\``,
       ruleId: 'bad-smoke-net',
-      hint: 'write `net=user` (QEMU user networking with restrict=on and a forwarded port)',
+      hint: 'write `net=user` (QEMU user networking with restrict=on and a forwarded port) or `net=wire` (the NIC wired to the runner)',
     });
   }
   const host: HostAction[] = [];
@@ -166,8 +168,13 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     }
     if (text.startsWith('host:')) {
       const action = hostAction(text.slice(5).trim(), line, malformed);
-      if (action && net !== 'user')
-        malformed(line, 'Unexpected `host:` in a smoke without `net=user`, expected the attribute on the block', 'add `net=user` to the smoke block');
+      const needs = action?.kind === 'udp' ? 'wire' : 'user';
+      if (action && net !== needs)
+        malformed(
+          line,
+          `Unexpected \`host: … ${action.kind}\` in a smoke without \`net=${needs}\`, expected the attribute on the block`,
+          `add \`net=${needs}\` to the smoke block (http and burst go through net=user's forwarded port, udp over net=wire)`,
+        );
       else if (action) host.push(action);
       return;
     }
@@ -224,7 +231,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
   if (disk) spec.disk = disk;
   if (differs) spec.differs = differs;
   if (typeof cpu === 'string') spec.cpu = cpu;
-  if (net === 'user') spec.net = 'user';
+  if (net === 'user' || net === 'wire') spec.net = net;
   if (host.length > 0) spec.host = host;
   return { spec, problems };
 }
@@ -359,7 +366,8 @@ function differsMatcher(value: string, line: number, malformed: Malformed): Matc
 
 /** `after "LINE" http GET /path` or `after "LINE" burst N C /prefix` (after `host:`). */
 function hostAction(rest: string, line: number, malformed: Malformed): HostAction | undefined {
-  const hint = 'write e.g. `host: after "[web] listening" http GET /` or `host: after "[web] listening" burst 2000 16 /n`';
+  const hint =
+    'write e.g. `host: after "[web] listening" http GET /`, `host: after "[web] listening" burst 2000 16 /n` or `host: after "[echo] ready" udp 7 "ping"`';
   const m = /^after\s+("(?:[^"\\]|\\.)*")\s+(.*)$/.exec(rest);
   let after: unknown;
   try {
@@ -384,6 +392,33 @@ function hostAction(rest: string, line: number, malformed: Malformed): HostActio
     }
     return { kind: 'burst', line, after, path: burst[3]!, count, concurrency };
   }
-  malformed(line, `Unexpected host action \`${what}\`, expected \`http GET /path\` or \`burst N C /prefix\``, hint);
+  const udp = /^udp\s+(\d+)(?:\s+from\s+(\d+))?\s+(".*)$/.exec(what);
+  if (udp) {
+    const port = Number(udp[1]);
+    const from = udp[2] === undefined ? undefined : Number(udp[2]);
+    const datagrams = quotedList(udp[3]!);
+    const bad = (p: number | undefined) => p !== undefined && (p < 1 || p > 65535);
+    if (bad(port) || bad(from) || datagrams === undefined || datagrams.length === 0) {
+      malformed(line, `Unexpected udp action \`${what}\`, expected \`udp PORT [from PORT] "DATAGRAM" …\` with ports 1–65535 and JSON strings`, hint);
+      return undefined;
+    }
+    return { kind: 'udp', line, after, port, datagrams, ...(from !== undefined ? { from } : {}) };
+  }
+  malformed(line, `Unexpected host action \`${what}\`, expected \`http GET /path\`, \`burst N C /prefix\` or \`udp PORT "DATAGRAM" …\``, hint);
+  return undefined;
+}
+
+/** `"a" "b c"` (JSON strings separated by spaces) as a list, or undefined if anything else is there. */
+function quotedList(text: string): string[] | undefined {
+  const out: string[] = [];
+  const re = /\s*("(?:[^"\\]|\\.)*")/y;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    try {
+      out.push(JSON.parse(m[1]!) as string);
+    } catch {
+      return undefined;
+    }
+    if (re.lastIndex === text.length) return out;
+  }
   return undefined;
 }

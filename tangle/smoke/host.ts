@@ -3,6 +3,7 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { HostAction } from '../parse/model.js';
+import type { Wire } from './wire.js';
 
 /** A free TCP port on 127.0.0.1, found by letting the kernel pick one and closing it again. */
 export function freePort(): Promise<number> {
@@ -16,6 +17,27 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** The runner's UDP port on the wire (chapter 19a): the guest sees the datagrams come from 10.0.2.2 at this port. */
+export const WIRE_PORT = 40000;
+
+/**
+ * Sends each datagram in turn over the wire to the guest's UDP `guestPort` from the runner's port `from`, waiting up to
+ * `timeoutMs` for the guest's answer to that port before the next; one `[host] udp PORT: sent "…", got "…"` line each
+ * (`udp PORT from P:` when `from` is not the runner's usual port).
+ */
+export async function udpExchange(wire: Wire, guestPort: number, datagrams: string[], timeoutMs = 10_000, from = WIRE_PORT): Promise<string[]> {
+  const lines: string[] = [];
+  const name = from === WIRE_PORT ? `${guestPort}` : `${guestPort} from ${from}`;
+  for (const d of datagrams) {
+    const answer = wire.next(guestPort, from, timeoutMs);
+    wire.send(from, guestPort, Buffer.from(d, 'utf8'));
+    const got = await answer;
+    const what = got === undefined ? `nothing within ${timeoutMs} ms` : JSON.stringify(got.toString('utf8'));
+    lines.push(`[host] udp ${name}: sent ${JSON.stringify(d)}, got ${what}`);
+  }
+  return lines;
 }
 
 export interface HttpReply {
@@ -88,8 +110,12 @@ export async function burst(port: number, prefix: string, count: number, concurr
   ];
 }
 
-/** Runs one action against the forwarded port and returns its transcript lines. */
-export async function runAction(action: HostAction, port: number): Promise<string[]> {
+/** Runs one action against the forwarded port (`udp`: over the wire) and returns its transcript lines. */
+export async function runAction(action: HostAction, port: number, wire?: Wire): Promise<string[]> {
+  if (action.kind === 'udp') {
+    if (wire === undefined) return [`[host] udp ${action.port}: failed: the smoke has no wire`];
+    return udpExchange(wire, action.port, action.datagrams, 10_000, action.from);
+  }
   if (action.kind === 'http') {
     try {
       const r = await get(port, action.path);
@@ -114,6 +140,7 @@ export class HostActions {
   constructor(
     private actions: HostAction[],
     private port: number,
+    private wire?: Wire,
   ) {}
 
   /** Called with every complete serial line. */
@@ -122,7 +149,7 @@ export class HostActions {
       if (this.started.has(i) || line !== a.after) return;
       this.started.add(i);
       this.running.push(
-        runAction(a, this.port).then((lines) => {
+        runAction(a, this.port, this.wire).then((lines) => {
           this.pending.push(...lines);
           this.notify();
           // a later action may wait for a host line (`after "[host] burst /n finished"`)

@@ -6,6 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { LISTEN_SHIM } from '../build/shim.js';
 import { splitTranscript } from './check.js';
+import { wireArgs } from './wire.js';
 
 export type Accelerator = 'tcg' | 'kvm';
 
@@ -22,6 +23,9 @@ export interface BootImage {
   /** a virtio-net NIC on QEMU's restricted user network, with host port `hostPort` on 127.0.0.1 forwarded to the
    * guest's port 80 (chapter W.6) */
   net?: { hostPort: number };
+  /** a virtio-net NIC wired to the runner's loopback socket `port` through QEMU's dgram netdev, sending from
+   * `qemuPort` (chapter 19a); instead of `net` */
+  wire?: { port: number; qemuPort: number };
 }
 
 /** The contract's CPU model: QEMU's default plus RDRAND, the kernel's entropy source under TCG. */
@@ -83,6 +87,7 @@ export function qemuArgs(image: BootImage, accel: Accelerator): string[] {
     'isa-debug-exit,iobase=0xf4,iosize=0x04',
     ...diskArgs(image.disk, image.diskLog),
     ...netArgs(image.net),
+    ...wireArgs(image.wire),
     ...(image.append !== undefined ? ['-append', image.append] : []),
   ];
 }

@@ -12,6 +12,7 @@ import { expandComputed } from './computed.js';
 import type { GitState } from './git.js';
 import { boot, type Accelerator, type BootImage, type BootOutcome } from './qemu.js';
 import { freePort, HostActions } from './host.js';
+import { Wire } from './wire.js';
 import { computeInputs, hashInputs, type BootRecord, type SmokeResult } from './result.js';
 import { ledgerOfBoots } from './ledger.js';
 
@@ -96,7 +97,16 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
       await createLog(join(ctx.root, logPath(disk)));
       image = { ...image, diskLog: logPath(disk) };
     }
-    if (spec.net) {
+    if (spec.net === 'wire') {
+      // The runner's end of the wire, fresh per boot; host actions belong to the first boot (chapter 19a).
+      const wire = await Wire.open();
+      const host = new HostActions(i === 0 ? (spec.host ?? []) : [], 0, wire);
+      try {
+        outcomes.push(await boot({ ...image, wire }, { ...opts, host }));
+      } finally {
+        await wire.close();
+      }
+    } else if (spec.net) {
       // A fresh free port per boot; host actions belong to the first boot.
       const hostPort = await freePort();
       const host = new HostActions(i === 0 ? (spec.host ?? []) : [], hostPort);

@@ -105,6 +105,38 @@ describe('parseSmoke', () => {
     expect(problems.map((p) => [p.ruleId, p.line])).toEqual([['malformed-smoke', 21]]);
   });
 
+  test('net=wire and a udp action: each quoted datagram, escapes decoded', () => {
+    const body = 'host: after "[echo] ready" udp 7 "ping 1" "a \\"quoted\\" one" "quit"';
+    const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'wire' }), 'raw');
+    expect(problems).toEqual([]);
+    expect(spec?.net).toBe('wire');
+    expect(spec?.host).toEqual([{ kind: 'udp', line: 21, after: '[echo] ready', port: 7, datagrams: ['ping 1', 'a "quoted" one', 'quit'] }]);
+    const from = parseSmoke(smokeBlock('host: after "x" udp 7 from 40001 "stray"', { net: 'wire' }), 'raw').spec?.host;
+    expect(from).toEqual([{ kind: 'udp', line: 21, after: 'x', port: 7, datagrams: ['stray'], from: 40001 }]);
+  });
+
+  test.each([
+    ['host: after "x" udp 7'],
+    ['host: after "x" udp 0 "a"'],
+    ['host: after "x" udp 70000 "a"'],
+    ['host: after "x" udp 7 "a" b'],
+    ['host: after "x" udp 7 "a\\q"'],
+    ['host: after "x" udp 7 "unclosed'],
+    ['host: after "x" udp 7 from 0 "a"'],
+    ['host: after "x" udp 7 from "a"'],
+  ])('refuses the udp action %j', (body) => {
+    const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'wire' }), 'raw');
+    expect(spec).toBeUndefined();
+    expect(problems.map((p) => [p.ruleId, p.line])).toEqual([['malformed-smoke', 21]]);
+  });
+
+  test('udp needs net=wire, http and burst need net=user', () => {
+    const udp = parseSmoke(smokeBlock('host: after "x" udp 7 "a"', { net: 'user' }), 'raw').problems;
+    expect(udp.map((p) => [p.ruleId, p.reason])).toEqual([['malformed-smoke', expect.stringContaining('without `net=wire`')]]);
+    const http = parseSmoke(smokeBlock('host: after "x" http GET /', { net: 'wire' }), 'raw').problems;
+    expect(http.map((p) => [p.ruleId, p.reason])).toEqual([['malformed-smoke', expect.stringContaining('without `net=user`')]]);
+  });
+
   test('host: without net=user, and a net= other than user, are refused', () => {
     expect(parseSmoke(smokeBlock('host: after "x" http GET /'), 'raw').problems.map((p) => p.ruleId)).toEqual(['malformed-smoke']);
     expect(parseSmoke(smokeBlock('> x', { net: 'tap' }), 'raw').problems.map((p) => p.ruleId)).toEqual(['bad-smoke-net']);

@@ -1,8 +1,10 @@
 //! What one endpoint of the stack allows, parsed from the manifest's `grants` text.
 //!
-//! One line per exported endpoint: its export name, then any of `listen PORT`, `udp PORT` and
-//! `connect A.B.C.D:PORT`, each as often as needed. The stack enforces these: a client holding
-//! that endpoint can listen, bind and connect to nothing else, whatever it asks.
+//! One line per exported endpoint: its export name, then any of `listen PORT`, `udp PORT`,
+//! `connect A.B.C.D:PORT` and `peer A.B.C.D[:PORT]`, each as often as needed. The stack enforces
+//! these: a client holding that endpoint can listen, bind and connect to nothing else, and its UDP
+//! sockets exchange datagrams only with its peers (a peer without a port is any port of that host),
+//! whatever it asks.
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -14,6 +16,8 @@ pub struct Grant {
     pub udp: Vec<u16>,
     /// (IPv4 address as a big-endian u32, port)
     pub connect: Vec<(u32, u16)>,
+    /// UDP peers: (IPv4 address as a big-endian u32, port, or 0 for any port)
+    pub peers: Vec<(u32, u16)>,
 }
 
 // region: grant
@@ -27,6 +31,10 @@ impl Grant {
     pub fn may_connect(&self, addr: u32, port: u16) -> bool {
         self.connect.contains(&(addr, port))
     }
+    /// Whether a UDP socket of this endpoint may send to, or hear from, `addr:port`.
+    pub fn may_exchange(&self, addr: u32, port: u16) -> bool {
+        self.peers.iter().any(|&(a, p)| a == addr && (p == 0 || p == port))
+    }
 
     /// `web: listen 80` and so on, for the boot log.
     pub fn describe(&self) -> String {
@@ -36,6 +44,13 @@ impl Grant {
         for (a, p) in &self.connect {
             let o = a.to_be_bytes();
             out.push_str(&format!(" connect {}.{}.{}.{}:{p}", o[0], o[1], o[2], o[3]));
+        }
+        for (a, p) in &self.peers {
+            let o = a.to_be_bytes();
+            out.push_str(&format!(" peer {}.{}.{}.{}", o[0], o[1], o[2], o[3]));
+            if *p != 0 {
+                out.push_str(&format!(":{p}"));
+            }
         }
         out
     }
@@ -58,7 +73,12 @@ pub fn parse(text: &str) -> Result<Vec<Grant>, String> {
                 "connect" => grant
                     .connect
                     .push(endpoint(value).ok_or(format!("grants line {n}: expected A.B.C.D:PORT, got `{value}`"))?),
-                other => return Err(format!("grants line {n}: unknown `{other}` (expected listen, udp or connect)")),
+                "peer" => grant.peers.push(
+                    peer(value).ok_or(format!("grants line {n}: expected A.B.C.D or A.B.C.D:PORT, got `{value}`"))?,
+                ),
+                other => {
+                    return Err(format!("grants line {n}: unknown `{other}` (expected listen, udp, connect or peer)"))
+                }
             }
         }
         grants.push(grant);
@@ -75,6 +95,15 @@ fn port(text: &str) -> Option<u16> {
 pub fn endpoint(text: &str) -> Option<(u32, u16)> {
     let (addr, p) = text.split_once(':')?;
     Some((ipv4(addr)?, port(p)?))
+}
+
+/// `A.B.C.D` (any port, 0) or `A.B.C.D:PORT`.
+fn peer(text: &str) -> Option<(u32, u16)> {
+    if text.contains(':') {
+        endpoint(text)
+    } else {
+        Some((ipv4(text)?, 0))
+    }
 }
 
 pub fn ipv4(text: &str) -> Option<u32> {

@@ -153,6 +153,12 @@ pub fn serve(
         "served {served} calls: {} accepted, {} connected, {} closed, {} refused by grant; {} frames in, {} frames out; {} sockets live; all {finished} clients done",
         c.accepted, c.connected, c.closed, c.refused_grants, nic.frames_in, nic.frames_out, stack.live_sockets()
     ))?;
+    if c.udp_bound > 0 {
+        console.write_line(&format!(
+            "udp: {} sockets bound, {} datagrams from ungranted peers dropped",
+            c.udp_bound, c.udp_dropped
+        ))?;
+    }
     let (heap, peak) = capos_rt::heap_stats::stats();
     if let Some(start) = c.heap_at_start {
         console.write_line(&format!(

@@ -25,6 +25,9 @@ const TCP_RX: usize = 4096;
 const TCP_TX: usize = 8192;
 const UDP_BYTES: usize = 8192;
 const UDP_PACKETS: usize = 8;
+/// The largest UDP payload one Ethernet frame carries (1500 - 20 - 8): smoltcp is built without
+/// IP fragmentation, so a larger datagram could never leave.
+pub const UDP_PAYLOAD_MAX: usize = 1472;
 /// The most bytes one recv returns (one Endpoint message carries it).
 pub const RECV_MAX: usize = 8192;
 /// Local ports for outgoing connections.
@@ -134,6 +137,10 @@ pub struct Counters {
     pub released: u64,
     /// Sockets still open when their grant said `done`, closed then.
     pub closed_at_done: u64,
+    /// Datagrams that arrived on a UDP socket from a peer its endpoint's grant does not name.
+    pub udp_dropped: u64,
+    /// UDP sockets bound.
+    pub udp_bound: u64,
 }
 
 pub struct Stack {
@@ -490,11 +497,20 @@ impl Stack {
         let mut s = udp::Socket::new(buffer(), buffer());
         s.bind(port).map_err(|_| NetError::InUse)?;
         let handle = self.sockets.add(s);
+        self.counters.udp_bound += 1;
         ready(Answer::Socket(self.clients[c].insert(Sock::Udp { handle })?))
     }
 
+    // region: udp
     fn send_to(&mut self, c: usize, socket: u64, addr: u32, port: u16, data: &[u8]) -> Result<Step, NetError> {
         let h = self.udp(c, socket)?;
+        if !self.clients[c].grant.may_exchange(addr, port) {
+            self.counters.refused_grants += 1;
+            return Err(NetError::NotGranted);
+        }
+        if data.len() > UDP_PAYLOAD_MAX {
+            return Err(NetError::Invalid);
+        }
         let to = IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from_bits(addr)), port);
         match self.sockets.get_mut::<udp::Socket>(h).send_slice(data, to) {
             Ok(()) => ready(Answer::Empty),
@@ -503,17 +519,33 @@ impl Stack {
         }
     }
 
+    /// Drops the datagrams at the head of a UDP socket's queue that came from a peer the grant
+    /// does not name, so that only granted peers are ever heard (and poll is not woken by others).
+    fn drop_ungranted(&mut self, c: usize, h: SocketHandle) {
+        let s = self.sockets.get_mut::<udp::Socket>(h);
+        while let Ok((_, meta)) = s.peek() {
+            if self.clients[c].grant.may_exchange(be(meta.endpoint.addr), meta.endpoint.port) {
+                break;
+            }
+            let _ = s.recv();
+            self.counters.udp_dropped += 1;
+        }
+    }
+
+    /// The next datagram from a granted peer, cut to `max` bytes (the rest of it is dropped, as
+    /// a datagram socket does); the adapter asks for `RECV_MAX` and cuts to the guest's buffer.
     fn recv_from(&mut self, c: usize, socket: u64, max: u32, nonblocking: bool) -> Result<Step, NetError> {
         let h = self.udp(c, socket)?;
+        self.drop_ungranted(c, h);
         let s = self.sockets.get_mut::<udp::Socket>(h);
-        if !s.can_recv() {
+        let Ok((payload, meta)) = s.recv() else {
             return if nonblocking { Err(NetError::WouldBlock) } else { Ok(Step::Blocked) };
-        }
-        let mut buf = vec![0u8; (max as usize).clamp(1, RECV_MAX)];
-        let (n, meta) = s.recv_slice(&mut buf).map_err(|_| NetError::Invalid)?;
-        buf.truncate(n);
-        ready(Answer::From { data: buf, addr: be(meta.endpoint.addr), port: meta.endpoint.port })
+        };
+        let data = payload[..payload.len().min((max as usize).clamp(1, RECV_MAX))].to_vec();
+        ready(Answer::From { data, addr: be(meta.endpoint.addr), port: meta.endpoint.port })
     }
+
+    // endregion: udp
 
     fn poll(&mut self, c: usize, socket: u64) -> Result<Step, NetError> {
         let answer = match self.clients[c].socks.get(&socket) {
@@ -536,8 +568,9 @@ impl Stack {
                     hangup,
                 }
             }
-            Some(Sock::Udp { handle }) => {
-                let s = self.sockets.get::<udp::Socket>(*handle);
+            Some(&Sock::Udp { handle }) => {
+                self.drop_ungranted(c, handle);
+                let s = self.sockets.get::<udp::Socket>(handle);
                 Answer::Ready { readable: s.can_recv(), writable: s.can_send(), hangup: false }
             }
         };

@@ -25,24 +25,38 @@ export function checksum(b: Buffer, sum = 0): number {
   return ~sum & 0xffff;
 }
 
-/** One Ethernet frame from the runner's address to the guest carrying a UDP datagram. */
-export function udpFrame(from: number, to: number, data: Buffer): Buffer {
+/** One end of a frame: its MAC and IPv4 address. */
+export interface Station {
+  mac: Buffer;
+  ip: number[];
+}
+
+export const GUEST: Station = { mac: GUEST_MAC, ip: GUEST_IP };
+export const PEER: Station = { mac: PEER_MAC, ip: PEER_IP };
+
+/** An Ethernet frame carrying one UDP datagram from `src`'s port `from` to `dst`'s port `to`, with both checksums. */
+export function ipv4UdpFrame(src: Station, dst: Station, from: number, to: number, data: Buffer): Buffer {
   const udp = Buffer.alloc(8 + data.length);
   udp.writeUInt16BE(from, 0);
   udp.writeUInt16BE(to, 2);
   udp.writeUInt16BE(udp.length, 4);
   data.copy(udp, 8);
-  const pseudo = Buffer.from([...PEER_IP, ...GUEST_IP, 0, 17, udp.length >> 8, udp.length & 0xff]);
+  const pseudo = Buffer.from([...src.ip, ...dst.ip, 0, 17, udp.length >> 8, udp.length & 0xff]);
   udp.writeUInt16BE(checksum(Buffer.concat([pseudo, udp])) || 0xffff, 6);
   const ip = Buffer.alloc(20);
   ip.writeUInt8(0x45, 0);
   ip.writeUInt16BE(20 + udp.length, 2);
   ip.writeUInt8(64, 8);
   ip.writeUInt8(17, 9);
-  Buffer.from(PEER_IP).copy(ip, 12);
-  Buffer.from(GUEST_IP).copy(ip, 16);
+  Buffer.from(src.ip).copy(ip, 12);
+  Buffer.from(dst.ip).copy(ip, 16);
   ip.writeUInt16BE(checksum(ip), 10);
-  return Buffer.concat([GUEST_MAC, PEER_MAC, Buffer.from([0x08, 0x00]), ip, udp]);
+  return Buffer.concat([dst.mac, src.mac, Buffer.from([0x08, 0x00]), ip, udp]);
+}
+
+/** One Ethernet frame from the runner's address to the guest carrying a UDP datagram. */
+export function udpFrame(from: number, to: number, data: Buffer): Buffer {
+  return ipv4UdpFrame(PEER, GUEST, from, to, data);
 }
 
 /** The ARP reply for a request asking who has the runner's address, or undefined for any other frame. */

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, test } from 'vitest';
 import { udpExchange, WIRE_PORT } from '../../smoke/host.js';
-import { arpReply, checksum, GUEST_IP, GUEST_MAC, PEER_IP, PEER_MAC, parseUdp, udpFrame, Wire, wireArgs } from '../../smoke/wire.js';
+import { arpReply, checksum, GUEST, GUEST_IP, GUEST_MAC, ipv4UdpFrame, PEER, PEER_IP, PEER_MAC, parseUdp, udpFrame, Wire, wireArgs } from '../../smoke/wire.js';
 
 /** What the guest's stack would send: an ARP request for the runner's address. */
 function arpRequest(): Buffer {
@@ -18,22 +18,9 @@ function arpRequest(): Buffer {
   ]);
 }
 
-/** A UDP frame from the guest to the runner's address (no UDP checksum, which IPv4 allows). */
+/** A UDP frame from the guest to the runner's address. */
 function guestFrame(from: number, to: number, data: Buffer): Buffer {
-  const udp = Buffer.alloc(8 + data.length);
-  udp.writeUInt16BE(from, 0);
-  udp.writeUInt16BE(to, 2);
-  udp.writeUInt16BE(udp.length, 4);
-  data.copy(udp, 8);
-  const ip = Buffer.alloc(20);
-  ip.writeUInt8(0x45, 0);
-  ip.writeUInt16BE(20 + udp.length, 2);
-  ip.writeUInt8(64, 8);
-  ip.writeUInt8(17, 9);
-  Buffer.from(GUEST_IP).copy(ip, 12);
-  Buffer.from(PEER_IP).copy(ip, 16);
-  ip.writeUInt16BE(checksum(ip), 10);
-  return Buffer.concat([PEER_MAC, GUEST_MAC, Buffer.from([0x08, 0x00]), ip, udp]);
+  return ipv4UdpFrame(GUEST, PEER, from, to, data);
 }
 
 describe('the wire (net=wire)', () => {

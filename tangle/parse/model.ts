@@ -94,7 +94,8 @@ export interface BootSpec {
 export type HostAction =
   | { kind: 'http'; line: number; after: string; path: string }
   | { kind: 'burst'; line: number; after: string; path: string; count: number; concurrency: number }
-  | { kind: 'udp'; line: number; after: string; port: number; datagrams: string[]; from?: number };
+  | { kind: 'udp'; line: number; after: string; port: number; datagrams: string[]; from?: number }
+  | { kind: 'reset'; line: number; after: string; path: string };
 
 /** Disk actions of a `boot:` line (appendix A.7): record this boot's writes and flushes (QEMU's blklogwrites);
  * repeat this boot once per replay point of the recorded log; or flip one byte of the store's volume first. */

@@ -12,6 +12,7 @@
 //   host: after "LINE" burst N C /prefix   N GETs of /prefix/<i>, C at a time; results become `[host] …` lines
 //   host: after "LINE" udp PORT [from P] "D1" "D2"  each datagram in turn to the guest's UDP PORT over the wire
 //                                          (net=wire), from the runner's port 40000 or P
+//   host: after "LINE" reset /path         half a GET of /path, then the host resets the connection (RST)
 //   boot: … log / replay / flip=meta / flip=file:NAME   a disk action for that boot (appendix A.7)
 //   = "prefix" cue export f  the lines the pinned `cue export f` prints (run at smoke time in f's folder), each with
 //                          the prefix, expected in order as `>` lines
@@ -364,7 +365,7 @@ function differsMatcher(value: string, line: number, malformed: Malformed): Matc
   return matcher;
 }
 
-/** `after "LINE" http GET /path` or `after "LINE" burst N C /prefix` (after `host:`). */
+/** `after "LINE" http GET /path`, `after "LINE" burst N C /prefix`, `after "LINE" udp …` or `after "LINE" reset /path` (after `host:`). */
 function hostAction(rest: string, line: number, malformed: Malformed): HostAction | undefined {
   const hint =
     'write e.g. `host: after "[web] listening" http GET /`, `host: after "[web] listening" burst 2000 16 /n` or `host: after "[echo] ready" udp 7 "ping"`';
@@ -404,7 +405,13 @@ function hostAction(rest: string, line: number, malformed: Malformed): HostActio
     }
     return { kind: 'udp', line, after, port, datagrams, ...(from !== undefined ? { from } : {}) };
   }
-  malformed(line, `Unexpected host action \`${what}\`, expected \`http GET /path\`, \`burst N C /prefix\` or \`udp PORT "DATAGRAM" …\``, hint);
+  const reset = /^reset\s+(\/\S*)$/.exec(what);
+  if (reset) return { kind: 'reset', line, after, path: reset[1]! };
+  malformed(
+    line,
+    `Unexpected host action \`${what}\`, expected \`http GET /path\`, \`burst N C /prefix\`, \`udp PORT "DATAGRAM" …\` or \`reset /path\``,
+    hint,
+  );
   return undefined;
 }
 

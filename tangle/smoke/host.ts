@@ -1,7 +1,7 @@
 // Host-side actions of a smoke (chapter W.6): a free loopback port forwarded into the guest, and HTTP requests sent
 // through it once the guest printed the line each action waits for. Each outcome becomes a `[host] …` transcript line.
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { HostAction } from '../parse/model.js';
 import type { Wire } from './wire.js';
 
@@ -110,6 +110,27 @@ export async function burst(port: number, prefix: string, count: number, concurr
   ];
 }
 
+/** How long a reset action holds its half-sent request before resetting: time for the guest to accept and read it. */
+export const RESET_HOLD_MS = 2000;
+
+/**
+ * Connects, sends the first line of a GET of `path` without the blank line that would end its head (so the guest reads
+ * it and waits for more), holds the connection `holdMs`, then resets it: `resetAndDestroy` closes with SO_LINGER 0, so
+ * the host kernel answers with RST instead of FIN, and QEMU's user network passes the reset on to the guest.
+ */
+export function reset(port: number, path: string, holdMs = RESET_HOLD_MS): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const head = `GET ${path} HTTP/1.1\r\nHost: capos\r\n`;
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.write(head, () => setTimeout(() => {
+        s.resetAndDestroy();
+        resolve(`sent ${Buffer.byteLength(head)} bytes, then RST`);
+      }, holdMs));
+    });
+    s.on('error', reject);
+  });
+}
+
 /** Runs one action against the forwarded port (`udp`: over the wire) and returns its transcript lines. */
 export async function runAction(action: HostAction, port: number, wire?: Wire): Promise<string[]> {
   if (action.kind === 'udp') {
@@ -122,6 +143,13 @@ export async function runAction(action: HostAction, port: number, wire?: Wire): 
       return [`[host] GET ${action.path}: ${r.status} ${JSON.stringify(r.body)}`];
     } catch (e) {
       return [`[host] GET ${action.path}: failed: ${(e as Error).message}`];
+    }
+  }
+  if (action.kind === 'reset') {
+    try {
+      return [`[host] reset ${action.path}: ${await reset(port, action.path)}`];
+    } catch (e) {
+      return [`[host] reset ${action.path}: failed: ${(e as Error).message}`];
     }
   }
   return burst(port, action.path, action.count, action.concurrency);

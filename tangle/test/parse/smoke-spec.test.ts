@@ -82,13 +82,19 @@ describe('parseSmoke', () => {
   });
 
   test('net=user and host: actions keep their chapter lines, in order', () => {
-    const body = ['host: after "[web] up" http GET /hello', 'host: after "[web] served /hello" burst 2000 16 /n', '> [web] up'].join('\n');
+    const body = [
+      'host: after "[web] up" http GET /hello',
+      'host: after "[web] served /hello" burst 2000 16 /n',
+      'host: after "[web] up" reset /r',
+      '> [web] up',
+    ].join('\n');
     const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
     expect(problems).toEqual([]);
     expect(spec?.net).toBe('user');
     expect(spec?.host).toEqual([
       { kind: 'http', line: 21, after: '[web] up', path: '/hello' },
       { kind: 'burst', line: 22, after: '[web] served /hello', path: '/n', count: 2000, concurrency: 16 },
+      { kind: 'reset', line: 23, after: '[web] up', path: '/r' },
     ]);
   });
 
@@ -99,6 +105,8 @@ describe('parseSmoke', () => {
     ['host: after "x" burst 10 1000 /n'],
     ['host: after x http GET /'],
     ['host: after "x" ping'],
+    ['host: after "x" reset'],
+    ['host: after "x" reset r'],
   ])('refuses the host action %j', (body) => {
     const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
     expect(spec).toBeUndefined();

@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { burst, freePort, percentile, runAction } from '../../smoke/host.js';
+import { burst, freePort, percentile, reset, runAction } from '../../smoke/host.js';
 import { netArgs, qemuEnv } from '../../smoke/qemu.js';
 
 /** A local HTTP server answering `/n/<i>` with a body ending in `/<i>`, or a fixed wrong body for `/bad/…`. */
@@ -39,6 +40,35 @@ describe('host actions', () => {
     }
     const dead = await runAction({ kind: 'http', line: 1, after: 'x', path: '/' }, s.port);
     expect(dead[0]).toMatch(/^\[host\] GET \/: failed: .*ECONNREFUSED/);
+  });
+
+  test('a reset action sends half a request head, then RST: the peer reads the bytes and then sees ECONNRESET', async () => {
+    const seen: { data: string; error?: string } = { data: '' };
+    let closed!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const s = createTcpServer((sock: Socket) => {
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => {
+        seen.data += d;
+      });
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        seen.error = e.code;
+      });
+      sock.on('close', () => closed());
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await reset(port, '/r', 50)).toBe('sent 30 bytes, then RST');
+      await ended;
+      expect(seen).toEqual({ data: 'GET /r HTTP/1.1\r\nHost: capos\r\n', error: 'ECONNRESET' });
+    } finally {
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+    const dead = await runAction({ kind: 'reset', line: 1, after: 'x', path: '/r' }, port);
+    expect(dead[0]).toMatch(/^\[host\] reset \/r: failed: .*ECONNREFUSED/);
   });
 
   test('net=user is restricted user networking with one loopback forward to port 80', () => {

@@ -4,7 +4,8 @@
 //! `connect A.B.C.D:PORT` and `peer A.B.C.D[:PORT]`, each as often as needed. The stack enforces
 //! these: a client holding that endpoint can listen, bind and connect to nothing else, and its UDP
 //! sockets exchange datagrams only with its peers (a peer without a port is any port of that host),
-//! whatever it asks.
+//! whatever it asks. `clients N` (default 1) says how many clients will say `done` on it: the
+//! stack ends once all have, and an endpoint whose client may be killed before it says so counts 0.
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -18,6 +19,8 @@ pub struct Grant {
     pub connect: Vec<(u32, u16)>,
     /// UDP peers: (IPv4 address as a big-endian u32, port, or 0 for any port)
     pub peers: Vec<(u32, u16)>,
+    /// How many `done`s the stack waits for on this endpoint.
+    pub clients: u32,
 }
 
 // region: grant
@@ -52,6 +55,9 @@ impl Grant {
                 out.push_str(&format!(":{p}"));
             }
         }
+        if self.clients != 1 {
+            out.push_str(&format!(" clients {}", self.clients));
+        }
         out
     }
 }
@@ -64,7 +70,7 @@ pub fn parse(text: &str) -> Result<Vec<Grant>, String> {
             continue;
         }
         let mut words = line.split_whitespace();
-        let mut grant = Grant { export: words.next().unwrap_or_default().to_string(), ..Grant::default() };
+        let mut grant = Grant { export: words.next().unwrap_or_default().to_string(), clients: 1, ..Grant::default() };
         while let Some(kind) = words.next() {
             let value = words.next().ok_or(format!("grants line {n}: `{kind}` needs a value"))?;
             match kind {
@@ -76,8 +82,13 @@ pub fn parse(text: &str) -> Result<Vec<Grant>, String> {
                 "peer" => grant.peers.push(
                     peer(value).ok_or(format!("grants line {n}: expected A.B.C.D or A.B.C.D:PORT, got `{value}`"))?,
                 ),
+                "clients" => {
+                    grant.clients = value.parse().map_err(|_| format!("grants line {n}: bad client count `{value}`"))?
+                }
                 other => {
-                    return Err(format!("grants line {n}: unknown `{other}` (expected listen, udp, connect or peer)"))
+                    return Err(format!(
+                        "grants line {n}: unknown `{other}` (expected listen, udp, connect, peer or clients)"
+                    ))
                 }
             }
         }

@@ -56,7 +56,8 @@ pub fn serve(
     let mut interrupt: Option<StartedCall> = None;
     let mut served: u64 = 0;
     let mut finished = 0;
-    while finished < eps.owners.len() {
+    let expected: u32 = stack.clients.iter().map(|c| c.grant.clients).sum();
+    while finished < expected {
         let t = now(timer)?;
         stack.iface.poll(t, nic, &mut stack.sockets);
         stack.note_arrivals();
@@ -126,7 +127,7 @@ pub fn serve(
                 continue;
             };
             match wire::decode(kind, &call) {
-                Err(why) => eps.owners[k].ret_exception(&call, ExceptionKind::InvalidArgument, &why)?,
+                Err((kind, why)) => reply_exception(&eps.owners[k], &call, kind, &why)?,
                 Ok(req) => {
                     let b = Blocked { client: k, call, req, connecting: None };
                     match first_step(stack, b) {
@@ -215,7 +216,7 @@ fn answer_call(stack: &mut Stack, eps: &Endpoints, b: &Blocked, answer: &Answer)
         Err(e) => {
             // No cap, so no release notice will come: the socket goes now.
             stack.forget(b.client, badge);
-            return owner.ret_exception(&b.call, ExceptionKind::Failed, &format!("mint: {e}"));
+            return reply_exception(owner, &b.call, ExceptionKind::Failed, &format!("mint: {e}"));
         }
     };
     let moved = [Transfer { cap_id: facet.cap().id(), mode: XFER_MOVE }];
@@ -232,6 +233,14 @@ fn answer_call(stack: &mut Stack, eps: &Endpoints, b: &Blocked, answer: &Answer)
     }
 }
 // endregion: answer
+
+/// RETURNs an exception, as `reply` does a result.
+fn reply_exception(owner: &EndpointOwner, call: &Incoming, kind: ExceptionKind, why: &str) -> Result<(), Error> {
+    match owner.ret_exception(call, kind, why) {
+        Err(Error::Transport(_)) => Ok(()),
+        other => other,
+    }
+}
 
 /// RETURNs `result`; a caller that is gone (killed mid-call) is no error, the stack carries on.
 fn reply(owner: &EndpointOwner, call: &Incoming, result: &[u8], moved: &[Transfer]) -> Result<(), Error> {

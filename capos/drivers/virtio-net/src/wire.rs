@@ -7,18 +7,21 @@ use alloc::vec::Vec;
 use capos_rt::client::network::method;
 use capos_rt::encode_params;
 use capos_rt::schema::capos_capnp::{network_manager, tcp_listener, tcp_socket, udp_socket, NetError as Wire};
+use capos_rt::schema::exception::ExceptionKind;
 use capos_rt::schema::wire::{self, AlignedBuf};
 use capos_rt::Incoming;
 
 use crate::stack::{Answer, Kind, NetError, Request};
 
 // region: decode
-/// The request a call on a cap of `kind` (the socket named by its badge) carries, or why it is
-/// malformed. `done` is the serve loop's and never comes here.
-pub fn decode(kind: Kind, call: &Incoming) -> Result<Request, String> {
+/// The request a call on a cap of `kind` (the socket named by its badge) carries, or the
+/// exception that refuses it: `unimplemented` for a method the interface does not have,
+/// `invalidArgument` for params that are not its message. `done` is the serve loop's and never
+/// comes here.
+pub fn decode(kind: Kind, call: &Incoming) -> Result<Request, (ExceptionKind, String)> {
     let buf = AlignedBuf::copy_from(&call.params);
-    let msg = wire::read(&buf).map_err(|e| format!("malformed params: {e}"))?;
-    let bad = |e: capos_rt::schema::capnp::Error| format!("malformed params: {e}");
+    let bad = |e: capos_rt::schema::capnp::Error| (ExceptionKind::InvalidArgument, format!("malformed params: {e}"));
+    let msg = wire::read(&buf).map_err(bad)?;
     let socket = call.badge;
     Ok(match (kind, call.method) {
         (Kind::Manager, method::LISTEN) => {
@@ -63,7 +66,7 @@ pub fn decode(kind: Kind, call: &Incoming) -> Result<Request, String> {
             let p = msg.get_root::<udp_socket::recv_from_params::Reader>().map_err(bad)?;
             Request::RecvFrom { socket, max: p.get_max_bytes(), nonblocking: p.get_nonblocking() }
         }
-        (kind, m) => return Err(format!("{} has no method {m}", name(kind))),
+        (kind, m) => return Err((ExceptionKind::Unimplemented, format!("{} has no method {m}", name(kind)))),
     })
 }
 // endregion: decode

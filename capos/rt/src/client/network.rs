@@ -128,6 +128,11 @@ impl Network {
         )
     }
 
+    /// The manager's cap itself (badge 0 of the grant's endpoint).
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.ep
+    }
+
     /// Tells the stack this client is finished; it closes every socket this grant opened.
     pub fn done(&self) -> Result<(), Error> {
         self.ep.call(method::DONE, &super::empty_params::<network_manager::done_params::Owned>(), &[]).map(|_| ())

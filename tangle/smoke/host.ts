@@ -122,10 +122,12 @@ export function reset(port: number, path: string, holdMs = RESET_HOLD_MS): Promi
   return new Promise((resolve, reject) => {
     const head = `GET ${path} HTTP/1.1\r\nHost: capos\r\n`;
     const s = connect({ host: '127.0.0.1', port }, () => {
-      s.write(head, () => setTimeout(() => {
-        s.resetAndDestroy();
-        resolve(`sent ${Buffer.byteLength(head)} bytes, then RST`);
-      }, holdMs));
+      s.write(head, () =>
+        setTimeout(() => {
+          s.resetAndDestroy();
+          resolve(`sent ${Buffer.byteLength(head)} bytes, then RST`);
+        }, holdMs),
+      );
     });
     s.on('error', reject);
   });

@@ -37,6 +37,24 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The Endpoint a reply to a call on this one carries in result-cap record 0: a facet the
+    /// server minted and moved to us (a store object, a socket). `what` names it for the error
+    /// when it is missing or is not an Endpoint.
+    pub fn result_endpoint(&self, reply: &Reply, what: &'static str) -> Result<Endpoint, Error> {
+        endpoint_at(&self.cap, reply, what)
+    }
+}
+
+fn endpoint_at(on: &Cap, reply: &Reply, what: &'static str) -> Result<Endpoint, Error> {
+    let first = reply.caps.first().ok_or(Error::BadReply(what))?;
+    let cap = Cap::new(first.cap_id, first.interface_id, on.transport().clone());
+    if first.interface_id != ENDPOINT {
+        return Err(Error::BadReply(what));
+    }
+    Ok(Endpoint { cap })
+}
+
 /// The owner facet: RECV and RETURN.
 pub struct EndpointOwner {
     cap: Cap,
@@ -51,12 +69,7 @@ impl EndpointOwner {
             m.init_root::<capos_schema::capos_capnp::endpoint_owner::mint_params::Builder>().set_badge(badge)
         });
         let reply = self.cap.call(0, &p, super::SMALL_RESULT)?;
-        let first = reply.caps.first().ok_or(Error::BadReply("mint returned no facet"))?;
-        let cap = Cap::new(first.cap_id, first.interface_id, self.cap.transport().clone());
-        if first.interface_id != ENDPOINT {
-            return Err(Error::BadReply("mint returned a cap that is not an Endpoint"));
-        }
-        Ok(Endpoint { cap })
+        endpoint_at(&self.cap, &reply, "mint returned no Endpoint facet")
     }
 
     /// Waits for the next call (params of up to [`DEFAULT_CAPACITY`] bytes).

@@ -2,10 +2,10 @@
 //! ([`Network`]); every socket it opens comes back as a badged facet of the same Endpoint, typed
 //! here as [`TcpListener`], [`TcpSocket`] or [`UdpSocket`]. Dropping a socket releases its cap,
 //! and the stack closes the socket when the last copy of the cap is gone.
-use super::{params, Client};
+use super::params;
 use crate::client::Endpoint;
 use crate::error::Error;
-use crate::transport::{Cap, Reply};
+use crate::transport::Reply;
 use alloc::vec::Vec;
 use capos_schema::capos_capnp::{network_manager, tcp_listener, tcp_socket, udp_socket, NetError};
 
@@ -67,12 +67,7 @@ macro_rules! call {
 
 /// The socket a successful open or accept returned, as result cap 0.
 fn socket_cap(ep: &Endpoint, reply: &Reply) -> Result<Endpoint, Error> {
-    let first = reply.caps.first().ok_or(Error::BadReply("the stack's answer carried no socket cap"))?;
-    let cap = Cap::new(first.cap_id, first.interface_id, ep.cap().transport().clone());
-    if first.interface_id != Endpoint::INTERFACE_ID {
-        return Err(Error::BadReply("the stack returned a cap that is not an Endpoint"));
-    }
-    Ok(Endpoint::from_cap(cap))
+    ep.result_endpoint(reply, "the stack's answer carried no Endpoint socket cap")
 }
 
 /// A grant's NetworkManager: opens listeners, connections and UDP sockets within the grant.

@@ -1,9 +1,9 @@
 //! The store (appendix A.7): Store, Namespace and File, each an Endpoint client facet the store
 //! process minted. Expected outcomes come back as `Ok(Err(StoreError))`; transport failures and
 //! exceptions (a `disconnected` store) as `Err(Error)`.
-use super::{params, Client, Endpoint};
+use super::{params, Endpoint};
 use crate::error::Error;
-use crate::transport::{Cap, Reply};
+use crate::transport::Reply;
 use alloc::string::String;
 use alloc::vec::Vec;
 use capos_schema::capos_capnp::{self as c, file, namespace, store};
@@ -95,12 +95,7 @@ fn unit(r: c::store_result::Reader<'_>) -> Outcome<()> {
 
 /// The Endpoint of result-cap record 0 (after an `ok` that promises one).
 fn cap_of(ep: &Endpoint, reply: &Reply) -> Result<Endpoint, Error> {
-    let first = reply.caps.first().ok_or(Error::BadReply("the store's ok carried no cap"))?;
-    let cap = Cap::new(first.cap_id, first.interface_id, ep.cap().transport().clone());
-    if first.interface_id != Endpoint::INTERFACE_ID {
-        return Err(Error::BadReply("the store returned a cap that is not an Endpoint"));
-    }
-    Ok(Endpoint::from_cap(cap))
+    ep.result_endpoint(reply, "the store's ok carried no Endpoint cap")
 }
 
 fn with_cap(ep: &Endpoint, reply: Reply, r: Outcome<()>) -> Outcome<Endpoint> {

@@ -407,11 +407,7 @@ function hostAction(rest: string, line: number, malformed: Malformed): HostActio
   }
   const reset = /^reset\s+(\/\S*)$/.exec(what);
   if (reset) return { kind: 'reset', line, after, path: reset[1]! };
-  malformed(
-    line,
-    `Unexpected host action \`${what}\`, expected \`http GET /path\`, \`burst N C /prefix\`, \`udp PORT "DATAGRAM" …\` or \`reset /path\``,
-    hint,
-  );
+  malformed(line, `Unexpected host action \`${what}\`, expected \`http GET /path\`, \`burst N C /prefix\`, \`udp PORT "DATAGRAM" …\` or \`reset /path\``, hint);
   return undefined;
 }
 

@@ -19,8 +19,10 @@ use crate::grant::Grant;
 pub const BACKLOG: usize = 32;
 /// Sockets one endpoint may hold (listeners count one each, not their backlog).
 pub const SOCKETS_MAX: usize = 64;
-/// smoltcp socket slots reserved at start.
-const SOCKET_SLOTS: usize = 2 * BACKLOG + SOCKETS_MAX;
+/// smoltcp socket slots reserved at start: a listener's pool, the sockets being served, and
+/// those closed but still finishing their FIN exchange: under load on a busy host about 140
+/// were alive at once (chapter W.6, "Under load").
+const SOCKET_SLOTS: usize = 2 * BACKLOG + 2 * SOCKETS_MAX;
 const TCP_RX: usize = 4096;
 const TCP_TX: usize = 8192;
 const UDP_BYTES: usize = 8192;

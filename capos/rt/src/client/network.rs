@@ -70,6 +70,35 @@ fn socket_cap(ep: &Endpoint, reply: &Reply) -> Result<Endpoint, Error> {
     ep.result_endpoint(reply, "the stack's answer carried no Endpoint socket cap")
 }
 
+/// A socket type: its cap, taking one received from elsewhere, handing it on, and `poll`,
+/// which all three have (as ordinal `$poll` of interface module `$iface`).
+macro_rules! socket_type {
+    ($(#[$doc:meta])* $name:ident, $iface:ident, $poll:expr) => {
+        $(#[$doc])*
+        pub struct $name {
+            ep: Endpoint,
+        }
+
+        impl $name {
+            /// A cap of this type received from elsewhere.
+            pub fn from_endpoint(ep: Endpoint) -> $name {
+                $name { ep }
+            }
+
+            /// The cap itself, to pass on to another process.
+            pub fn endpoint(&self) -> &Endpoint {
+                &self.ep
+            }
+
+            pub fn poll(&self) -> NetResult<Readiness> {
+                call!(self.ep, $iface, $poll, poll_params, {}, poll_results, SMALL, |r, reply| {
+                    (r.get_readable(), r.get_writable(), r.get_hangup())
+                })
+            }
+        }
+    };
+}
+
 /// A grant's NetworkManager: opens listeners, connections and UDP sockets within the grant.
 pub struct Network {
     ep: Endpoint,
@@ -134,10 +163,24 @@ impl Network {
     }
 }
 
-/// A listening socket: a TcpListener cap.
-pub struct TcpListener {
-    ep: Endpoint,
-}
+socket_type!(
+    /// A listening socket: a TcpListener cap. Readable when a connection waits to be accepted.
+    TcpListener,
+    tcp_listener,
+    method::LISTENER_POLL
+);
+socket_type!(
+    /// One TCP connection: a TcpSocket cap.
+    TcpSocket,
+    tcp_socket,
+    method::TCP_POLL
+);
+socket_type!(
+    /// A bound UDP socket: a UdpSocket cap.
+    UdpSocket,
+    udp_socket,
+    method::UDP_POLL
+);
 
 impl TcpListener {
     /// (connection, peer address, peer port)
@@ -153,31 +196,9 @@ impl TcpListener {
             |r, reply| (TcpSocket { ep: socket_cap(&self.ep, &reply)? }, r.get_peer_addr(), r.get_peer_port())
         )
     }
-
-    /// Readable: a connection is waiting to be accepted.
-    pub fn poll(&self) -> NetResult<Readiness> {
-        call!(self.ep, tcp_listener, method::LISTENER_POLL, poll_params, {}, poll_results, SMALL, |r, reply| {
-            (r.get_readable(), r.get_writable(), r.get_hangup())
-        })
-    }
-
-    /// The cap itself, to pass on to another process.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.ep
-    }
-}
-
-/// One TCP connection: a TcpSocket cap.
-pub struct TcpSocket {
-    ep: Endpoint,
 }
 
 impl TcpSocket {
-    /// A TcpSocket cap received from elsewhere.
-    pub fn from_endpoint(ep: Endpoint) -> TcpSocket {
-        TcpSocket { ep }
-    }
-
     /// Up to `max` bytes; empty at the end of the stream.
     pub fn recv(&self, max: u32, nonblocking: bool) -> NetResult<Vec<u8>> {
         call!(
@@ -224,22 +245,6 @@ impl TcpSocket {
             |r, reply| ()
         )
     }
-
-    pub fn poll(&self) -> NetResult<Readiness> {
-        call!(self.ep, tcp_socket, method::TCP_POLL, poll_params, {}, poll_results, SMALL, |r, reply| {
-            (r.get_readable(), r.get_writable(), r.get_hangup())
-        })
-    }
-
-    /// The cap itself, to pass on to another process.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.ep
-    }
-}
-
-/// A bound UDP socket: a UdpSocket cap.
-pub struct UdpSocket {
-    ep: Endpoint,
 }
 
 impl UdpSocket {
@@ -275,17 +280,6 @@ impl UdpSocket {
             DATA_RESULT,
             |r, reply| (r.get_data()?.to_vec(), r.get_addr(), r.get_port())
         )
-    }
-
-    pub fn poll(&self) -> NetResult<Readiness> {
-        call!(self.ep, udp_socket, method::UDP_POLL, poll_params, {}, poll_results, SMALL, |r, reply| {
-            (r.get_readable(), r.get_writable(), r.get_hangup())
-        })
-    }
-
-    /// The cap itself, to pass on to another process.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.ep
     }
 }
 // endregion: network-client

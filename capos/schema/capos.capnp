@@ -275,6 +275,38 @@ interface UdpSocket {
   poll @2 () -> (error :NetError, readable :Bool, writable :Bool, hangup :Bool);
 }
 # endregion: network
+# region: http
+# The HTTP service (chapter W.6): HTTP/1.1 over the stack's sockets, served on one Endpoint per
+# export. Fetch reaches any origin its grant lists; an HttpEndpoint reaches exactly one origin and
+# nothing else (no other origin, no raw TCP). An origin is `http://A.B.C.D:PORT` (IP literals only:
+# there is no DNS; no https). Every result carries `error`; `none` means success.
+enum HttpError {
+  none @0;
+  notGranted @1;    # the origin is outside this capability's grant
+  badUrl @2;        # not `http://A.B.C.D[:PORT]/path`, or (through an HttpEndpoint) not a path
+  badMethod @3;     # a method other than GET, HEAD, POST, PUT, DELETE
+  unreachable @4;   # the connection was refused or could not be made
+  reset @5;         # the origin reset or closed the connection before a whole response
+  badResponse @6;   # the origin's answer is not an HTTP/1.1 response this service reads
+  tooLarge @7;      # the request or response body is over the 16 KiB a message carries
+  netGone @8;       # the network stack is gone
+  timeout @9;       # no whole response within the service's 10 s limit
+}
+
+interface Fetch {
+  fetch @0 (method :Text, url :Text, body :Data) -> (error :HttpError, status :UInt16, body :Data);
+  # An HttpEndpoint for one origin of this grant: result cap 0 when `error` is none.
+  endpoint @1 (origin :Text) -> (error :HttpError);
+  done @2 () -> ();   # this client is finished (a smoke's service exits when all its clients are)
+}
+
+interface HttpEndpoint {
+  # `path` starts with `/`; an absolute URL is accepted only for this endpoint's own origin.
+  request @0 (method :Text, path :Text, body :Data) -> (error :HttpError, status :UInt16, body :Data);
+  origin @1 () -> (origin :Text);
+  done @2 () -> ();
+}
+# endregion: http
 # region: store
 # --- The store (appendix A.7): served by the store process over one Endpoint; a Namespace or
 # File is a client facet the store minted with its own badge. Expected outcomes are the

@@ -12,7 +12,7 @@ import { cargoTranslator, loadTangleMap } from '../diag/remap.js';
 import { runCargo } from './cargo-run.js';
 
 /** The capos/ crates `npm run test:cargo` tests on the host. */
-export const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest', 'capos-storefs'];
+export const HOST_TESTED = ['capos-kcore', 'capos-abi', 'capos-schema', 'capos-rt', 'capos-memfns', 'mkmanifest', 'capos-storefs', 'capos-httpwire'];
 
 /** One clippy invocation. */
 export interface ClippyRun {

@@ -46,8 +46,8 @@ fn run(rt: &mut Runtime, console: &Console) -> Result<i32, Error> {
     server.serve(console)?;
     let c = &server.counters;
     console.write_line(&format!(
-        "{} requests: {} answered, {} refused by grant, {} failed; {} endpoints minted, {} released",
-        c.requests, c.answered, c.refused, c.failed, c.minted, c.released
+        "{} requests: {} answered, {} refused by grant, {} malformed, {} failed; {} endpoints minted, {} released",
+        c.requests, c.answered, c.refused, c.malformed, c.failed, c.minted, c.released
     ))?;
     // Nothing useful can be done about a stack that is already gone.
     let _ = net.done();

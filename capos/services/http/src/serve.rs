@@ -29,6 +29,7 @@ pub struct Counters {
     pub requests: u64,
     pub answered: u64,
     pub refused: u64,
+    pub malformed: u64,
     pub failed: u64,
     pub minted: u64,
     pub released: u64,
@@ -112,6 +113,14 @@ impl<'a> Server<'a> {
                 } else {
                     method::ENDPOINT_DONE
                 };
+                // A minted HttpEndpoint's `done` is answered and not counted: only export holders end the service.
+                if call.badge != 0 && call.method == method::ENDPOINT_DONE && self.minted.contains_key(&(k, call.badge)) {
+                    let empty = encode_params(|m| {
+                        m.init_root::<http_endpoint::done_results::Builder>();
+                    });
+                    self.owners[k].ret(&call, &empty, &[])?;
+                    continue;
+                }
                 if call.badge == 0 && call.method == done {
                     finished += 1;
                     let empty = encode_params(|m| {
@@ -155,6 +164,7 @@ impl<'a> Server<'a> {
                     }
                 });
                 let r = r.and_then(|(o, path)| self.request(&o, &m, &path, body));
+                self.count(&r);
                 Ok((results!(fetch::fetch_results::Builder, r), None))
             }
             (Target::Fetch(origins), method::ENDPOINT) => {
@@ -174,6 +184,7 @@ impl<'a> Server<'a> {
                     url::split(&path).and_then(|(o, p)| if o == origin { Ok(String::from(p)) } else { Err(HttpError::NotGranted) })
                 };
                 let r = r.and_then(|path| self.request(&origin, &m, &path, body));
+                self.count(&r);
                 Ok((results!(http_endpoint::request_results::Builder, r), None))
             }
             (Target::Endpoint(origin), method::ORIGIN) => {
@@ -186,20 +197,24 @@ impl<'a> Server<'a> {
         }
     }
 
-    /// One exchange with `origin`, counted.
+    /// One exchange with `origin`.
     fn request(&mut self, origin: &Origin, m: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), HttpError> {
-        self.counters.requests += 1;
-        let r = if body.len() > MAX_BODY {
-            Err(HttpError::TooLarge)
-        } else {
-            request::encode(m, origin, path, body).and_then(|bytes| self.exchange.run(origin, &bytes, m == "HEAD"))
-        };
-        match &r {
-            Ok(_) => self.counters.answered += 1,
-            Err(HttpError::NotGranted) => self.counters.refused += 1,
-            Err(_) => self.counters.failed += 1,
+        if body.len() > MAX_BODY {
+            return Err(HttpError::TooLarge);
         }
-        r
+        request::encode(m, origin, path, body).and_then(|bytes| self.exchange.run(origin, &bytes, m == "HEAD"))
+    }
+
+    /// Every fetch and request is counted once, by how it ended.
+    fn count(&mut self, r: &Result<(u16, Vec<u8>), HttpError>) {
+        let c = &mut self.counters;
+        c.requests += 1;
+        match r {
+            Ok(_) => c.answered += 1,
+            Err(HttpError::NotGranted) => c.refused += 1,
+            Err(HttpError::BadUrl | HttpError::BadMethod | HttpError::TooLarge) => c.malformed += 1,
+            Err(_) => c.failed += 1,
+        }
     }
 }
 // endregion: serve

@@ -97,6 +97,17 @@ export type HostAction =
   | { kind: 'udp'; line: number; after: string; port: number; datagrams: string[]; from?: number }
   | { kind: 'reset'; line: number; after: string; path: string };
 
+/** One page an origin serves (chapter W.6, `origin:` directives): the runner starts one HTTP server on the host per
+ * distinct guest-visible `addr:port` and maps it into the guest with QEMU's `guestfwd`. */
+export interface OriginRoute {
+  line: number;
+  /** the guest-visible address, an IPv4 literal in QEMU's user network (e.g. 10.0.2.100) */
+  addr: string;
+  port: number;
+  path: string;
+  body: string;
+}
+
 /** Disk actions of a `boot:` line (appendix A.7): record this boot's writes and flushes (QEMU's blklogwrites);
  * repeat this boot once per replay point of the recorded log; or flip one byte of the store's volume first. */
 export type DiskAction = { kind: 'log' } | { kind: 'replay' } | { kind: 'flip'; target: { meta: true } | { file: string } };
@@ -124,6 +135,8 @@ export interface SmokeSpec {
   net?: 'user' | 'wire';
   /** `host:` directives, in chapter order (they apply to the first boot) */
   host?: HostAction[];
+  /** `origin:` directives: pages that servers on the host serve to the guest (they apply to the first boot) */
+  origins?: OriginRoute[];
   /** QEMU CPU model for this boot (attribute `cpu=`); absent means the default `qemu64,+rdrand`. */
   cpu?: string;
   chapter: string;

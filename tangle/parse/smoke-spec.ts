@@ -13,11 +13,13 @@
 //   host: after "LINE" udp PORT [from P] "D1" "D2"  each datagram in turn to the guest's UDP PORT over the wire
 //                                          (net=wire), from the runner's port 40000 or P
 //   host: after "LINE" reset /path         half a GET of /path, then the host resets the connection (RST)
+//   origin: A.B.C.D:PORT /path "BODY"   a page a server on the host serves at that guest-visible address (net=user;
+//                          QEMU's guestfwd); each request it serves becomes a `[host] origin …` line
 //   boot: … log / replay / flip=meta / flip=file:NAME   a disk action for that boot (appendix A.7)
 //   = "prefix" cue export f  the lines the pinned `cue export f` prints (run at smoke time in f's folder), each with
 //                          the prefix, expected in order as `>` lines
 // Blank lines are ignored. Anything else is a malformed directive.
-import type { Block, BootSpec, DiskSpec, DiskAction, HostAction, Matcher, SmokeSpec, Step } from './model.js';
+import type { Block, BootSpec, DiskSpec, DiskAction, HostAction, Matcher, OriginRoute, SmokeSpec, Step } from './model.js';
 
 export interface SmokeProblem {
   line: number;
@@ -87,6 +89,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
     });
   }
   const host: HostAction[] = [];
+  const origins: OriginRoute[] = [];
   let timeout: number | undefined;
   let exit: number | undefined;
   let differs: Matcher | undefined;
@@ -179,6 +182,15 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       else if (action) host.push(action);
       return;
     }
+    if (text.startsWith('origin:')) {
+      const route = originRoute(text.slice(7).trim(), line, malformed);
+      if (route && net !== 'user')
+        malformed(line, 'Unexpected `origin:` in a smoke without `net=user`, expected the attribute on the block', 'add `net=user` to the smoke block');
+      else if (route && origins.some((o) => o.addr === route.addr && o.port === route.port && o.path === route.path))
+        malformed(line, `Unexpected second page ${route.path} at ${route.addr}:${route.port}, expected one \`origin:\` line per page`, 'remove one of the two lines');
+      else if (route) origins.push(route);
+      return;
+    }
     if (text === 'unordered:') {
       group = { kind: 'unordered', line, matchers: [] };
       steps.push(group);
@@ -234,6 +246,7 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
   if (typeof cpu === 'string') spec.cpu = cpu;
   if (net === 'user' || net === 'wire') spec.net = net;
   if (host.length > 0) spec.host = host;
+  if (origins.length > 0) spec.origins = origins;
   return { spec, problems };
 }
 
@@ -363,6 +376,29 @@ function differsMatcher(value: string, line: number, malformed: Malformed): Matc
     return undefined;
   }
   return matcher;
+}
+
+/** The guest-visible addresses an origin may take: QEMU's user network 10.0.2.0/24, but not the gateway (.2), its DNS
+ * (.3) or the guest itself (.15), which QEMU keeps for itself. */
+const ORIGIN = /^10\.0\.2\.(\d{1,3}):(\d{1,5})\s+(\/\S*)\s+("(?:[^"\\]|\\.)*")$/;
+
+/** `A.B.C.D:PORT /path "BODY"` (after `origin:`). */
+function originRoute(rest: string, line: number, malformed: Malformed): OriginRoute | undefined {
+  const hint = 'write e.g. `origin: 10.0.2.100:80 /greeting "hello from the host\\n"`';
+  const m = ORIGIN.exec(rest);
+  let body: unknown;
+  try {
+    body = m ? JSON.parse(m[4]!) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const host = Number(m?.[1]),
+    port = Number(m?.[2]);
+  if (!m || typeof body !== 'string' || host < 4 || host > 254 || host === 15 || port < 1 || port > 65535) {
+    malformed(line, `Unexpected origin \`${rest}\`, expected \`10.0.2.N:PORT /path "BODY"\` with N from 4 to 254 but not 15`, hint);
+    return undefined;
+  }
+  return { line, addr: `10.0.2.${host}`, port, path: m[3]!, body };
 }
 
 /** `after "LINE" http GET /path`, `after "LINE" burst N C /prefix`, `after "LINE" udp …` or `after "LINE" reset /path` (after `host:`). */

@@ -189,6 +189,14 @@ export class HostActions {
     });
   }
 
+  /** Queues lines that happened on the host outside an action (an origin's served requests); a later action may
+   * wait for one of them. */
+  record(lines: string[]): void {
+    this.pending.push(...lines);
+    this.notify();
+    for (const l of lines) this.onLine(l);
+  }
+
   /** Waits for every started action, including those started by other actions' lines. */
   async settle(): Promise<void> {
     let n = 0;

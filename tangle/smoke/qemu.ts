@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { LISTEN_SHIM } from '../build/shim.js';
 import { splitTranscript } from './check.js';
 import { wireArgs } from './wire.js';
+import { type Forward, guestfwdOptions } from './origins.js';
 
 export type Accelerator = 'tcg' | 'kvm';
 
@@ -22,7 +23,7 @@ export interface BootImage {
   append?: string;
   /** a virtio-net NIC on QEMU's restricted user network, with host port `hostPort` on 127.0.0.1 forwarded to the
    * guest's port 80 (chapter W.6) */
-  net?: { hostPort: number };
+  net?: { hostPort: number; forwards?: Forward[] };
   /** a virtio-net NIC wired to the runner's loopback socket `port` through QEMU's dgram netdev, sending from
    * `qemuPort` (chapter 19a); instead of `net` */
   wire?: { port: number; qemuPort: number };
@@ -109,7 +110,8 @@ export function diskArgs(disk: string | undefined, log?: string): string[] {
  * virtio-net-pci NIC; the `pc` machine makes it a transitional device (id 0x1000) with modern memory BARs. */
 export function netArgs(net: BootImage['net']): string[] {
   if (net === undefined) return [];
-  return ['-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${net.hostPort}-:80`, '-device', 'virtio-net-pci,netdev=net0'];
+  const guestfwd = guestfwdOptions(net.forwards ?? []);
+  return ['-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${net.hostPort}-:80${guestfwd}`, '-device', 'virtio-net-pci,netdev=net0'];
 }
 
 /** isa-debug-exit makes QEMU exit with (v << 1) | 1; any even status is QEMU's own (0 = guest powered off). */

@@ -13,6 +13,7 @@ import type { GitState } from './git.js';
 import { boot, type Accelerator, type BootImage, type BootOutcome } from './qemu.js';
 import { freePort, HostActions } from './host.js';
 import { Wire } from './wire.js';
+import { Origins } from './origins.js';
 import { computeInputs, hashInputs, type BootRecord, type SmokeResult } from './result.js';
 import { ledgerOfBoots } from './ledger.js';
 
@@ -110,7 +111,12 @@ export async function runSmoke(spec: SmokeSpec, ctx: RunContext): Promise<SmokeR
       // A fresh free port per boot; host actions belong to the first boot.
       const hostPort = await freePort();
       const host = new HostActions(i === 0 ? (spec.host ?? []) : [], hostPort);
-      outcomes.push(await boot({ ...image, net: { hostPort } }, { ...opts, host }));
+      const origins = await Origins.start(i === 0 ? (spec.origins ?? []) : [], (line) => host.record([line]));
+      try {
+        outcomes.push(await boot({ ...image, net: { hostPort, forwards: origins.forwards } }, { ...opts, host }));
+      } finally {
+        await origins.stop();
+      }
     } else outcomes.push(await boot(image, opts));
     ran.push(i);
     replayed.push(undefined);

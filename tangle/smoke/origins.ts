@@ -71,8 +71,9 @@ export class Origins {
   }
 
   async stop(): Promise<void> {
+    // Connections the guest left open would keep close() waiting: end them first.
+    for (const s of this.servers) s.closeAllConnections();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    this.servers.forEach((s) => s.closeAllConnections());
   }
 }
 

@@ -187,7 +187,11 @@ export function parseSmoke(block: Block, source: string): { spec?: SmokeSpec; pr
       if (route && net !== 'user')
         malformed(line, 'Unexpected `origin:` in a smoke without `net=user`, expected the attribute on the block', 'add `net=user` to the smoke block');
       else if (route && origins.some((o) => o.addr === route.addr && o.port === route.port && o.path === route.path))
-        malformed(line, `Unexpected second page ${route.path} at ${route.addr}:${route.port}, expected one \`origin:\` line per page`, 'remove one of the two lines');
+        malformed(
+          line,
+          `Unexpected second page ${route.path} at ${route.addr}:${route.port}, expected one \`origin:\` line per page`,
+          'remove one of the two lines',
+        );
       else if (route) origins.push(route);
       return;
     }

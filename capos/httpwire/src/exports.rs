@@ -31,7 +31,10 @@ pub fn parse(text: &str) -> Result<Vec<Export>, String> {
         let kind = words.next().ok_or(format!("endpoints line {n}: `{name}` needs `fetch` or `origin`"))?;
         let mut origins = Vec::new();
         for w in words {
-            origins.push(Origin::parse(w).map_err(|_| format!("endpoints line {n}: expected http://A.B.C.D[:PORT], got `{w}`"))?);
+            origins.push(
+                Origin::parse(w)
+                    .map_err(|_| format!("endpoints line {n}: expected http://A.B.C.D[:PORT], got `{w}`"))?,
+            );
         }
         let role = match (kind, origins.len()) {
             ("fetch", _) => Role::Fetch(origins),
@@ -51,7 +54,9 @@ mod tests {
 
     #[test]
     fn lines_name_exports_and_their_origins() {
-        let e = parse("fetch fetch http://10.0.2.100 http://10.0.2.101:8080\n# note\nweb origin http://10.0.2.100:80\n").unwrap();
+        let e =
+            parse("fetch fetch http://10.0.2.100 http://10.0.2.101:8080\n# note\nweb origin http://10.0.2.100:80\n")
+                .unwrap();
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].name, "fetch");
         assert!(matches!(&e[0].role, Role::Fetch(o) if o.len() == 2 && o[1].port == 8080));

@@ -15,7 +15,10 @@ pub fn encode(method: &str, origin: &Origin, path: &str, body: &[u8]) -> Result<
         return Err(HttpError::BadMethod);
     }
     check_path(path)?;
-    let mut out = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: capos-http\r\n", origin.host());
+    let mut out = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: capos-http\r\n",
+        origin.host()
+    );
     if !body.is_empty() || matches!(method, "POST" | "PUT") {
         out.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }

@@ -12,7 +12,10 @@ const MAX_HEAD: usize = 8 * 1024;
 pub enum Parsed {
     /// More bytes are needed (or, with `closed`, the response is cut short).
     Incomplete,
-    Done { status: u16, body: Vec<u8> },
+    Done {
+        status: u16,
+        body: Vec<u8>,
+    },
 }
 
 enum Framing {
@@ -159,7 +162,12 @@ mod tests {
         let mut chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4001\r\n".to_vec();
         chunked.extend(vec![b'a'; 0x4001]);
         assert_eq!(parse(&chunked, false, false), Err(HttpError::TooLarge));
-        for bad in [&b"SSH-2.0-x\r\n\r\n"[..], b"HTTP/1.1 2000 OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"] {
+        for bad in [
+            &b"SSH-2.0-x\r\n\r\n"[..],
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+        ] {
             assert_eq!(parse(bad, false, false), Err(HttpError::BadResponse));
         }
         assert_eq!(parse(&vec![b'a'; MAX_HEAD + 1], false, false), Err(HttpError::BadResponse));

@@ -75,7 +75,15 @@ mod tests {
         assert_eq!(Origin::parse("http://10.0.2.100:8080").map(|o| o.port), Ok(8080));
         assert_eq!(Origin::parse("http://10.0.2.100:80").unwrap().text(), "http://10.0.2.100:80");
         assert_eq!(Origin::parse("http://10.0.2.100:8080").unwrap().host(), "10.0.2.100:8080");
-        for bad in ["https://10.0.2.100", "http://example.com", "http://10.0.2", "http://10.0.2.300", "http://10.0.2.1:0", "http://10.0.2.1:x", "10.0.2.1"] {
+        for bad in [
+            "https://10.0.2.100",
+            "http://example.com",
+            "http://10.0.2",
+            "http://10.0.2.300",
+            "http://10.0.2.1:0",
+            "http://10.0.2.1:x",
+            "10.0.2.1",
+        ] {
             assert_eq!(Origin::parse(bad), Err(HttpError::BadUrl), "{bad}");
         }
     }

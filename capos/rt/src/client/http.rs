@@ -121,7 +121,9 @@ impl HttpEndpoint {
     }
 
     pub fn done(&self) -> Result<(), Error> {
-        self.ep.call(method::ENDPOINT_DONE, &super::empty_params::<http_endpoint::done_params::Owned>(), &[]).map(|_| ())
+        self.ep
+            .call(method::ENDPOINT_DONE, &super::empty_params::<http_endpoint::done_params::Owned>(), &[])
+            .map(|_| ())
     }
 }
 // endregion: http-client

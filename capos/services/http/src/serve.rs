@@ -84,7 +84,15 @@ macro_rules! results {
 impl<'a> Server<'a> {
     pub fn new(exports: Vec<Export>, owners: Vec<EndpointOwner>, exchange: Exchange<'a>) -> Server<'a> {
         let recvs = owners.iter().map(|_| None).collect();
-        Server { exports, owners, recvs, minted: BTreeMap::new(), next_badge: 1, exchange, counters: Counters::default() }
+        Server {
+            exports,
+            owners,
+            recvs,
+            minted: BTreeMap::new(),
+            next_badge: 1,
+            exchange,
+            counters: Counters::default(),
+        }
     }
 
     /// Serves until the holder of every export has said `done`.
@@ -114,7 +122,8 @@ impl<'a> Server<'a> {
                     method::ENDPOINT_DONE
                 };
                 // A minted HttpEndpoint's `done` is answered and not counted: only export holders end the service.
-                if call.badge != 0 && call.method == method::ENDPOINT_DONE && self.minted.contains_key(&(k, call.badge)) {
+                if call.badge != 0 && call.method == method::ENDPOINT_DONE && self.minted.contains_key(&(k, call.badge))
+                {
                     let empty = encode_params(|m| {
                         m.init_root::<http_endpoint::done_results::Builder>();
                     });
@@ -133,7 +142,8 @@ impl<'a> Server<'a> {
                 self.answer(k, &call, answer)?;
             }
         }
-        console.write_line(&format!("all {finished} clients done; {} minted endpoints still held", self.minted.len()))?;
+        console
+            .write_line(&format!("all {finished} clients done; {} minted endpoints still held", self.minted.len()))?;
         Ok(())
     }
 
@@ -181,7 +191,13 @@ impl<'a> Server<'a> {
                 let r = if path.starts_with('/') {
                     Ok(path)
                 } else {
-                    url::split(&path).and_then(|(o, p)| if o == origin { Ok(String::from(p)) } else { Err(HttpError::NotGranted) })
+                    url::split(&path).and_then(|(o, p)| {
+                        if o == origin {
+                            Ok(String::from(p))
+                        } else {
+                            Err(HttpError::NotGranted)
+                        }
+                    })
                 };
                 let r = r.and_then(|path| self.request(&origin, &m, &path, body));
                 self.count(&r);
@@ -220,7 +236,11 @@ impl<'a> Server<'a> {
 // endregion: serve
 
 impl Server<'_> {
-    fn mint(&mut self, k: usize, origin: Result<Origin, HttpError>) -> Result<(Vec<u8>, Option<capos_rt::Endpoint>), Refusal> {
+    fn mint(
+        &mut self,
+        k: usize,
+        origin: Result<Origin, HttpError>,
+    ) -> Result<(Vec<u8>, Option<capos_rt::Endpoint>), Refusal> {
         let refuse = |e: HttpError| encode_params(|m| m.init_root::<fetch::endpoint_results::Builder>().set_error(e));
         let origin = match origin {
             Ok(o) => o,
@@ -237,7 +257,12 @@ impl Server<'_> {
         Ok((refuse(HttpError::None), Some(facet)))
     }
 
-    fn answer(&mut self, k: usize, call: &Incoming, answer: Result<(Vec<u8>, Option<capos_rt::Endpoint>), Refusal>) -> Result<(), Error> {
+    fn answer(
+        &mut self,
+        k: usize,
+        call: &Incoming,
+        answer: Result<(Vec<u8>, Option<capos_rt::Endpoint>), Refusal>,
+    ) -> Result<(), Error> {
         let r = match answer {
             Ok((data, None)) => self.owners[k].ret(call, &data, &[]),
             Ok((data, Some(facet))) => {

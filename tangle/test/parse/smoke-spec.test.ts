@@ -145,6 +145,41 @@ describe('parseSmoke', () => {
     expect(http.map((p) => [p.ruleId, p.reason])).toEqual([['malformed-smoke', expect.stringContaining('without `net=user`')]]);
   });
 
+  test('origin: lines name a guest-visible address, a path and the page, with their chapter lines', () => {
+    const body = ['origin: 10.0.2.100:80 /greeting "hello\\n"', 'origin: 10.0.2.101:8080 / "a \\"quoted\\" page"', '> x'].join('\n');
+    const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
+    expect(problems).toEqual([]);
+    expect(spec?.origins).toEqual([
+      { line: 21, addr: '10.0.2.100', port: 80, path: '/greeting', body: 'hello\n' },
+      { line: 22, addr: '10.0.2.101', port: 8080, path: '/', body: 'a "quoted" page' },
+    ]);
+  });
+
+  test.each([
+    ['origin: 10.0.2.2:80 / "the gateway"'],
+    ['origin: 10.0.2.3:80 / "the dns"'],
+    ['origin: 10.0.2.15:80 / "the guest"'],
+    ['origin: 10.0.2.255:80 / "broadcast"'],
+    ['origin: 192.168.1.1:80 / "outside the user network"'],
+    ['origin: 10.0.2.100:0 / "port 0"'],
+    ['origin: 10.0.2.100:80 greeting "no slash"'],
+    ['origin: 10.0.2.100:80 /greeting unquoted'],
+  ])('refuses the origin %j', (body) => {
+    const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
+    expect(spec).toBeUndefined();
+    expect(problems.map((p) => [p.ruleId, p.line])).toEqual([['malformed-smoke', 21]]);
+  });
+
+  test('origin: needs net=user, and one line per page', () => {
+    expect(parseSmoke(smokeBlock('origin: 10.0.2.100:80 / "x"'), 'raw').problems.map((p) => p.reason)).toEqual([
+      'Unexpected `origin:` in a smoke without `net=user`, expected the attribute on the block',
+    ]);
+    const twice = parseSmoke(smokeBlock('origin: 10.0.2.100:80 / "x"\norigin: 10.0.2.100:80 / "y"', { net: 'user' }), 'raw');
+    expect(twice.problems.map((p) => [p.line, p.reason])).toEqual([
+      [22, 'Unexpected second page / at 10.0.2.100:80, expected one `origin:` line per page'],
+    ]);
+  });
+
   test('host: without net=user, and a net= other than user, are refused', () => {
     expect(parseSmoke(smokeBlock('host: after "x" http GET /'), 'raw').problems.map((p) => p.ruleId)).toEqual(['malformed-smoke']);
     expect(parseSmoke(smokeBlock('> x', { net: 'tap' }), 'raw').problems.map((p) => p.ruleId)).toEqual(['bad-smoke-net']);

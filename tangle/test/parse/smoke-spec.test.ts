@@ -175,9 +175,7 @@ describe('parseSmoke', () => {
       'Unexpected `origin:` in a smoke without `net=user`, expected the attribute on the block',
     ]);
     const twice = parseSmoke(smokeBlock('origin: 10.0.2.100:80 / "x"\norigin: 10.0.2.100:80 / "y"', { net: 'user' }), 'raw');
-    expect(twice.problems.map((p) => [p.line, p.reason])).toEqual([
-      [22, 'Unexpected second page / at 10.0.2.100:80, expected one `origin:` line per page'],
-    ]);
+    expect(twice.problems.map((p) => [p.line, p.reason])).toEqual([[22, 'Unexpected second page / at 10.0.2.100:80, expected one `origin:` line per page']]);
   });
 
   test('host: without net=user, and a net= other than user, are refused', () => {

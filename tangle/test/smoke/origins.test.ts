@@ -76,9 +76,7 @@ describe('origins', () => {
       { addr: '10.0.2.100', port: 80, hostPort: 4001 },
       { addr: '10.0.2.101', port: 8080, hostPort: 4002 },
     ];
-    expect(guestfwdOptions(forwards)).toBe(
-      `,guestfwd=tcp:10.0.2.100:80-cmd:node ${RELAY} 4001,guestfwd=tcp:10.0.2.101:8080-cmd:node ${RELAY} 4002`,
-    );
+    expect(guestfwdOptions(forwards)).toBe(`,guestfwd=tcp:10.0.2.100:80-cmd:node ${RELAY} 4001,guestfwd=tcp:10.0.2.101:8080-cmd:node ${RELAY} 4002`);
     expect(netArgs({ hostPort: 5555, forwards })[1]).toBe(`user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:5555-:80${guestfwdOptions(forwards)}`);
     // QEMU splits options at commas: the relay's path must not contain one.
     expect(RELAY).not.toContain(',');

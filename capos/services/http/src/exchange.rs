@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use capos_httpwire::response::{self, Parsed};
 use capos_httpwire::url::Origin;
 use capos_rt::schema::capos_capnp::{HttpError, NetError};
-use capos_rt::{NetResult, Network, Timer};
+use capos_rt::{NetResult, Network, TcpSocket, Timer};
 
 /// How long one exchange may take, connect to last byte.
 const LIMIT_NS: u64 = 10_000_000_000;
@@ -32,23 +32,22 @@ fn net<T>(r: NetResult<T>) -> Result<T, HttpError> {
 impl Exchange<'_> {
     pub fn run(&self, origin: &Origin, request: &[u8], head: bool) -> Result<(u16, Vec<u8>), HttpError> {
         let deadline = self.timer.now().map_err(|_| HttpError::NetGone)? + LIMIT_NS;
+        // The socket is a capability of its own: dropping it at the end closes the connection.
         let socket = net(self.net.connect(origin.addr, origin.port))?;
-        let result = self.talk(socket, request, head, deadline);
-        let _ = self.net.close(socket);
-        result
+        self.talk(&socket, request, head, deadline)
     }
 
-    fn talk(&self, socket: u32, request: &[u8], head: bool, deadline: u64) -> Result<(u16, Vec<u8>), HttpError> {
+    fn talk(&self, socket: &TcpSocket, request: &[u8], head: bool, deadline: u64) -> Result<(u16, Vec<u8>), HttpError> {
         let mut sent = 0;
         while sent < request.len() {
             let end = request.len().min(sent + 8192);
-            sent += net(self.net.send(socket, &request[sent..end], false))? as usize;
+            sent += net(socket.send(&request[sent..end], false))? as usize;
         }
         let mut got = Vec::new();
         loop {
             // Non-blocking reads with a bounded wait between them: a silent origin costs this
             // exchange its 10 s, never the service.
-            let (closed, data) = match self.net.recv(socket, 8192, true) {
+            let (closed, data) = match socket.recv(8192, true) {
                 Ok(Ok(d)) if d.is_empty() => (true, d),
                 Ok(Ok(d)) => (false, d),
                 Ok(Err(NetError::WouldBlock)) => (false, Vec::new()),

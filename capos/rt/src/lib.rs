@@ -44,12 +44,12 @@ pub use capos_schema as schema;
 pub use client::{
     block, BlockDevice, Device, DeviceManager, DmaRegion, NetResult, Network, TcpListener, TcpSocket, UdpSocket,
 };
-pub use client::{Fetch, HttpEndpoint, HttpResult};
 pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use client::{
     Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
     ProcessSpawner, SpawnGrant, SpawnQuota, SpawnSource, Timer, WallClock,
 };
+pub use client::{Fetch, HttpEndpoint, HttpResult};
 pub use error::Error;
 pub use runtime::Runtime;
 pub use transport::{Cap, Incoming, Reply, StartedCall, StartedRecv, Transport};

@@ -36,6 +36,27 @@ fn unknown(_: capnp::NotInSchema) -> Error {
     Error::BadReply("unknown http error")
 }
 
+/// A fetch or a request: both send (method, target, body) and answer (error, status, body).
+macro_rules! exchange {
+    ($ep:expr, $ordinal:expr, $params:path, $results:path, $set_target:ident, $method:expr, $target:expr, $body:expr) => {{
+        use $params as p;
+        use $results as r;
+        let bytes = params(|m| {
+            let mut b = m.init_root::<p::Builder>();
+            b.set_method($method);
+            b.$set_target($target);
+            b.set_body($body);
+        });
+        let reply = $ep.call_with_capacity($ordinal, &bytes, &[], RESULT)?;
+        let msg = reply.payload.read()?;
+        let res = msg.get_root::<r::Reader>()?;
+        Ok(match res.get_error().map_err(unknown)? {
+            HttpError::None => Ok(Response { status: res.get_status(), body: res.get_body()?.to_vec() }),
+            e => Err(e),
+        })
+    }};
+}
+
 // region: http-client
 pub struct Fetch {
     ep: Endpoint,
@@ -47,19 +68,7 @@ impl Fetch {
     }
 
     pub fn fetch(&self, method: &str, url: &str, body: &[u8]) -> HttpResult<Response> {
-        let p = params(|m| {
-            let mut r = m.init_root::<fetch::fetch_params::Builder>();
-            r.set_method(method);
-            r.set_url(url);
-            r.set_body(body);
-        });
-        let reply = self.ep.call_with_capacity(method::FETCH, &p, &[], RESULT)?;
-        let msg = reply.payload.read()?;
-        let r = msg.get_root::<fetch::fetch_results::Reader>()?;
-        Ok(match r.get_error().map_err(unknown)? {
-            HttpError::None => Ok(Response { status: r.get_status(), body: r.get_body()?.to_vec() }),
-            e => Err(e),
-        })
+        exchange!(self.ep, method::FETCH, fetch::fetch_params, fetch::fetch_results, set_url, method, url, body)
     }
 
     /// An HttpEndpoint for one origin of this grant, minted by the service.
@@ -98,19 +107,17 @@ impl HttpEndpoint {
     }
 
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> HttpResult<Response> {
-        let p = params(|m| {
-            let mut r = m.init_root::<http_endpoint::request_params::Builder>();
-            r.set_method(method);
-            r.set_path(path);
-            r.set_body(body);
-        });
-        let reply = self.ep.call_with_capacity(method::REQUEST, &p, &[], RESULT)?;
-        let msg = reply.payload.read()?;
-        let r = msg.get_root::<http_endpoint::request_results::Reader>()?;
-        Ok(match r.get_error().map_err(unknown)? {
-            HttpError::None => Ok(Response { status: r.get_status(), body: r.get_body()?.to_vec() }),
-            e => Err(e),
-        })
+        let ordinal = method::REQUEST;
+        exchange!(
+            self.ep,
+            ordinal,
+            http_endpoint::request_params,
+            http_endpoint::request_results,
+            set_path,
+            method,
+            path,
+            body
+        )
     }
 
     pub fn origin(&self) -> Result<String, Error> {

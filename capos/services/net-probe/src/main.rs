@@ -3,21 +3,41 @@
 //! message, a cap id never granted, a socket cap after its release, and a socket whose grant
 //! said `done` while its cap was still held. Grants: `console`, `net` (a NetworkManager whose
 //! grant allows `listen 81`). Each outcome is one console line.
+//!
+//! With a `role` text grant of `giver` or `taker`, two probes pass a socket cap from one process
+//! to another instead: the giver (grants `net`, allowing `listen 83`, and `handoff`, an export)
+//! listens and hands a copy of its listener to the taker (grant `handoff`, the giver's export).
 #![no_std]
 #![no_main]
 extern crate alloc;
 
 use alloc::format;
 use alloc::string::String;
+use capos_rt::abi::ring::{Transfer, XFER_COPY};
 use capos_rt::client::network::method;
 use capos_rt::schema::capos_capnp::{network_manager, tcp_listener, NetError};
-use capos_rt::{encode_empty_params, encode_params, Client, Console, Endpoint, Error, NetResult, Network, Runtime};
+use capos_rt::{
+    encode_empty_params, encode_params, Blob, Client, Console, Endpoint, EndpointOwner, Error, NetResult, Network,
+    Runtime, TcpListener,
+};
 
 capos_rt::entry!(main);
 capos_rt::heap!(256 * 1024);
 
 fn main(rt: &mut Runtime) -> i32 {
-    capos_rt::with_console(rt, |rt, console| probe(console, &Network::new(rt.take::<Endpoint>("net")?)))
+    capos_rt::with_console(rt, |rt, console| {
+        let role = match rt.take::<Blob>("role") {
+            Ok(b) => b.read_string()?,
+            Err(_) => String::new(),
+        };
+        match role.as_str() {
+            "giver" => {
+                giver(console, &Network::new(rt.take::<Endpoint>("net")?), &rt.take::<EndpointOwner>("handoff")?)
+            }
+            "taker" => taker(console, &rt.take::<Endpoint>("handoff")?),
+            _ => probe(console, &Network::new(rt.take::<Endpoint>("net")?)),
+        }
+    })
 }
 
 /// A call's outcome as a line shows it: `ok`, the NetError, or the transport error or exception.
@@ -68,3 +88,43 @@ fn probe(console: &Console, net: &Network) -> Result<i32, Error> {
     Ok(if matches!(after, Ok(Err(NetError::BadSocket))) { 0 } else { 1 })
 }
 // endregion: probe
+
+// region: handoff
+/// Hand-off calls from the taker: 0 asks for the listener, 1 says it holds its copy, 2 that it
+/// dropped it. The giver answers each once.
+const GIVE: u16 = 0;
+const HOLDING: u16 = 1;
+const DROPPED: u16 = 2;
+
+fn giver(console: &Console, net: &Network, handoff: &EndpointOwner) -> Result<i32, Error> {
+    let say = |what: &str, how: String| console.write_line(&format!("{what}: {how}"));
+    let Ok(Ok(listener)) = net.listen(83) else { return Ok(1) };
+    let call = handoff.recv()?;
+    // A COPY: the giver keeps its own cap, and the stack now has two copies of one facet.
+    let copy = [Transfer { cap_id: listener.endpoint().cap().id(), mode: XFER_COPY }];
+    handoff.ret(&call, &[], if call.method == GIVE { &copy } else { &[] })?;
+    let call = handoff.recv()?;
+    drop(listener);
+    // The taker's copy keeps the socket open: the port is still taken.
+    say("listen 83 after dropping our copy, the taker holding its own", shown(&net.listen(83)))?;
+    handoff.ret(&call, &[], &[])?;
+    let call = handoff.recv()?;
+    // The last copy is gone: the release closed the socket.
+    say("listen 83 after the taker dropped the last copy", shown(&net.listen(83)))?;
+    handoff.ret(&call, &[], &[])?;
+    net.done()?;
+    Ok(if call.method == DROPPED { 0 } else { 1 })
+}
+
+fn taker(console: &Console, handoff: &Endpoint) -> Result<i32, Error> {
+    let say = |what: &str, how: String| console.write_line(&format!("{what}: {how}"));
+    let reply = handoff.call(GIVE, &[], &[])?;
+    let listener = TcpListener::from_endpoint(handoff.result_endpoint(&reply, "the giver passed no listener")?);
+    say("poll on the listener passed from another process", shown(&listener.poll()))?;
+    handoff.call(HOLDING, &[], &[])?;
+    say("poll after the giver dropped its copy", shown(&listener.poll()))?;
+    drop(listener);
+    handoff.call(DROPPED, &[], &[])?;
+    Ok(0)
+}
+// endregion: handoff

@@ -105,8 +105,14 @@ export interface OriginRoute {
   addr: string;
   port: number;
   path: string;
-  body: string;
+  answer: OriginAnswer;
 }
+
+/** What an origin does for a GET of its path: serve a page, or misbehave on purpose (a hostile origin for the
+ * client's error paths): bytes that are not HTTP, a TCP reset, no answer at all, or a page over 16 KiB. */
+export type OriginAnswer = { kind: 'page'; body: string } | { kind: (typeof ORIGIN_MISCHIEF)[number] };
+
+export const ORIGIN_MISCHIEF = ['garbage', 'reset', 'silent', 'huge'] as const;
 
 /** Disk actions of a `boot:` line (appendix A.7): record this boot's writes and flushes (QEMU's blklogwrites);
  * repeat this boot once per replay point of the recorded log; or flip one byte of the store's volume first. */

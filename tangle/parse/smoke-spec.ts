@@ -14,12 +14,25 @@
 //                                          (net=wire), from the runner's port 40000 or P
 //   host: after "LINE" reset /path         half a GET of /path, then the host resets the connection (RST)
 //   origin: A.B.C.D:PORT /path "BODY"   a page a server on the host serves at that guest-visible address (net=user;
-//                          QEMU's guestfwd); each request it serves becomes a `[host] origin …` line
+//                          QEMU's guestfwd); each request it serves becomes a `[host] origin …` line; instead of
+//                          the page, garbage / reset / silent / huge make the origin misbehave for that path
 //   boot: … log / replay / flip=meta / flip=file:NAME   a disk action for that boot (appendix A.7)
 //   = "prefix" cue export f  the lines the pinned `cue export f` prints (run at smoke time in f's folder), each with
 //                          the prefix, expected in order as `>` lines
 // Blank lines are ignored. Anything else is a malformed directive.
-import type { Block, BootSpec, DiskSpec, DiskAction, HostAction, Matcher, OriginRoute, SmokeSpec, Step } from './model.js';
+import {
+  type Block,
+  type BootSpec,
+  type DiskSpec,
+  type DiskAction,
+  type HostAction,
+  type Matcher,
+  ORIGIN_MISCHIEF,
+  type OriginAnswer,
+  type OriginRoute,
+  type SmokeSpec,
+  type Step,
+} from './model.js';
 
 export interface SmokeProblem {
   line: number;
@@ -384,25 +397,32 @@ function differsMatcher(value: string, line: number, malformed: Malformed): Matc
 
 /** The guest-visible addresses an origin may take: QEMU's user network 10.0.2.0/24, but not the gateway (.2), its DNS
  * (.3) or the guest itself (.15), which QEMU keeps for itself. */
-const ORIGIN = /^10\.0\.2\.(\d{1,3}):(\d{1,5})\s+(\/\S*)\s+("(?:[^"\\]|\\.)*")$/;
+const ORIGIN = /^10\.0\.2\.(\d{1,3}):(\d{1,5})\s+(\/\S*)\s+("(?:[^"\\]|\\.)*"|[a-z]+)$/;
 
 /** `A.B.C.D:PORT /path "BODY"` (after `origin:`). */
 function originRoute(rest: string, line: number, malformed: Malformed): OriginRoute | undefined {
-  const hint = 'write e.g. `origin: 10.0.2.100:80 /greeting "hello from the host\\n"`';
+  const hint = `write e.g. \`origin: 10.0.2.100:80 /greeting "hello from the host\\n"\` (or ${ORIGIN_MISCHIEF.join(', ')} instead of the page)`;
   const m = ORIGIN.exec(rest);
-  let body: unknown;
-  try {
-    body = m ? JSON.parse(m[4]!) : undefined;
-  } catch {
-    body = undefined;
-  }
+  const answer = m ? originAnswer(m[4]!) : undefined;
   const host = Number(m?.[1]),
     port = Number(m?.[2]);
-  if (!m || typeof body !== 'string' || host < 4 || host > 254 || host === 15 || port < 1 || port > 65535) {
+  if (!m || !answer || host < 4 || host > 254 || host === 15 || port < 1 || port > 65535) {
     malformed(line, `Unexpected origin \`${rest}\`, expected \`10.0.2.N:PORT /path "BODY"\` with N from 4 to 254 but not 15`, hint);
     return undefined;
   }
-  return { line, addr: `10.0.2.${host}`, port, path: m[3]!, body };
+  return { line, addr: `10.0.2.${host}`, port, path: m[3]!, answer };
+}
+
+/** A quoted page, or one of the named misbehaviours. */
+function originAnswer(text: string): OriginAnswer | undefined {
+  const mischief = ORIGIN_MISCHIEF.find((k) => k === text);
+  if (mischief) return { kind: mischief };
+  try {
+    const body: unknown = JSON.parse(text);
+    return typeof body === 'string' ? { kind: 'page', body } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `after "LINE" http GET /path`, `after "LINE" burst N C /prefix`, `after "LINE" udp …` or `after "LINE" reset /path` (after `host:`). */

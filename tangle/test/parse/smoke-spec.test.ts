@@ -150,9 +150,12 @@ describe('parseSmoke', () => {
     const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
     expect(problems).toEqual([]);
     expect(spec?.origins).toEqual([
-      { line: 21, addr: '10.0.2.100', port: 80, path: '/greeting', body: 'hello\n' },
-      { line: 22, addr: '10.0.2.101', port: 8080, path: '/', body: 'a "quoted" page' },
+      { line: 21, addr: '10.0.2.100', port: 80, path: '/greeting', answer: { kind: 'page', body: 'hello\n' } },
+      { line: 22, addr: '10.0.2.101', port: 8080, path: '/', answer: { kind: 'page', body: 'a "quoted" page' } },
     ]);
+    const mischief = ['garbage', 'reset', 'silent', 'huge'].map((k, i) => `origin: 10.0.2.104:80 /${i} ${k}`).join('\n');
+    const hostile = parseSmoke(smokeBlock(mischief, { net: 'user' }), 'raw').spec?.origins?.map((o) => o.answer.kind);
+    expect(hostile).toEqual(['garbage', 'reset', 'silent', 'huge']);
   });
 
   test.each([
@@ -164,6 +167,7 @@ describe('parseSmoke', () => {
     ['origin: 10.0.2.100:0 / "port 0"'],
     ['origin: 10.0.2.100:80 greeting "no slash"'],
     ['origin: 10.0.2.100:80 /greeting unquoted'],
+    ['origin: 10.0.2.100:80 /greeting 42'],
   ])('refuses the origin %j', (body) => {
     const { spec, problems } = parseSmoke(smokeBlock(body, { net: 'user' }), 'raw');
     expect(spec).toBeUndefined();

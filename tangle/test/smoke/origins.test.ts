@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { describe, expect, test } from 'vitest';
-import { guestfwdOptions, Origins, originLine, RELAY } from '../../smoke/origins.js';
+import { guestfwdOptions, HUGE_BYTES, Origins, originLine, RELAY } from '../../smoke/origins.js';
 import { netArgs } from '../../smoke/qemu.js';
 
 /** One request straight to a loopback port; answers status and body. */
@@ -38,10 +38,11 @@ function throughRelay(hostPort: number, raw: string): Promise<string> {
 describe('origins', () => {
   test('one server per address: pages, 404s and echoed bodies, each request reported as a [host] origin line', async () => {
     const lines: string[] = [];
+    const page = (body: string) => ({ kind: 'page' as const, body });
     const routes = [
-      { line: 1, addr: '10.0.2.100', port: 80, path: '/a', body: 'page a\n' },
-      { line: 2, addr: '10.0.2.100', port: 80, path: '/b', body: 'page b\n' },
-      { line: 3, addr: '10.0.2.101', port: 8080, path: '/a', body: 'other a\n' },
+      { line: 1, addr: '10.0.2.100', port: 80, path: '/a', answer: page('page a\n') },
+      { line: 2, addr: '10.0.2.100', port: 80, path: '/b', answer: page('page b\n') },
+      { line: 3, addr: '10.0.2.101', port: 8080, path: '/a', answer: page('other a\n') },
     ];
     const o = await Origins.start(routes, (l) => lines.push(l));
     try {
@@ -66,6 +67,40 @@ describe('origins', () => {
       const answer = await throughRelay(first, 'GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
       expect(answer.endsWith('\r\n\r\npage b\n')).toBe(true);
+    } finally {
+      await o.stop();
+    }
+  });
+
+  test('a misbehaving origin: bytes that are not HTTP, a reset, silence, a page over 16 KiB', async () => {
+    const lines: string[] = [];
+    const at = (path: string, kind: 'garbage' | 'reset' | 'silent' | 'huge') => ({ line: 1, addr: '10.0.2.104', port: 80, path, answer: { kind } });
+    const o = await Origins.start([at('/g', 'garbage'), at('/r', 'reset'), at('/s', 'silent'), at('/h', 'huge')], (l) => lines.push(l));
+    const port = o.forwards[0]!.hostPort;
+    const raw = (path: string) => throughRelay(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    try {
+      expect(await raw('/g')).toBe('SSH-2.0-not-an-http-server\r\n\r\n');
+      expect(await raw('/r')).toBe('');
+      const huge = await raw('/h');
+      expect(huge).toContain(`Content-Length: ${HUGE_BYTES}\r\n`);
+      expect(huge.endsWith('x'.repeat(HUGE_BYTES))).toBe(true);
+      // Silence: the request arrives and is reported, and nothing comes back within half a second.
+      const silent = request({ host: '127.0.0.1', port, path: '/s', agent: false });
+      let answered = false;
+      silent.on('response', () => {
+        answered = true;
+      });
+      silent.on('error', () => {});
+      silent.end();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(false);
+      silent.destroy();
+      expect(lines).toEqual([
+        '[host] origin 10.0.2.104:80: GET /g -> garbage',
+        '[host] origin 10.0.2.104:80: GET /r -> reset',
+        '[host] origin 10.0.2.104:80: GET /h -> 200',
+        '[host] origin 10.0.2.104:80: GET /s -> silent',
+      ]);
     } finally {
       await o.stop();
     }

@@ -411,7 +411,15 @@ impl Stack {
                 ready(Answer::Empty)
             }
             Some(Sock::Tcp { handle, .. }) => {
-                self.sockets.get_mut::<tcp::Socket>(handle).close();
+                let s = self.sockets.get_mut::<tcp::Socket>(handle);
+                // Released with bytes still unread: reset, as TCP stacks do (RFC 2525, 2.17). A FIN
+                // would leave a peer that is still sending facing a window nobody opens again, and
+                // the socket would never finish closing.
+                if s.recv_queue() > 0 {
+                    s.abort();
+                } else {
+                    s.close();
+                }
                 self.closing.push(handle);
                 self.counters.closed += 1;
                 ready(Answer::Empty)

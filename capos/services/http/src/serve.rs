@@ -228,7 +228,8 @@ impl<'a> Server<'a> {
         match r {
             Ok(_) => c.answered += 1,
             Err(HttpError::NotGranted) => c.refused += 1,
-            Err(HttpError::BadUrl | HttpError::BadMethod | HttpError::TooLarge) => c.malformed += 1,
+            Err(HttpError::BadUrl | HttpError::BadMethod) => c.malformed += 1,
+            // tooLarge counts as failed: usually the origin's answer, not the caller's request, is too big.
             Err(_) => c.failed += 1,
         }
     }

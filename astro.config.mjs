@@ -5,21 +5,19 @@
 //   BENCH_DIR   benchmark reports for /performance/ (default: $BOOK_ROOT/results/bench/reports)
 //   SITE_OUT    output directory (default: site/dist; `npm run preview` serves that)
 //   WATCH_STATUS `npm run watch`'s status file: adds its banner and content reloads to the dev server
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
+import { astroCacheDir } from './site/lib/config.ts';
 import { watchBanner } from './site/lib/watch-banner.ts';
 
 const outDir = path.resolve(process.env.SITE_OUT ?? 'site/dist');
-// One cache per output directory, so a fixture build never reuses the real book's content store.
-const cacheKey = createHash('sha256').update(outDir).digest('hex').slice(0, 12);
 
 export default defineConfig({
   srcDir: './site/src',
   publicDir: './site/public',
   outDir,
-  cacheDir: `./site/.astro/cache-${cacheKey}`,
+  cacheDir: astroCacheDir(outDir),
   site: 'http://127.0.0.1:4321',
   trailingSlash: 'always',
   // The dev server (`npm run watch`) watches the site's own sources; the book's build tree is large, holds symlink

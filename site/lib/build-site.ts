@@ -2,10 +2,10 @@
 // SITE_OUT (astro.config.mjs and the content loaders read them at start-up). Before Astro starts, the book and
 // the results and bench reports are loaded once here: a broken chapter or a malformed results or report file fails
 // fast with its file name.
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { repoRoot, siteInputs, type SiteInputs } from './config.js';
+import { astroCacheDir, repoRoot, siteInputs, type SiteInputs } from './config.js';
 import { reportViews } from './performance.js';
 import { siteData } from './site-data.js';
 
@@ -32,6 +32,10 @@ export async function buildSite(inputs: SiteInputs = siteInputs(), log: (line: s
     ASTRO_TELEMETRY_DISABLED: '1',
     NODE_ENV: 'production',
   };
+  // Astro keeps the collections of the last build in its data store and could serve a page from it before the
+  // loaders have replaced it (a stamped chapter's phase showed as not stamped in the first build after the stamp).
+  // Every loader fills its collection from scratch anyway, so the store is dropped; the highlight cache stays.
+  await rm(path.join(astroCacheDir(inputs.outDir), 'data-store.json'), { force: true });
   const child = execa(process.execPath, [path.join(repoRoot, 'node_modules', 'astro', 'astro.js'), 'build', '--root', repoRoot], {
     cwd: repoRoot,
     env,

@@ -1,5 +1,6 @@
 // Where the site reads the book and the smoke results from. Environment variables make the same site build from
 // fixture chapters and fixture results into a separate output directory (the browser test does exactly that).
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +26,11 @@ export function siteInputs(env: NodeJS.ProcessEnv = process.env): SiteInputs {
     benchDir: path.resolve(repoRoot, env.BENCH_DIR ?? path.join(bookRoot, 'results', 'bench', 'reports')),
     outDir: path.resolve(repoRoot, env.SITE_OUT ?? path.join('site', 'dist')),
   };
+}
+
+/** Astro's cache directory for a build into `outDir`: one per output directory, so a fixture build never reuses the
+ * real book's content store (astro.config.mjs sets it; buildSite clears its data store). */
+export function astroCacheDir(outDir: string): string {
+  const key = createHash('sha256').update(outDir).digest('hex').slice(0, 12);
+  return path.join(repoRoot, 'site', '.astro', `cache-${key}`);
 }

@@ -71,6 +71,11 @@ impl Fetch {
         exchange!(self.ep, method::FETCH, fetch::fetch_params, fetch::fetch_results, set_url, method, url, body)
     }
 
+    /// The Endpoint underneath (hostile tests call it with wrong methods on purpose).
+    pub fn endpoint_cap(&self) -> &Endpoint {
+        &self.ep
+    }
+
     /// An HttpEndpoint for one origin of this grant, minted by the service.
     pub fn endpoint(&self, origin: &str) -> HttpResult<HttpEndpoint> {
         let p = params(|m| m.init_root::<fetch::endpoint_params::Builder>().set_origin(origin));

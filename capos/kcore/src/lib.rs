@@ -25,3 +25,4 @@ pub mod sched;
 #[cfg(test)]
 mod test_rng;
 pub mod usermem;
+pub mod vmem;

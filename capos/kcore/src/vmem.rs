@@ -257,6 +257,8 @@ mod tests {
 
     const START: u64 = 0x6000_0000_0000;
     const END: u64 = 0x7000_0000_0000;
+    /// The largest page-aligned length: its end overflows any base.
+    const HUGE: u64 = !(PAGE - 1);
 
     fn commit(v: &mut Vmem, addr: u64, bytes: u64, prot: Prot) -> Result<(), VmError> {
         let pages = v.plan_commit(addr, bytes, prot)?;
@@ -286,7 +288,7 @@ mod tests {
         assert_eq!(b, START + 3 * PAGE, "one guard page between reservations");
         assert_eq!(v.reserve(0), Err(VmError::ZeroLength));
         assert_eq!(v.reserve(100), Err(VmError::Unaligned { addr: 0, bytes: 100 }));
-        assert_eq!(v.reserve(u64::MAX & !0xfff), Err(VmError::TooLarge { bytes: u64::MAX & !0xfff }));
+        assert_eq!(v.reserve(HUGE), Err(VmError::TooLarge { bytes: HUGE }));
     }
 
     #[test]
@@ -297,7 +299,7 @@ mod tests {
         assert_eq!(v.plan_commit(a + 1, PAGE, rw), Err(VmError::Unaligned { addr: a + 1, bytes: PAGE }));
         assert_eq!(v.plan_commit(a, 10, rw), Err(VmError::Unaligned { addr: a, bytes: 10 }));
         assert_eq!(v.plan_commit(a, 0, rw), Err(VmError::ZeroLength));
-        let huge = u64::MAX & !0xfff;
+        let huge = HUGE;
         assert_eq!(v.plan_commit(a, huge, rw), Err(VmError::TooLarge { bytes: huge }));
         let kernel = 0xffff_8000_0000_0000;
         assert_eq!(v.plan_commit(kernel, PAGE, rw), Err(VmError::KernelHalf { addr: kernel }));

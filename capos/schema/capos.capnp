@@ -228,6 +228,21 @@ interface WallClock {
 }
 # endregion: wallclock
 
+# region: vmem
+# A process's own address space (the first piece of issue #17: what wasmtime's custom platform
+# maps and protects). Kernel cap `vmem`, granted only when the manifest names it. It acts on the
+# caller's address space, whoever holds it, so handing it on gives no power over the giver.
+# prot is a bit set: read 1, write 2, execute 4; only 1, 3 and 5 are accepted (W^X). Every bad
+# argument is an invalidArgument exception with its reason; a commit past the caller's memory
+# quota is overloaded.
+interface VirtualMemory {
+  reserve @0 (bytes :UInt64) -> (base :UInt64);
+  commit @1 (addr :UInt64, bytes :UInt64, prot :UInt8) -> ();
+  protect @2 (addr :UInt64, bytes :UInt64, prot :UInt8) -> ();
+  release @3 (addr :UInt64, bytes :UInt64) -> ();
+}
+# endregion: vmem
+
 # region: network
 # The socket protocol of the network stack (chapter W.6). The stack exports one Endpoint per
 # grant; that export facet (badge 0) is the grant's NetworkManager. Every socket it opens is a

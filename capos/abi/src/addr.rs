@@ -13,3 +13,7 @@ pub const USER_STACK_SIZE: u64 = 1024 * 1024;
 /// First address that is never user memory (start of the non-canonical hole).
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
 pub const PAGE_SIZE: u64 = 4096;
+/// Where VirtualMemory reservations come from (issue #17): 16 TiB no other mapping uses, above
+/// the device windows and far below the stack.
+pub const VMEM_BASE: u64 = 0x0000_6000_0000_0000;
+pub const VMEM_END: u64 = 0x0000_7000_0000_0000;

@@ -25,6 +25,8 @@ pub const DEVICE: u64 = <c::device::Client as HasTypeId>::TYPE_ID;
 pub const BLOCK_DEVICE: u64 = <c::block_device::Client as HasTypeId>::TYPE_ID;
 /// Wall-clock time (ours, ahead of upstream; chapter W.8).
 pub const WALL_CLOCK: u64 = <c::wall_clock::Client as HasTypeId>::TYPE_ID;
+/// The caller's own address space (kernel cap `vmem`, issue #17).
+pub const VIRTUAL_MEMORY: u64 = <c::virtual_memory::Client as HasTypeId>::TYPE_ID;
 /// The store's volume, directories and files (appendix A.7); each cap is an Endpoint client facet.
 pub const STORE: u64 = <c::store::Client as HasTypeId>::TYPE_ID;
 pub const NAMESPACE: u64 = <c::namespace::Client as HasTypeId>::TYPE_ID;
@@ -40,11 +42,12 @@ pub enum KernelCap {
     Spawner,
     Devices,
     WallClock,
+    VirtualMemory,
 }
 
 impl KernelCap {
     /// Every kernel cap, in the order error messages list them.
-    pub const ALL: [KernelCap; 7] = [
+    pub const ALL: [KernelCap; 8] = [
         KernelCap::Console,
         KernelCap::Timer,
         KernelCap::Entropy,
@@ -52,6 +55,7 @@ impl KernelCap {
         KernelCap::Spawner,
         KernelCap::Devices,
         KernelCap::WallClock,
+        KernelCap::VirtualMemory,
     ];
 
     /// The manifest name (`ManifestGrant.source.kernel`).
@@ -64,6 +68,7 @@ impl KernelCap {
             KernelCap::Spawner => "spawner",
             KernelCap::Devices => "devices",
             KernelCap::WallClock => "wallclock",
+            KernelCap::VirtualMemory => "vmem",
         }
     }
 
@@ -77,6 +82,7 @@ impl KernelCap {
             KernelCap::Spawner => PROCESS_SPAWNER,
             KernelCap::Devices => DEVICE_MANAGER,
             KernelCap::WallClock => WALL_CLOCK,
+            KernelCap::VirtualMemory => VIRTUAL_MEMORY,
         }
     }
 
@@ -86,7 +92,7 @@ impl KernelCap {
 }
 
 /// The allowed kernel cap names joined for error messages: `console, timer, …`.
-pub const KERNEL_CAP_NAMES: &str = "console, timer, entropy, bootPackage, spawner, devices, wallclock";
+pub const KERNEL_CAP_NAMES: &str = "console, timer, entropy, bootPackage, spawner, devices, wallclock, vmem";
 
 /// A human name for an interface id, for diagnostics.
 pub fn interface_name(id: u64) -> &'static str {

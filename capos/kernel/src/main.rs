@@ -146,6 +146,9 @@ fn init_grants(entropy: entropy::Source, manifest: &'static [u8]) -> Vec<NewGran
         grants.push(("devices", Rc::new(caps::device::DeviceManager { only: None })));
     }
     grants.push(("wallclock", Rc::new(caps::wallclock::WallClock)));
+    // VirtualMemory acts on its caller's own address space, so init may hand it to any service
+    // whose manifest grants `vmem`; a service without that grant has no way to reach it.
+    grants.push(("vmem", Rc::new(caps::vmem::VirtualMemory)));
     grants.into_iter().map(|(name, cap)| NewGrant { name: String::from(name), cap }).collect()
 }
 // endregion: init-grants

@@ -47,7 +47,7 @@ pub use client::{
 pub use client::{empty_params as encode_empty_params, params as encode_params};
 pub use client::{
     Blob, BootPackage, Client, Console, Endpoint, EndpointOwner, EntropySource, ExitStatus, PendingWait, ProcessHandle,
-    ProcessSpawner, SpawnGrant, SpawnQuota, SpawnSource, Timer, WallClock,
+    ProcessSpawner, SpawnGrant, SpawnQuota, SpawnSource, Timer, VirtualMemory, VmProt, WallClock,
 };
 pub use client::{Fetch, HttpEndpoint, HttpResult};
 pub use error::Error;

@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod entropy;
 pub mod process;
 pub mod timer;
+pub mod vmem;
 pub mod wallclock;
 
 use crate::process::{Pid, Process};

@@ -76,6 +76,9 @@ pub struct AddressSpace {
     /// Whose quota this space's frames are charged to (appendix A.9), and how many it holds.
     account: SharedAccount,
     charged: Cell<u64>,
+    /// What the VirtualMemory cap reserved and committed here (issue #17); its pages are
+    /// ordinary charged frames, so [`destroy`](Self::destroy) frees them with the rest.
+    pub vmem: core::cell::RefCell<capos_kcore::vmem::Vmem>,
 }
 
 /// Marks a valid entry in `AddressSpace::last` (page addresses have 12 zero low bits).
@@ -102,6 +105,10 @@ impl AddressSpace {
             last: Cell::new((0, 0)),
             account,
             charged: Cell::new(1),
+            vmem: core::cell::RefCell::new(capos_kcore::vmem::Vmem::new(
+                capos_abi::addr::VMEM_BASE,
+                capos_abi::addr::VMEM_END,
+            )),
         };
         Ok(space)
     }
@@ -208,6 +215,27 @@ impl AddressSpace {
         // SAFETY: invlpg only drops a translation.
         unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack)) };
         Ok(())
+    }
+
+    /// Rewrites the protection of the mapped user page at `va` and flushes its TLB entry, so a
+    /// page switched from read-write to read-execute is never still writable through a stale
+    /// translation (W^X: never both).
+    pub fn set_prot(&self, va: u64, writable: bool, executable: bool) -> bool {
+        debug_assert!(!(writable && executable));
+        let Some((t, i)) = self.leaf(va) else { return false };
+        let e = entry(t, i);
+        if e & PRESENT == 0 {
+            return false;
+        }
+        let mut leaf = (e & !(WRITABLE | NO_EXECUTE)) | if writable { WRITABLE } else { 0 };
+        if !executable {
+            leaf |= NO_EXECUTE;
+        }
+        set_entry(t, i, leaf);
+        self.forget();
+        // SAFETY: invlpg only drops a translation.
+        unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack)) };
+        true
     }
 
     /// Removes the user mapping at `va` without freeing its frame; returns that frame.

@@ -11,6 +11,7 @@ pub mod network;
 mod process;
 pub mod store;
 mod timer;
+mod vmem;
 mod wallclock;
 
 pub use blob::Blob;
@@ -23,6 +24,7 @@ pub use http::{Fetch, HttpEndpoint, HttpResult};
 pub use network::{NetResult, Network, Readiness, TcpListener, TcpSocket, UdpSocket};
 pub use process::{ExitStatus, PendingWait, ProcessHandle, ProcessSpawner, SpawnGrant, SpawnQuota, SpawnSource};
 pub use timer::Timer;
+pub use vmem::{VirtualMemory, VmProt};
 pub use wallclock::WallClock;
 
 use crate::transport::Cap;

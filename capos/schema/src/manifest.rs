@@ -786,7 +786,7 @@ mod tests {
         assert_eq!(err.path, "initConfig.services[0].grants.net.kernel");
         assert_eq!(
             format!("{err}"),
-            "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner, devices, wallclock)"
+            "initConfig.services[0].grants.net.kernel: unknown kernel cap \"network\" (allowed: console, timer, entropy, bootPackage, spawner, devices, wallclock, vmem)"
         );
     }
 

@@ -162,4 +162,20 @@ else
   # from outside the clone, so the vendored-sources configuration of .cargo/ does not apply
   (cd "$HOME" && nice cargo install cargo-fuzz --version "=$CARGO_FUZZ_VERSION" --locked --root "$FUZZ_CACHE/cargo-fuzz-$CARGO_FUZZ_VERSION")
 fi
+# 10. Component tools (chapter W.7): wit-bindgen's C generator writes a component's bindings, wasm-tools wraps the core
+#     module as a component. Pinned, built with only the features the book uses, and installed outside the clone
+#     (tangle/build/component-tools.ts reads the same paths), so a fresh clone on a machine that has built them
+#     finds them. Neither has an npm package that does its job (jco packages components but has no C generator).
+TOOLS_CACHE=${CAPOS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/capos-tools}
+install_tool() { # crate version binary features
+  local dir="$TOOLS_CACHE/$3-$2"
+  if [ -x "$dir/bin/$3" ]; then
+    say "$3 $2 present in $TOOLS_CACHE"
+  else
+    say "installing $1 $2 ($3, features $4) into $TOOLS_CACHE (cargo install --locked)"
+    (cd "$HOME" && nice cargo install "$1" --version "=$2" --locked --no-default-features --features "$4" --root "$dir")
+  fi
+}
+install_tool wit-bindgen-cli 0.63.0 wit-bindgen c
+install_tool wasm-tools 1.263.0 wasm-tools component,validate,print
 say "done"

@@ -14,6 +14,7 @@ const BY_EXTENSION: Record<string, CommentSyntax> = {
   '.h': LINE('//'),
   '.go': LINE('//'),
   '.cue': LINE('//'),
+  '.wit': LINE('//'),
   '.ts': LINE('//'),
   '.js': LINE('//'),
   '.capnp': LINE('#'),
@@ -24,6 +25,7 @@ const BY_EXTENSION: Record<string, CommentSyntax> = {
   '.yaml': LINE('#'),
   '.yml': LINE('#'),
   '.sh': LINE('#'),
+  '.py': LINE('#'),
   '.archive': LINE('#'),
   '.md': { open: '<!--', close: ' -->' },
 };

@@ -58,6 +58,11 @@ impl PageOps for VirtualMemory {
     }
 }
 
+/// `bytes` rounded up to whole pages; `None` if that overflows.
+fn round_up(bytes: u64) -> Option<u64> {
+    bytes.checked_next_multiple_of(PAGE)
+}
+
 /// One `wasmtime_mmap_new` range: the protection of each page, 0 where nothing is committed.
 struct Mapping {
     pages: Vec<u8>,
@@ -94,10 +99,10 @@ impl<V: PageOps> Space<V> {
 
     /// A fresh mapping of `size` bytes, committed with `prot` unless `prot` is 0 (reserved only).
     pub fn map_new(&mut self, size: usize, prot: u32) -> Result<u64, Refused> {
-        let size = size as u64;
-        if size == 0 || !size.is_multiple_of(PAGE) {
-            return Err(refused(1, alloc::format!("mmap of {size:#x} bytes: not a positive multiple of the page")));
-        }
+        let size = round_up(size as u64).filter(|&n| n > 0);
+        let Some(size) = size else {
+            return Err(refused(1, alloc::format!("mmap of {size:#x?} bytes: zero or too large")));
+        };
         let base = self.next;
         let after = base.checked_add(size).and_then(|e| e.checked_add(PAGE)).filter(|&e| e <= self.end);
         let Some(after) = after else {
@@ -111,11 +116,14 @@ impl<V: PageOps> Space<V> {
         Ok(base)
     }
 
-    /// The mapping holding `[addr, addr+size)` and the index of its first page there.
+    /// The mapping holding `[addr, addr+size)` (size rounded up to whole pages, as Linux's
+    /// mprotect and munmap do: wasmtime protects a code image of any length) and the index of
+    /// its first page there.
     fn find(&mut self, addr: u64, size: u64) -> Result<(u64, usize), Refused> {
-        if !addr.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) || size == 0 {
-            return Err(refused(1, alloc::format!("range {addr:#x}+{size:#x} is not page aligned")));
-        }
+        let size = match round_up(size) {
+            Some(n) if n > 0 && addr.is_multiple_of(PAGE) => n,
+            _ => return Err(refused(1, alloc::format!("range {addr:#x}+{size:#x} is not page aligned"))),
+        };
         let found = self.maps.range(..=addr).next_back().map(|(&b, m)| (b, m.pages.len() as u64 * PAGE));
         match found {
             Some((base, len)) if addr.checked_add(size).is_some_and(|e| e <= base + len) => {
@@ -129,6 +137,7 @@ impl<V: PageOps> Space<V> {
     /// decommits (the pages' frames go back, and they read as zeros when committed again).
     pub fn set_prot(&mut self, addr: u64, size: u64, prot: u32) -> Result<(), Refused> {
         let (base, first) = self.find(addr, size)?;
+        let size = round_up(size).unwrap_or(0);
         let count = (size / PAGE) as usize;
         if prot == 0 {
             return self.decommit(base, first, count);
@@ -186,6 +195,7 @@ impl<V: PageOps> Space<V> {
     /// munmap: decommits, and forgets a mapping that is unmapped whole.
     pub fn unmap(&mut self, addr: u64, size: u64) -> Result<(), Refused> {
         let (base, first) = self.find(addr, size)?;
+        let size = round_up(size).unwrap_or(0);
         let count = (size / PAGE) as usize;
         self.decommit(base, first, count)?;
         if first == 0 && self.maps.get(&base).is_some_and(|m| m.pages.len() == count) {
@@ -381,6 +391,10 @@ mod tests {
         let wx = s.set_prot(code, 4096, PROT_READ | PROT_WRITE | PROT_EXEC).unwrap_err();
         assert_eq!(wx.0, 5);
         assert_eq!(k.pages.borrow()[&code], 5, "a refused call changes nothing");
+        // A length that is not a page multiple covers the page it ends in (wasmtime protects a
+        // code image of any length).
+        s.set_prot(code, 2 * 4096 + 100, PROT_READ).unwrap();
+        assert_eq!(k.pages.borrow()[&(code + 2 * 4096)], 1);
     }
 
     #[test]
@@ -410,7 +424,8 @@ mod tests {
         assert_eq!(s.find(a, 4096).unwrap_err().0, 4, "an unmapped range is no longer known");
         let c = s.map_new(4096, 0).unwrap();
         assert!(c > b, "addresses are not reused");
-        assert_eq!(s.map_new(100, 0).unwrap_err().0, 1);
+        assert_eq!(s.map_new(0, 0).unwrap_err().0, 1);
+        assert_eq!(s.set_prot(b + 1, 4096, PROT_READ).unwrap_err().0, 1, "an unaligned address is refused");
         assert_eq!(s.set_prot(b + 4096, 4096, PROT_READ).unwrap_err().0, 4, "the guard page is in no mapping");
     }
 }

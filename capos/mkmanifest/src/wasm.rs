@@ -27,7 +27,8 @@ pub const NAME_MAX: usize = 32;
 pub const LIST_MAX: usize = capos_abi::GRANT_TEXT_MAX;
 
 const WASM_FIELDS: &[&str] = &["instances"];
-const INSTANCE_FIELDS: &[&str] = &["name", "binary", "args", "env", "caps", "stdin", "limits", "bench", "engine", "cwasm"];
+const INSTANCE_FIELDS: &[&str] =
+    &["name", "binary", "args", "env", "caps", "stdin", "limits", "bench", "engine", "cwasm"];
 /// The caps an instance may name.
 pub const CAPS: &[&str] = &["console", "timer", "random", "wallclock", "preopens"];
 /// The bool caps, in table order (W.8 adds the wall clock).
@@ -327,7 +328,9 @@ fn engine(
             cwasm_path,
             rule("engine \"wasmtime\" runs code compiled on the host: name its .cwasm blob in cwasm".into()),
         ),
-        ("wasmi", Some(_)) => fail(cwasm_path, rule("cwasm is for engine \"wasmtime\"; wasmi runs the module itself".into())),
+        ("wasmi", Some(_)) => {
+            fail(cwasm_path, rule("cwasm is for engine \"wasmtime\"; wasmi runs the module itself".into()))
+        }
         (_, Some(cwasm)) => match binaries.iter().find(|b| b.name == cwasm) {
             Some(b) if b.kind == BinaryKind::Blob => Ok(Some(cwasm)),
             Some(_) => fail(cwasm_path, rule(format!("binary \"{cwasm}\" is an elf; cwasm names a blob (a .cwasm)"))),
@@ -506,7 +509,16 @@ mod tests {
         let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(
             names,
-            ["console", "vmem", "wasm.instances", "wasm.0.module", "wasm.0.args", "wasm.0.cwasm", "wasm.1.module", "wasm.1.args"]
+            [
+                "console",
+                "vmem",
+                "wasm.instances",
+                "wasm.0.module",
+                "wasm.0.args",
+                "wasm.0.cwasm",
+                "wasm.1.module",
+                "wasm.1.args"
+            ]
         );
         assert_eq!(g[1].from, GrantFrom::Kernel(KernelCap::VirtualMemory));
         assert_eq!(g[5].from, GrantFrom::Blob("echo.cwasm".into()));
@@ -522,7 +534,11 @@ mod tests {
         for (instance, path, why) in [
             (json!({"name": "a", "binary": "echo", "engine": "wasmtime"}), "cwasm", "name its .cwasm"),
             (json!({"name": "a", "binary": "echo", "cwasm": "echo.cwasm"}), "cwasm", "cwasm is for engine"),
-            (json!({"name": "a", "binary": "echo", "engine": "pulley"}), "engine", "engine must be one of wasmi, wasmtime"),
+            (
+                json!({"name": "a", "binary": "echo", "engine": "pulley"}),
+                "engine",
+                "engine must be one of wasmi, wasmtime",
+            ),
             (json!({"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "capos-wasm"}), "cwasm", "is an elf"),
             (json!({"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "nope"}), "cwasm", "no blob named"),
         ] {

@@ -347,7 +347,10 @@ mod tests {
         fn commit(&self, addr: u64, bytes: u64, prot: VmProt) -> Result<(), Error> {
             self.calls.borrow_mut().push("commit");
             let mut pages = self.pages.borrow_mut();
-            if !self.inside(addr, bytes) || prot.bits & 4 != 0 || (addr..addr + bytes).step_by(4096).any(|p| pages.contains_key(&p)) {
+            if !self.inside(addr, bytes)
+                || prot.bits & 4 != 0
+                || (addr..addr + bytes).step_by(4096).any(|p| pages.contains_key(&p))
+            {
                 return Err(no());
             }
             for p in (addr..addr + bytes).step_by(4096) {

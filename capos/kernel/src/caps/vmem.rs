@@ -73,9 +73,9 @@ fn commit(space: &AddressSpace, addr: u64, bytes: u64, prot: Prot) -> Result<(),
     let first = pages.start;
     for page in pages {
         let va = page * PAGE;
-        let mapped = space.alloc_frame().and_then(|frame| {
-            space.map(va, frame, prot.writable(), false).inspect_err(|_| space.free_frame(frame))
-        });
+        let mapped = space
+            .alloc_frame()
+            .and_then(|frame| space.map(va, frame, prot.writable(), false).inspect_err(|_| space.free_frame(frame)));
         if let Err(e) = mapped {
             let mut vmem = space.vmem.borrow_mut();
             for done_page in first..page {
@@ -85,7 +85,9 @@ fn commit(space: &AddressSpace, addr: u64, bytes: u64, prot: Prot) -> Result<(),
                 }
             }
             return Err(match e {
-                OutOfMemory::Quota(q) => CapError::overloaded(format!("commit of {bytes:#x} bytes: memory {q} (4 KiB frames)")),
+                OutOfMemory::Quota(q) => {
+                    CapError::overloaded(format!("commit of {bytes:#x} bytes: memory {q} (4 KiB frames)"))
+                }
                 OutOfMemory::Physical => CapError::overloaded("commit: physical memory exhausted"),
             });
         }

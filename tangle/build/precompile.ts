@@ -5,7 +5,7 @@
 // is named after the wasmtime version and a hash of everything that decides the binary (its Cargo.toml, Cargo.lock,
 // sources, the toolchain), so a warm machine, or a fresh clone on one, copies the cached binary instead of building.
 import { createHash } from 'node:crypto';
-import { copyFile, cp, mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runTool, StepError } from './exec.js';
@@ -79,7 +79,8 @@ export async function precompilerStep(root: string, versions: string[]): Promise
 }
 
 /** The `.cwasm` files manifests name (`build/cwasm/<stem>.cwasm`), each with the `.wasm` it is compiled from: the
- * `build/demos/<stem>.wasm` or `build/conformance/<stem>.wasm` some manifest names, else the demo's path. */
+ * `build/demos/<stem>.wasm` or `build/conformance/<stem>.wasm` some manifest names, else the demo's path. A name with
+ * a variant, `<stem>.<variant>.cwasm`, is a hostile copy for a refusal smoke (see `damage`). */
 export async function cwasmSources(root: string, manifests: string[]): Promise<{ cwasm: string; wasm: string }[]> {
   const paths = new Set<string>();
   for (const m of manifests) {
@@ -91,7 +92,7 @@ export async function cwasmSources(root: string, manifests: string[]): Promise<{
     .filter((p) => p.startsWith(`${CWASM_DIR}/`) && p.endsWith('.cwasm'))
     .sort()
     .map((cwasm) => {
-      const stem = basename(cwasm, '.cwasm');
+      const stem = basename(cwasm, '.cwasm').split('.')[0]!;
       return { cwasm, wasm: wasm.find((w) => basename(w, '.wasm') === stem) ?? `build/demos/${stem}.wasm` };
     });
 }
@@ -105,7 +106,23 @@ export async function cwasmSteps(root: string, manifests: string[]): Promise<Bui
       if (!(await exists(join(root, wasm)))) throw new StepError(`cwasm ${wasm}`, `${wasm} is missing: no build step made it`);
       await mkdir(join(root, CWASM_DIR), { recursive: true });
       await runTool(root, `cwasm-${basename(out, '.cwasm')}`, join(root, PRECOMPILER), [wasm, out], { cwd: root });
+      const variant = basename(out, '.cwasm').split('.').slice(1).join('.');
+      if (variant) await writeFile(join(root, out), damage(await readFile(join(root, out)), variant));
       return [out];
     },
   }));
+}
+
+/** A hostile copy of a good `.cwasm` (appendix A.8's refusal smoke): `truncated` keeps the header and half of
+ * wasmtime's bytes; `wasmtime-<version>` claims another wasmtime version in the header. */
+export function damage(cwasm: Buffer, variant: string): Buffer {
+  const end = cwasm.indexOf(0x0a);
+  if (end < 0) throw new Error('not a capos-cwasm file: no header line');
+  if (variant === 'truncated') return cwasm.subarray(0, end + 1 + Math.floor((cwasm.length - end - 1) / 2));
+  const version = /^wasmtime-(\d+\.\d+\.\d+)$/.exec(variant)?.[1];
+  if (version) {
+    const header = cwasm.subarray(0, end).toString('latin1').replace(/ wasmtime=\S+/, ` wasmtime=${version}`);
+    return Buffer.concat([Buffer.from(header, 'latin1'), cwasm.subarray(end)]);
+  }
+  throw new Error(`unknown .cwasm variant "${variant}" (truncated, wasmtime-<version>)`);
 }

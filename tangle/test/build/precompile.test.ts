@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cacheRoot, cwasmSources, cwasmSteps, PRECOMPILER_DIR, precompilerKey } from '../../build/precompile.js';
+import { cacheRoot, cwasmSources, cwasmSteps, damage, PRECOMPILER_DIR, precompilerKey } from '../../build/precompile.js';
 
 function scratch(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'capos-precompile-'));
@@ -30,6 +30,19 @@ describe('cwasm steps', () => {
     ]);
     const steps = await cwasmSteps(root, ['manifests/system-c.cue']);
     expect(steps).toEqual([]);
+  });
+
+  test('a hostile variant comes from the same .wasm', async () => {
+    const root = scratch({ 'manifests/system-a.cue': '"y": {path: "build/cwasm/hello.truncated.cwasm"}\n' });
+    expect(await cwasmSources(root, ['manifests/system-a.cue'])).toEqual([{ cwasm: 'build/cwasm/hello.truncated.cwasm', wasm: 'build/demos/hello.wasm' }]);
+  });
+
+  test('damage truncates the artifact or rewrites the version, and keeps the rest', () => {
+    const good = Buffer.from('capos-cwasm 1 wasmtime=48.0.8 wasm-sha256=ab\n0123456789');
+    expect(damage(good, 'truncated').toString()).toBe('capos-cwasm 1 wasmtime=48.0.8 wasm-sha256=ab\n01234');
+    expect(damage(good, 'wasmtime-47.0.1').toString()).toBe('capos-cwasm 1 wasmtime=47.0.1 wasm-sha256=ab\n0123456789');
+    expect(() => damage(good, 'shuffled')).toThrow(/unknown .cwasm variant "shuffled"/);
+    expect(() => damage(Buffer.from('no header'), 'truncated')).toThrow(/no header line/);
   });
 
   test('a missing .wasm is reported, naming it', async () => {

@@ -121,7 +121,10 @@ export function damage(cwasm: Buffer, variant: string): Buffer {
   if (variant === 'truncated') return cwasm.subarray(0, end + 1 + Math.floor((cwasm.length - end - 1) / 2));
   const version = /^wasmtime-(\d+\.\d+\.\d+)$/.exec(variant)?.[1];
   if (version) {
-    const header = cwasm.subarray(0, end).toString('latin1').replace(/ wasmtime=\S+/, ` wasmtime=${version}`);
+    const header = cwasm
+      .subarray(0, end)
+      .toString('latin1')
+      .replace(/ wasmtime=\S+/, ` wasmtime=${version}`);
     return Buffer.concat([Buffer.from(header, 'latin1'), cwasm.subarray(end)]);
   }
   throw new Error(`unknown .cwasm variant "${variant}" (truncated, wasmtime-<version>)`);

@@ -78,7 +78,11 @@ pub struct Space<V: PageOps> {
     pub last_error: Option<String>,
 }
 
-/// A refused call: the code wasmtime sees (never 0), and the reason kept in `last_error`.
+/// A refused call: the code wasmtime sees (never 0, reported as "os error N"), and the reason
+/// kept in `last_error`. Codes: 1 an unaligned address or a zero or overflowing length, 2 the
+/// arena is used up, 3 the kernel refused (commit, protect or release; the quota, say), 4 a range
+/// outside every mapping, 5 a protection other than read, read-write or read-execute (W+X
+/// included), 6 [`install`] never ran, 7 a memory image (never created here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused(pub i32, pub String);
 

@@ -25,9 +25,10 @@ use crate::error::Error;
 // region: space
 /// The page size wasmtime is told, and the kernel's.
 pub const PAGE: u64 = 4096;
-/// Address space the platform reserves once: 1 TiB of the kernel's 16 TiB window. Memories grow
-/// by moving to a fresh mapping (no reservation for growth), and addresses are never reused, so
-/// the arena must outlast every mapping a process makes; it costs nothing until pages commit.
+/// Address space the platform reserves once: 1 TiB of the kernel's 16 TiB window. Each module's
+/// code and each linear memory (128 MiB reserved, committed as it grows) takes a fresh piece, and
+/// addresses are never reused, so the arena must outlast every mapping a process makes; it costs
+/// nothing until pages commit.
 pub const ARENA_BYTES: u64 = 1 << 40;
 
 /// wasmtime's protection bits (`WASMTIME_PROT_*`): the same bits the VirtualMemory cap takes.

@@ -34,6 +34,9 @@ const X86_FLAGS_OFF: &[&str] = &[
     "has_cmpxchg16b",
 ];
 
+/// Address space one linear memory reserves: capos-wasm's `MEMORY_RESERVATION`, the same number.
+const MEMORY_RESERVATION: u64 = 128 * 1024 * 1024;
+
 fn config() -> wasmtime::Result<Config> {
     let mut c = Config::new();
     // capOS programs are built for x86_64-unknown-linux-gnu (no_std, static, their own start):
@@ -50,9 +53,10 @@ fn config() -> wasmtime::Result<Config> {
     c.cranelift_opt_level(OptLevel::Speed);
     // No signal handlers on capOS: bounds, division and stack checks are explicit code.
     c.signals_based_traps(false);
-    // No guard regions or large reservations: a memory is exactly as big as it is, and grows by
-    // moving (the platform's mmap hooks are over the VirtualMemory cap).
-    c.memory_reservation(0);
+    // No guard regions. Each linear memory reserves 128 MiB of address space (the largest memory an
+    // instance may have, W.8's ceiling of 2048 pages) through the platform's mmap hooks over the
+    // VirtualMemory cap; growing commits pages in place. A reservation costs no frames.
+    c.memory_reservation(MEMORY_RESERVATION);
     c.memory_guard_size(0);
     c.memory_reservation_for_growth(0);
     c.memory_init_cow(false);

@@ -11,7 +11,7 @@ import { textTranslator, type TangleMap } from '../diag/remap.js';
 import { listFiles } from './stamp.js';
 
 /** Where the binaries a manifest may embed are built. */
-export const BINARY_DIRS = ['build/capos', 'build/capos-wasm', 'build/demos', 'build/conformance'];
+export const BINARY_DIRS = ['build/capos', 'build/capos-wasm', 'build/demos', 'build/conformance', 'build/cwasm'];
 
 export function isManifestFile(name: string): boolean {
   return /^system.*\.cue$/.test(name);

@@ -1,11 +1,12 @@
 // The whole build in order: capOS binaries, host tools (and the smoke runner's listen shim), capos-wasm (both sides),
-// demos, the conformance cases as boot blobs, input archives, boot images.
+// demos, the conformance cases as boot blobs, input archives, the precompiler and .cwasm files, boot images.
 // Steps run one at a time (two shared cores; cargo already uses both).
 import { archiveSteps } from './archives.js';
 import { caposStep, caposWasmSteps, hostToolsStep, toolVersions } from './cargo.js';
 import { conformanceSteps } from './conformance.js';
 import { demoSteps } from './demos.js';
-import { imageSteps } from './images.js';
+import { imageSteps, listManifests } from './images.js';
+import { cwasmSteps, precompilerStep } from './precompile.js';
 import { listenShimStep } from './shim.js';
 import { fmtMs, runStep, type BuildStep, type Log, type StepReport } from './step.js';
 import { FileDigests } from './stamp.js';
@@ -36,9 +37,17 @@ export async function planBuild(root: string, opts: BuildOptions = {}): Promise<
     ...(await demoSteps(root, map)),
     ...(await conformanceSteps(root)),
     ...(await archiveSteps(root)),
+    // Appendix A.8: the host precompiler (cached outside the clone), then a .cwasm for each module run on wasmtime.
+    ...(await wasmtimeSteps(root, versions, opts.manifests ?? [])),
     ...(await imageSteps(root, opts.manifests ?? [], map)),
   ];
   return opts.only ? steps.filter((s) => opts.only!(s.name)) : steps;
+}
+
+async function wasmtimeSteps(root: string, versions: string[], also: string[]): Promise<BuildStep[]> {
+  const manifests = [...new Set([...(await listManifests(root)), ...also])];
+  const cwasm = await cwasmSteps(root, manifests);
+  return cwasm.length > 0 ? [await precompilerStep(root, versions), ...cwasm] : [];
 }
 
 export async function buildAll(root: string, opts: BuildOptions = {}): Promise<StepReport[]> {

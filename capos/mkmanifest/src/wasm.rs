@@ -27,7 +27,8 @@ pub const NAME_MAX: usize = 32;
 pub const LIST_MAX: usize = capos_abi::GRANT_TEXT_MAX;
 
 const WASM_FIELDS: &[&str] = &["instances"];
-const INSTANCE_FIELDS: &[&str] = &["name", "binary", "args", "env", "caps", "stdin", "limits", "bench"];
+const INSTANCE_FIELDS: &[&str] =
+    &["name", "binary", "args", "env", "caps", "stdin", "limits", "bench", "engine", "cwasm"];
 /// The caps an instance may name.
 pub const CAPS: &[&str] = &["console", "timer", "random", "wallclock", "preopens"];
 /// The bool caps, in table order (W.8 adds the wall clock).
@@ -102,7 +103,8 @@ fn instance(path: &str, v: &Value, binaries: &[BinarySource], earlier: &[Lowered
         Some(Value::Bool(b)) => *b,
         Some(_) => return fail(join(path, "bench"), Problem::WrongType { expected: "a bool" }),
     };
-    Ok(Lowered { name, binary, args, env, caps, stdin, limits, bench, preopens })
+    let cwasm = engine(path, fields, binaries)?;
+    Ok(Lowered { name, binary, args, env, caps, stdin, limits, bench, preopens, cwasm })
 }
 
 /// `KEY=VALUE` strings; keys non-empty without `=`, nothing with NUL, at most `LIST_MAX` bytes.
@@ -293,7 +295,51 @@ struct Lowered {
     bench: bool,
     /// W.5: the instance's preopened directories.
     preopens: Vec<Preopen>,
+    /// Appendix A.8: the `.cwasm` blob of an instance that runs on wasmtime.
+    cwasm: Option<String>,
 }
+
+// region: engine
+/// The engines an instance may name (appendix A.8); wasmi when it names none.
+pub const ENGINES: &[&str] = &["wasmi", "wasmtime"];
+
+/// An instance's `engine` and `cwasm`: the blob name of its `.cwasm` when it runs on wasmtime.
+/// wasmtime needs a `.cwasm` and wasmi takes none, so each without the other is refused.
+fn engine(
+    path: &str,
+    fields: &serde_json::Map<String, Value>,
+    binaries: &[BinarySource],
+) -> Result<Option<String>, FieldError> {
+    let engine_path = join(path, "engine");
+    let engine = match fields.get("engine") {
+        None => "wasmi".to_string(),
+        Some(v) => string(&engine_path, v)?,
+    };
+    if !ENGINES.contains(&engine.as_str()) {
+        return fail(engine_path, rule(format!("engine must be one of {}, not \"{engine}\"", ENGINES.join(", "))));
+    }
+    let cwasm_path = join(path, "cwasm");
+    let cwasm = match fields.get("cwasm") {
+        None => None,
+        Some(v) => Some(string(&cwasm_path, v)?),
+    };
+    match (engine.as_str(), cwasm) {
+        ("wasmtime", None) => fail(
+            cwasm_path,
+            rule("engine \"wasmtime\" runs code compiled on the host: name its .cwasm blob in cwasm".into()),
+        ),
+        ("wasmi", Some(_)) => {
+            fail(cwasm_path, rule("cwasm is for engine \"wasmtime\"; wasmi runs the module itself".into()))
+        }
+        (_, Some(cwasm)) => match binaries.iter().find(|b| b.name == cwasm) {
+            Some(b) if b.kind == BinaryKind::Blob => Ok(Some(cwasm)),
+            Some(_) => fail(cwasm_path, rule(format!("binary \"{cwasm}\" is an elf; cwasm names a blob (a .cwasm)"))),
+            None => fail(cwasm_path, rule(format!("no blob named \"{cwasm}\" in binaries"))),
+        },
+        (_, None) => Ok(None),
+    }
+}
+// endregion: engine
 
 fn rule(why: String) -> Problem {
     Problem::Rule(why)
@@ -360,6 +406,10 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
     if any(3) {
         out.push(kernel("wallclock", KernelCap::WallClock));
     }
+    // Appendix A.8: wasmtime's platform maps code and memories through the VirtualMemory cap.
+    if instances.iter().any(|l| l.cwasm.is_some()) {
+        out.push(kernel("vmem", KernelCap::VirtualMemory));
+    }
     // W.5: one import grant per distinct store any instance preopens from, in first-use order.
     let mut stores: Vec<&str> = Vec::new();
     for p in instances.iter().flat_map(|l| &l.preopens) {
@@ -398,6 +448,9 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
         }
         if let Some(stdin) = &l.stdin {
             out.push(GrantSource { name: format!("wasm.{i}.stdin"), from: stdin.clone() });
+        }
+        if let Some(cwasm) = &l.cwasm {
+            out.push(GrantSource { name: format!("wasm.{i}.cwasm"), from: GrantFrom::Blob(cwasm.clone()) });
         }
         if !l.preopens.is_empty() {
             out.push(GrantSource {
@@ -441,6 +494,57 @@ mod tests {
         match &grants.iter().find(|g| g.name == name).unwrap().from {
             GrantFrom::Text(t) => t,
             other => panic!("{name} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wasmtime_instance_gets_its_cwasm_and_its_host_the_vmem_cap() {
+        let mut bins = blobs();
+        bins.push(BinarySource { name: "echo.cwasm".into(), path: "z".into(), kind: BinaryKind::Blob });
+        let v = json!({"instances": [
+            {"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "echo.cwasm"},
+            {"name": "b", "binary": "echo", "engine": "wasmi"},
+        ]});
+        let g = lower("s", &v, &[], &bins).unwrap();
+        let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "console",
+                "vmem",
+                "wasm.instances",
+                "wasm.0.module",
+                "wasm.0.args",
+                "wasm.0.cwasm",
+                "wasm.1.module",
+                "wasm.1.args"
+            ]
+        );
+        assert_eq!(g[1].from, GrantFrom::Kernel(KernelCap::VirtualMemory));
+        assert_eq!(g[5].from, GrantFrom::Blob("echo.cwasm".into()));
+        // Only wasmi instances: no vmem.
+        let wasmi = lowered(json!({"instances": [{"name": "a", "binary": "echo"}]})).unwrap();
+        assert!(wasmi.iter().all(|g| g.name != "vmem"));
+    }
+
+    #[test]
+    fn an_engine_and_its_cwasm_come_together() {
+        let mut bins = blobs();
+        bins.push(BinarySource { name: "echo.cwasm".into(), path: "z".into(), kind: BinaryKind::Blob });
+        for (instance, path, why) in [
+            (json!({"name": "a", "binary": "echo", "engine": "wasmtime"}), "cwasm", "name its .cwasm"),
+            (json!({"name": "a", "binary": "echo", "cwasm": "echo.cwasm"}), "cwasm", "cwasm is for engine"),
+            (
+                json!({"name": "a", "binary": "echo", "engine": "pulley"}),
+                "engine",
+                "engine must be one of wasmi, wasmtime",
+            ),
+            (json!({"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "capos-wasm"}), "cwasm", "is an elf"),
+            (json!({"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "nope"}), "cwasm", "no blob named"),
+        ] {
+            let e = lower("s", &json!({ "instances": [instance] }), &[], &bins).unwrap_err();
+            assert_eq!(e.path, format!("s.wasm.instances[0].{path}"));
+            assert!(format!("{:?}", e.problem).contains(why), "{:?}", e.problem);
         }
     }
 

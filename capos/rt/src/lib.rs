@@ -31,6 +31,8 @@ pub mod ring;
 pub mod runtime;
 pub mod syscall;
 pub mod transport;
+#[cfg(any(feature = "wasmtime-platform", test))]
+pub mod wasmtime_platform;
 
 #[cfg(all(feature = "runtime", not(test)))]
 mod mem;

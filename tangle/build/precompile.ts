@@ -6,12 +6,12 @@
 // sources, the toolchain), so a warm machine, or a fresh clone on one, copies the cached binary instead of building.
 import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runTool, StepError } from './exec.js';
 import { referencedBuildPaths } from './images.js';
 import type { BuildStep } from './step.js';
 import { exists, listFiles } from './stamp.js';
+import { userCache } from './user-cache.js';
 
 export const PRECOMPILER_DIR = 'capos/tools/precompile';
 /** Where the build puts the cached binary for the cwasm steps (a copy; the cache keeps its own). */
@@ -22,8 +22,7 @@ export const CWASM_DIR = 'build/cwasm';
 
 /** The cache root: $CAPOS_BUILD_CACHE, else $XDG_CACHE_HOME/capos-build, else ~/.cache/capos-build. */
 export function cacheRoot(): string {
-  if (process.env.CAPOS_BUILD_CACHE) return process.env.CAPOS_BUILD_CACHE;
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'capos-build');
+  return userCache('capos-build', process.env.CAPOS_BUILD_CACHE || undefined);
 }
 
 async function toolFiles(root: string): Promise<string[]> {

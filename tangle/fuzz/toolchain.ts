@@ -3,7 +3,7 @@
 // dependencies (wasmi, wasm-smith, libFuzzer) and recompiles only the book's own crates.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { userCache } from '../build/user-cache.js';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -18,7 +18,7 @@ export interface FuzzToolchain {
 
 /** `$CAPOS_FUZZ_CACHE`, else `$XDG_CACHE_HOME/capos-fuzz`, else `~/.cache/capos-fuzz` (set-up uses the same rule). */
 export function fuzzCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CAPOS_FUZZ_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'capos-fuzz');
+  return userCache('capos-fuzz', env.CAPOS_FUZZ_CACHE, env);
 }
 
 export async function fuzzToolchain(): Promise<FuzzToolchain> {

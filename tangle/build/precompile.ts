@@ -19,6 +19,8 @@ export const PRECOMPILER = 'build/tools/capos-precompile';
 /** The wasmtime version both sides pin (capos/tools/precompile/Cargo.toml, capos-wasm's Cargo.toml). */
 export const WASMTIME_VERSION = '48.0.8';
 export const CWASM_DIR = 'build/cwasm';
+/** `.cwasm` files under this directory hold Pulley bytecode (`capos-precompile --pulley`), the rest native code. */
+export const PULLEY_DIR = `${CWASM_DIR}/pulley`;
 
 /** The cache root: $CAPOS_BUILD_CACHE, else $XDG_CACHE_HOME/capos-build, else ~/.cache/capos-build. */
 export function cacheRoot(): string {
@@ -77,7 +79,8 @@ export async function precompilerStep(root: string, versions: string[]): Promise
   };
 }
 
-/** The `.cwasm` files manifests name (`build/cwasm/<stem>.cwasm`), each with the `.wasm` it is compiled from: the
+/** The `.cwasm` files manifests name (`build/cwasm/<stem>.cwasm`, or `build/cwasm/pulley/<stem>.cwasm` for Pulley
+ * bytecode), each with the `.wasm` it is compiled from: the
  * `build/demos/<stem>.wasm` or `build/conformance/<stem>.wasm` some manifest names, else the demo's path. A name with
  * a variant, `<stem>.<variant>.cwasm`, is a hostile copy for a refusal smoke (see `damage`). */
 export async function cwasmSources(root: string, manifests: string[]): Promise<{ cwasm: string; wasm: string }[]> {
@@ -98,13 +101,14 @@ export async function cwasmSources(root: string, manifests: string[]): Promise<{
 
 export async function cwasmSteps(root: string, manifests: string[]): Promise<BuildStep[]> {
   return (await cwasmSources(root, manifests)).map(({ cwasm: out, wasm }) => ({
-    name: `cwasm ${basename(out, '.cwasm')}`,
+    name: `cwasm ${out.slice(CWASM_DIR.length + 1, -'.cwasm'.length)}`,
     extra: [`wasmtime=${WASMTIME_VERSION}`],
     inputs: async () => [wasm, PRECOMPILER],
     async run() {
       if (!(await exists(join(root, wasm)))) throw new StepError(`cwasm ${wasm}`, `${wasm} is missing: no build step made it`);
-      await mkdir(join(root, CWASM_DIR), { recursive: true });
-      await runTool(root, `cwasm-${basename(out, '.cwasm')}`, join(root, PRECOMPILER), [wasm, out], { cwd: root });
+      await mkdir(join(root, out, '..'), { recursive: true });
+      const code = out.startsWith(`${PULLEY_DIR}/`) ? ['--pulley'] : [];
+      await runTool(root, `cwasm-${basename(out, '.cwasm')}`, join(root, PRECOMPILER), [...code, wasm, out], { cwd: root });
       const variant = basename(out, '.cwasm').split('.').slice(1).join('.');
       if (variant) await writeFile(join(root, out), damage(await readFile(join(root, out)), variant));
       return [out];

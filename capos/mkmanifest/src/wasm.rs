@@ -295,21 +295,24 @@ struct Lowered {
     bench: bool,
     /// W.5: the instance's preopened directories.
     preopens: Vec<Preopen>,
-    /// Appendix A.8: the `.cwasm` blob of an instance that runs on wasmtime.
-    cwasm: Option<String>,
+    /// Appendix A.8: the `.cwasm` blob of an instance that runs on wasmtime, and the grant that
+    /// carries it (`cwasm` for native code, `pulley` for Pulley bytecode).
+    cwasm: Option<(String, &'static str)>,
 }
 
 // region: engine
-/// The engines an instance may name (appendix A.8); wasmi when it names none.
-pub const ENGINES: &[&str] = &["wasmi", "wasmtime"];
+/// The engines an instance may name (appendix A.8); wasmi when it names none. `pulley` is
+/// wasmtime running Pulley bytecode instead of native code.
+pub const ENGINES: &[&str] = &["wasmi", "wasmtime", "pulley"];
 
-/// An instance's `engine` and `cwasm`: the blob name of its `.cwasm` when it runs on wasmtime.
-/// wasmtime needs a `.cwasm` and wasmi takes none, so each without the other is refused.
+/// An instance's `engine` and `cwasm`: the blob name of its `.cwasm` when it runs on wasmtime,
+/// with the grant that tells capos-wasm which code the manifest chose. wasmtime needs a `.cwasm`
+/// and wasmi takes none, so each without the other is refused.
 fn engine(
     path: &str,
     fields: &serde_json::Map<String, Value>,
     binaries: &[BinarySource],
-) -> Result<Option<String>, FieldError> {
+) -> Result<Option<(String, &'static str)>, FieldError> {
     let engine_path = join(path, "engine");
     let engine = match fields.get("engine") {
         None => "wasmi".to_string(),
@@ -323,20 +326,22 @@ fn engine(
         None => None,
         Some(v) => Some(string(&cwasm_path, v)?),
     };
+    let grant = if engine == "pulley" { "pulley" } else { "cwasm" };
     match (engine.as_str(), cwasm) {
-        ("wasmtime", None) => fail(
+        ("wasmi", None) => Ok(None),
+        (_, None) => fail(
             cwasm_path,
-            rule("engine \"wasmtime\" runs code compiled on the host: name its .cwasm blob in cwasm".into()),
+            rule(format!("engine \"{engine}\" runs code compiled on the host: name its .cwasm blob in cwasm")),
         ),
-        ("wasmi", Some(_)) => {
-            fail(cwasm_path, rule("cwasm is for engine \"wasmtime\"; wasmi runs the module itself".into()))
-        }
+        ("wasmi", Some(_)) => fail(
+            cwasm_path,
+            rule("cwasm is for engine \"wasmtime\" or \"pulley\"; wasmi runs the module itself".into()),
+        ),
         (_, Some(cwasm)) => match binaries.iter().find(|b| b.name == cwasm) {
-            Some(b) if b.kind == BinaryKind::Blob => Ok(Some(cwasm)),
+            Some(b) if b.kind == BinaryKind::Blob => Ok(Some((cwasm, grant))),
             Some(_) => fail(cwasm_path, rule(format!("binary \"{cwasm}\" is an elf; cwasm names a blob (a .cwasm)"))),
             None => fail(cwasm_path, rule(format!("no blob named \"{cwasm}\" in binaries"))),
         },
-        (_, None) => Ok(None),
     }
 }
 // endregion: engine
@@ -449,8 +454,8 @@ fn grants(instances: &[Lowered]) -> Vec<GrantSource> {
         if let Some(stdin) = &l.stdin {
             out.push(GrantSource { name: format!("wasm.{i}.stdin"), from: stdin.clone() });
         }
-        if let Some(cwasm) = &l.cwasm {
-            out.push(GrantSource { name: format!("wasm.{i}.cwasm"), from: GrantFrom::Blob(cwasm.clone()) });
+        if let Some((cwasm, grant)) = &l.cwasm {
+            out.push(GrantSource { name: format!("wasm.{i}.{grant}"), from: GrantFrom::Blob(cwasm.clone()) });
         }
         if !l.preopens.is_empty() {
             out.push(GrantSource {
@@ -504,6 +509,7 @@ mod tests {
         let v = json!({"instances": [
             {"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "echo.cwasm"},
             {"name": "b", "binary": "echo", "engine": "wasmi"},
+            {"name": "c", "binary": "echo", "engine": "pulley", "cwasm": "echo.cwasm"},
         ]});
         let g = lower("s", &v, &[], &bins).unwrap();
         let names: Vec<_> = g.iter().map(|g| g.name.as_str()).collect();
@@ -517,7 +523,10 @@ mod tests {
                 "wasm.0.args",
                 "wasm.0.cwasm",
                 "wasm.1.module",
-                "wasm.1.args"
+                "wasm.1.args",
+                "wasm.2.module",
+                "wasm.2.args",
+                "wasm.2.pulley"
             ]
         );
         assert_eq!(g[1].from, GrantFrom::Kernel(KernelCap::VirtualMemory));
@@ -534,10 +543,11 @@ mod tests {
         for (instance, path, why) in [
             (json!({"name": "a", "binary": "echo", "engine": "wasmtime"}), "cwasm", "name its .cwasm"),
             (json!({"name": "a", "binary": "echo", "cwasm": "echo.cwasm"}), "cwasm", "cwasm is for engine"),
+            (json!({"name": "a", "binary": "echo", "engine": "pulley"}), "cwasm", "runs code compiled on the host"),
             (
-                json!({"name": "a", "binary": "echo", "engine": "pulley"}),
+                json!({"name": "a", "binary": "echo", "engine": "winch"}),
                 "engine",
-                "engine must be one of wasmi, wasmtime",
+                "engine must be one of wasmi, wasmtime, pulley",
             ),
             (json!({"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "capos-wasm"}), "cwasm", "is an elf"),
             (json!({"name": "a", "binary": "echo", "engine": "wasmtime", "cwasm": "nope"}), "cwasm", "no blob named"),

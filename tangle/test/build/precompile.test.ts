@@ -32,15 +32,25 @@ describe('cwasm steps', () => {
     expect(steps).toEqual([]);
   });
 
+  test('a .cwasm under build/cwasm/pulley/ is Pulley bytecode of the same stem, its step named for the directory', async () => {
+    const root = scratch({ 'manifests/system-a.cue': '"y": {path: "build/cwasm/pulley/hello.cwasm"}\n"z": {path: "build/cwasm/hello.cwasm"}\n' });
+    expect(await cwasmSources(root, ['manifests/system-a.cue'])).toEqual([
+      { cwasm: 'build/cwasm/hello.cwasm', wasm: 'build/demos/hello.wasm' },
+      { cwasm: 'build/cwasm/pulley/hello.cwasm', wasm: 'build/demos/hello.wasm' },
+    ]);
+    const names = (await cwasmSteps(root, ['manifests/system-a.cue'])).map((s) => s.name);
+    expect(names).toEqual(['cwasm hello', 'cwasm pulley/hello']);
+  });
+
   test('a hostile variant comes from the same .wasm', async () => {
     const root = scratch({ 'manifests/system-a.cue': '"y": {path: "build/cwasm/hello.truncated.cwasm"}\n' });
     expect(await cwasmSources(root, ['manifests/system-a.cue'])).toEqual([{ cwasm: 'build/cwasm/hello.truncated.cwasm', wasm: 'build/demos/hello.wasm' }]);
   });
 
   test('damage truncates the artifact or rewrites the version, and keeps the rest', () => {
-    const good = Buffer.from('capos-cwasm 1 wasmtime=48.0.8 wasm-sha256=ab\n0123456789');
-    expect(damage(good, 'truncated').toString()).toBe('capos-cwasm 1 wasmtime=48.0.8 wasm-sha256=ab\n01234');
-    expect(damage(good, 'wasmtime-47.0.1').toString()).toBe('capos-cwasm 1 wasmtime=47.0.1 wasm-sha256=ab\n0123456789');
+    const good = Buffer.from('capos-cwasm 2 wasmtime=48.0.8 code=native wasm-sha256=ab\n0123456789');
+    expect(damage(good, 'truncated').toString()).toBe('capos-cwasm 2 wasmtime=48.0.8 code=native wasm-sha256=ab\n01234');
+    expect(damage(good, 'wasmtime-47.0.1').toString()).toBe('capos-cwasm 2 wasmtime=47.0.1 code=native wasm-sha256=ab\n0123456789');
     expect(() => damage(good, 'shuffled')).toThrow(/unknown .cwasm variant "shuffled"/);
     expect(() => damage(Buffer.from('no header'), 'truncated')).toThrow(/no header line/);
   });

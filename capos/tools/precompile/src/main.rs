@@ -1,8 +1,10 @@
 //! capos-precompile: turns a `.wasm` into a `.cwasm` for wasmtime inside capOS (appendix A.8).
 //!
-//! `capos-precompile IN.wasm OUT.cwasm` compiles IN with Cranelift for the CPU the smokes boot and
-//! writes OUT: one header line binding the artifact to IN's SHA-256 and to the wasmtime version,
-//! then wasmtime's own serialized module. `capos-precompile --version` prints that version.
+//! `capos-precompile [--pulley] IN.wasm OUT.cwasm` compiles IN with Cranelift, to native x86-64
+//! code for the CPU the smokes boot or, with `--pulley`, to wasmtime's Pulley bytecode, and writes
+//! OUT: one header line binding the artifact to IN's SHA-256, to the wasmtime version and to its
+//! code kind, then wasmtime's own serialized module. `capos-precompile --version` prints that
+//! version.
 //!
 //! The engine settings here and in capos-wasm's wasmtime binding must be the same (wasmtime
 //! compares them when it loads the artifact and refuses a mismatch); they are listed together in
@@ -15,7 +17,7 @@ use wasmtime::{Config, Engine, OptLevel};
 /// The wasmtime version this tool links; capos-wasm pins the same one.
 const WASMTIME_VERSION: &str = "48.0.8";
 /// The header's first word and format version.
-const MAGIC: &str = "capos-cwasm 1";
+const MAGIC: &str = "capos-cwasm 2";
 /// x86 features Cranelift may assume. QEMU's `qemu64` model (the smokes boot `qemu64,+rdrand`)
 /// has SSE2 and SSE3 but no SSSE3, SSE4, POPCNT, LZCNT, BMI or AVX, and the no_std runtime cannot
 /// ask the CPU, so every one of these is off and Cranelift uses baseline SSE2 code.
@@ -37,17 +39,30 @@ const X86_FLAGS_OFF: &[&str] = &[
 /// Address space one linear memory reserves: capos-wasm's `MEMORY_RESERVATION`, the same number.
 const MEMORY_RESERVATION: u64 = 128 * 1024 * 1024;
 
-fn config() -> wasmtime::Result<Config> {
+/// What the artifact holds: native x86-64 code, or Pulley bytecode for wasmtime's interpreter.
+#[derive(Clone, Copy)]
+enum Code {
+    Native,
+    Pulley,
+}
+
+impl Code {
+    fn name(self) -> &'static str {
+        match self {
+            Code::Native => "native",
+            Code::Pulley => "pulley",
+        }
+    }
+}
+
+fn config(code: Code) -> wasmtime::Result<Config> {
     let mut c = Config::new();
-    // capOS programs are built for x86_64-unknown-linux-gnu (no_std, static, their own start):
-    // that is the runtime's host triple, which wasmtime compares with the artifact's. Nothing in
-    // the code depends on Linux: the calling convention is System V and the code calls no system.
-    c.target("x86_64-unknown-linux-gnu")?;
-    for flag in X86_FLAGS_OFF {
-        // SAFETY: turning CPU features off only makes Cranelift emit fewer kinds of instructions;
-        // the artifact runs on any x86-64 CPU.
-        unsafe {
-            c.cranelift_flag_set(flag, "false");
+    match code {
+        Code::Native => native_target(&mut c)?,
+        // Pulley is a 64-bit little-endian bytecode; the runtime that runs it names the same
+        // target, and no CPU feature applies.
+        Code::Pulley => {
+            c.target("pulley64")?;
         }
     }
     c.cranelift_opt_level(OptLevel::Speed);
@@ -64,19 +79,35 @@ fn config() -> wasmtime::Result<Config> {
     c.consume_fuel(true);
     Ok(c)
 }
+
+fn native_target(c: &mut Config) -> wasmtime::Result<()> {
+    // capOS programs are built for x86_64-unknown-linux-gnu (no_std, static, their own start):
+    // that is the runtime's host triple, which wasmtime compares with the artifact's. Nothing in
+    // the code depends on Linux: the calling convention is System V and the code calls no system.
+    c.target("x86_64-unknown-linux-gnu")?;
+    for flag in X86_FLAGS_OFF {
+        // SAFETY: turning CPU features off only makes Cranelift emit fewer kinds of instructions;
+        // the artifact runs on any x86-64 CPU.
+        unsafe {
+            c.cranelift_flag_set(flag, "false");
+        }
+    }
+    Ok(())
+}
 // endregion: settings
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn run(input: &str, output: &str) -> Result<(), String> {
+fn run(code: Code, input: &str, output: &str) -> Result<(), String> {
     let wasm = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
-    let engine = Engine::new(&config().map_err(|e| format!("engine settings: {e}"))?)
+    let engine = Engine::new(&config(code).map_err(|e| format!("engine settings: {e}"))?)
         .map_err(|e| format!("engine settings: {e}"))?;
     let compiled = engine.precompile_module(&wasm).map_err(|e| format!("{input}: {e}"))?;
     let sha = hex(&Sha256::digest(&wasm));
-    let mut out = format!("{MAGIC} wasmtime={WASMTIME_VERSION} wasm-sha256={sha}\n").into_bytes();
+    let kind = code.name();
+    let mut out = format!("{MAGIC} wasmtime={WASMTIME_VERSION} code={kind} wasm-sha256={sha}\n").into_bytes();
     out.extend_from_slice(&compiled);
     std::fs::write(output, out).map_err(|e| format!("{output}: {e}"))
 }
@@ -88,16 +119,21 @@ fn main() -> ExitCode {
             println!("wasmtime {WASMTIME_VERSION}");
             ExitCode::SUCCESS
         }
-        [input, output] => match run(input, output) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(why) => {
-                eprintln!("capos-precompile: {why}");
-                ExitCode::FAILURE
-            }
-        },
+        [flag, input, output] if flag == "--pulley" => finish(run(Code::Pulley, input, output)),
+        [input, output] => finish(run(Code::Native, input, output)),
         _ => {
-            eprintln!("usage: capos-precompile IN.wasm OUT.cwasm | --version");
+            eprintln!("usage: capos-precompile [--pulley] IN.wasm OUT.cwasm | --version");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn finish(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("capos-precompile: {why}");
+            ExitCode::FAILURE
         }
     }
 }

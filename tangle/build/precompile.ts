@@ -80,8 +80,8 @@ export async function precompilerStep(root: string, versions: string[]): Promise
 }
 
 /** The `.cwasm` files manifests name (`build/cwasm/<stem>.cwasm`, or `build/cwasm/pulley/<stem>.cwasm` for Pulley
- * bytecode), each with the `.wasm` it is compiled from: the
- * `build/demos/<stem>.wasm` or `build/conformance/<stem>.wasm` some manifest names, else the demo's path. A name with
+ * bytecode), each with the `.wasm` it is compiled from: a conformance case's for `build/cwasm/conformance/<stem>`,
+ * else the `build/demos/<stem>.wasm` or `build/conformance/<stem>.wasm` some manifest names, else the demo's path. A name with
  * a variant, `<stem>.<variant>.cwasm`, is a hostile copy for a refusal smoke (see `damage`). */
 export async function cwasmSources(root: string, manifests: string[]): Promise<{ cwasm: string; wasm: string }[]> {
   const paths = new Set<string>();
@@ -95,6 +95,8 @@ export async function cwasmSources(root: string, manifests: string[]): Promise<{
     .sort()
     .map((cwasm) => {
       const stem = basename(cwasm, '.cwasm').split('.')[0]!;
+      // W.5's conformance cases (appendix A.8 runs them on wasmtime) come from the conformance build.
+      if (/^build\/cwasm\/(pulley\/)?conformance\//.test(cwasm)) return { cwasm, wasm: `build/conformance/${stem}.wasm` };
       return { cwasm, wasm: wasm.find((w) => basename(w, '.wasm') === stem) ?? `build/demos/${stem}.wasm` };
     });
 }

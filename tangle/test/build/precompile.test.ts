@@ -44,7 +44,9 @@ describe('cwasm steps', () => {
 
   test('a conformance case on wasmtime comes from the conformance build, whatever the manifest names', async () => {
     const root = scratch({ 'manifests/system-a.cue': '"y": {path: "build/cwasm/conformance/append.cwasm"}\n"x": {path: "build/demos/append.wasm"}\n' });
-    expect(await cwasmSources(root, ['manifests/system-a.cue'])).toEqual([{ cwasm: 'build/cwasm/conformance/append.cwasm', wasm: 'build/conformance/append.wasm' }]);
+    expect(await cwasmSources(root, ['manifests/system-a.cue'])).toEqual([
+      { cwasm: 'build/cwasm/conformance/append.cwasm', wasm: 'build/conformance/append.wasm' },
+    ]);
   });
 
   test('a hostile variant comes from the same .wasm', async () => {

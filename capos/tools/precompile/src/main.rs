@@ -1,10 +1,10 @@
 //! capos-precompile: turns a `.wasm` into a `.cwasm` for wasmtime inside capOS (appendix A.8).
 //!
-//! `capos-precompile [--pulley] IN.wasm OUT.cwasm` compiles IN with Cranelift, to native x86-64
-//! code for the CPU the smokes boot or, with `--pulley`, to wasmtime's Pulley bytecode, and writes
-//! OUT: one header line binding the artifact to IN's SHA-256, to the wasmtime version and to its
-//! code kind, then wasmtime's own serialized module. `capos-precompile --version` prints that
-//! version.
+//! `capos-precompile [--pulley] [--component] IN.wasm OUT.cwasm` compiles IN with Cranelift, to
+//! native x86-64 code for the CPU the smokes boot or, with `--pulley`, to wasmtime's Pulley
+//! bytecode, and writes OUT: one header line binding the artifact to IN's SHA-256, to the wasmtime
+//! version and to its code kind, then wasmtime's own serialized module (or, with `--component`,
+//! component: chapter W.7). `capos-precompile --version` prints that version.
 //!
 //! The engine settings here and in capos-wasm's wasmtime binding must be the same (wasmtime
 //! compares them when it loads the artifact and refuses a mismatch); they are listed together in
@@ -100,11 +100,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn run(code: Code, input: &str, output: &str) -> Result<(), String> {
+fn run(code: Code, component: bool, input: &str, output: &str) -> Result<(), String> {
     let wasm = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
-    let engine = Engine::new(&config(code).map_err(|e| format!("engine settings: {e}"))?)
-        .map_err(|e| format!("engine settings: {e}"))?;
-    let compiled = engine.precompile_module(&wasm).map_err(|e| format!("{input}: {e}"))?;
+    let mut settings = config(code).map_err(|e| format!("engine settings: {e}"))?;
+    settings.wasm_component_model(component);
+    let engine = Engine::new(&settings).map_err(|e| format!("engine settings: {e}"))?;
+    let compiled = if component { engine.precompile_component(&wasm) } else { engine.precompile_module(&wasm) };
+    let compiled = compiled.map_err(|e| format!("{input}: {e}"))?;
     let sha = hex(&Sha256::digest(&wasm));
     let kind = code.name();
     let mut out = format!("{MAGIC} wasmtime={WASMTIME_VERSION} code={kind} wasm-sha256={sha}\n").into_bytes();
@@ -119,10 +121,12 @@ fn main() -> ExitCode {
             println!("wasmtime {WASMTIME_VERSION}");
             ExitCode::SUCCESS
         }
-        [flag, input, output] if flag == "--pulley" => finish(run(Code::Pulley, input, output)),
-        [input, output] => finish(run(Code::Native, input, output)),
+        [flags @ .., input, output] if flags.iter().all(|f| f == "--pulley" || f == "--component") => {
+            let code = if flags.iter().any(|f| f == "--pulley") { Code::Pulley } else { Code::Native };
+            finish(run(code, flags.iter().any(|f| f == "--component"), input, output))
+        }
         _ => {
-            eprintln!("usage: capos-precompile [--pulley] IN.wasm OUT.cwasm | --version");
+            eprintln!("usage: capos-precompile [--pulley] [--component] IN.wasm OUT.cwasm | --version");
             ExitCode::from(2)
         }
     }

@@ -4,8 +4,8 @@
 //!
 //! Delivery, when a timer tick interrupted the process in ring 3 and the alarm is due: the
 //! interrupted RIP is pushed below the 128-byte red zone ([`frame`]), RIP becomes the entry, and
-//! the next alarm is one period after the delivery, not after the missed one, so a process that
-//! waited or was preempted for many periods gets one upcall, not a storm of them.
+//! the next alarm is one period after the one just delivered, or one period after now when the
+//! process missed more than one (it waited or was preempted): one upcall, never a storm of them.
 
 use capos_abi::addr::USER_END;
 
@@ -65,12 +65,16 @@ impl Alarm {
         Ok(Some(Alarm { period_ns, entry, next_ns: now.saturating_add(period_ns) }))
     }
 
-    /// Whether a tick at `now` delivers the alarm; if so, the next one is one period from now.
+    /// Whether a tick at `now` delivers the alarm. If so, the next one is a period after this
+    /// one was due, so a 1 ms alarm keeps its pace against a tick of 0.99985 ms (a period after
+    /// `now` would skip every other tick); if that is already past, a period after `now`. The
+    /// next due time is always after `now`: at most one delivery per tick.
     pub fn take_due(&mut self, now: u64) -> bool {
         if now < self.next_ns {
             return false;
         }
-        self.next_ns = now.saturating_add(self.period_ns);
+        let next = self.next_ns.saturating_add(self.period_ns);
+        self.next_ns = if next > now { next } else { now.saturating_add(self.period_ns) };
         true
     }
 }
@@ -106,6 +110,10 @@ mod tests {
         assert!(!a.take_due(MIN_PERIOD_NS - 1));
         assert!(a.take_due(MIN_PERIOD_NS));
         assert!(!a.take_due(MIN_PERIOD_NS), "a second tick at the same time delivers nothing");
+        // A tick a little early for the next one, then one a little late: the pace is kept.
+        assert!(!a.take_due(2 * MIN_PERIOD_NS - 150));
+        assert!(a.take_due(3 * MIN_PERIOD_NS - 300));
+        assert!(a.take_due(3 * MIN_PERIOD_NS + 10), "due at 3 periods, not 4 - 300 ns");
         // Away for 50 periods: one delivery, and the next is a period later, not 49 at once.
         let late = 51 * MIN_PERIOD_NS;
         assert!(a.take_due(late));

@@ -167,7 +167,11 @@ impl Work {
     }
 
     fn sum(&self) -> u64 {
-        self.a ^ self.b.rotate_left(7) ^ self.c.rotate_left(13) ^ self.x.to_bits() ^ self.y.to_bits().rotate_left(3)
+        self.a
+            ^ self.b.rotate_left(7)
+            ^ self.c.rotate_left(13)
+            ^ self.x.to_bits()
+            ^ self.y.to_bits().rotate_left(3)
             ^ self.z.to_bits().rotate_left(29)
     }
 }

@@ -33,10 +33,15 @@ const UNMAPPED_STACK: u64 = 0x20_0000;
 const READONLY_STACK: u64 = capos_rt::abi::addr::CAPSET_ADDR + 0x800;
 
 static UPCALLS_SEEN: AtomicU64 = AtomicU64::new(0);
+/// The handler's own floating-point work (its result is never checked, only its registers).
+static HANDLER_FLOAT: AtomicU64 = AtomicU64::new(0);
 
-/// The alarm handler: async-signal-safe, one atomic add.
+/// The alarm handler: async-signal-safe (atomics only). It also does floating-point and
+/// integer work of its own, so the caller-saved registers the entry must preserve really change.
 extern "C" fn count_upcall() {
-    UPCALLS_SEEN.fetch_add(1, Ordering::Relaxed);
+    let n = UPCALLS_SEEN.fetch_add(1, Ordering::Relaxed);
+    let x = f64::from_bits(HANDLER_FLOAT.load(Ordering::Relaxed)) * 0.5 + n as f64 * 3.25 / (n as f64 + 1.5);
+    HANDLER_FLOAT.store(x.to_bits(), Ordering::Relaxed);
 }
 
 fn main(rt: &mut Runtime) -> i32 {

@@ -28,6 +28,13 @@ interface Console {
 interface Timer {
   now @0 () -> (ns :UInt64);
   resolution @1 () -> (ns :UInt64);
+  # region: alarm
+  # A periodic upcall into the caller's own code (appendix A.1, "An alarm that interrupts the
+  # process"): every `periodNs` (1 ms to 60 s), a tick that interrupts the caller in ring 3
+  # pushes the interrupted RIP below the stack's red zone and resumes at `entry`, which must
+  # preserve every register and return with `ret 128`. Period 0 turns it off.
+  setAlarm @2 (periodNs :UInt64, entry :UInt64) -> ();
+  # endregion: alarm
 }
 
 # Bytes from a hardware entropy source (never a seeded PRNG).

@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod acpi;
+pub mod alarm;
 pub mod capset;
 pub mod captable;
 pub mod console;

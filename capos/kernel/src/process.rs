@@ -88,6 +88,8 @@ pub struct Process {
     pub caps: CapTable<Cap>,
     pub console: LineBuffer,
     pub exit: Rc<RefCell<ExitCell>>,
+    /// The upcall `Timer.setAlarm` armed, if any (see `sched::deliver_alarm`).
+    pub alarm: Option<capos_kcore::alarm::Alarm>,
 }
 
 // region: load
@@ -114,6 +116,7 @@ impl Process {
                 caps,
                 console: LineBuffer::default(),
                 exit: Rc::new(RefCell::new(ExitCell::default())),
+                alarm: None,
             }),
             Err(e) => {
                 space.destroy();

@@ -24,6 +24,7 @@ use capos_kcore::captable::CapTable;
 use capos_kcore::endpoint::Delivery;
 use capos_kcore::ring::{self, Outcome, PendingCall, RingState};
 use capos_kcore::sched::{Scheduler, State, Wait};
+use capos_kcore::usermem::UserMemory;
 
 pub struct Kernel {
     procs: BTreeMap<Pid, Process>,
@@ -74,9 +75,11 @@ pub fn schedule() -> ! {
         k.wake_expired(time::now_ns());
         crate::devices::deliver(&mut k);
         if let Some(pid) = k.sched.pick() {
-            // The tick preempts `pid` for a waiting process and ends `cap_enter` timeouts; with
-            // neither, `pid` runs undisturbed until it next enters the kernel.
-            time::set_tick(k.sched.has_ready() || k.sched.next_deadline().is_some());
+            // The tick preempts `pid` for a waiting process, ends `cap_enter` timeouts and
+            // delivers `pid`'s alarm; with none of them, `pid` runs undisturbed until it next
+            // enters the kernel.
+            let alarm = k.procs.get(&pid).is_some_and(|p| p.alarm.is_some());
+            time::set_tick(k.sched.has_ready() || k.sched.next_deadline().is_some() || alarm);
             if k.fpu_owner != Some(pid) {
                 let from = k.fpu_owner.replace(pid);
                 k.switch_fpu(from, pid);
@@ -133,7 +136,40 @@ impl Kernel {
         self.sched.tick();
     }
     // endregion: tick
+}
 
+// region: deliver-alarm
+/// After a tick that interrupted `pid` in ring 3 (never one that found it in the kernel): if its
+/// alarm is due, pushes the interrupted RIP below the red zone through the checked user-memory
+/// path and resumes the process at the alarm's entry. A stack the push cannot use ends the
+/// process, as a fault of its own. Every other register stays as the tick found it: saving
+/// them is the entry's job (capos-rt's `alarm` module).
+pub fn deliver_alarm(k: &mut Kernel, pid: Pid) {
+    let Some(p) = k.procs.get_mut(&pid) else { return };
+    let Some(alarm) = p.alarm.as_mut() else { return };
+    if !alarm.take_due(time::now_ns()) {
+        return;
+    }
+    let entry = alarm.entry;
+    let (rsp, rip) = (p.ctx.regs.rsp, p.ctx.regs.rip);
+    let pushed = match capos_kcore::alarm::frame(rsp) {
+        Some(sp) => UserMem(&p.space).write(sp, &rip.to_le_bytes()).map(|()| sp),
+        None => Err(capos_kcore::usermem::MemError::OutOfRange),
+    };
+    match pushed {
+        Ok(sp) => {
+            p.ctx.regs.rsp = sp;
+            p.ctx.regs.rip = entry;
+        }
+        Err(e) => {
+            let why = alloc::format!("alarm: cannot push the interrupted rip {rip:#x} below rsp {rsp:#x}: {e}");
+            exit(k, pid, ExitStatus::Faulted(why));
+        }
+    }
+}
+// endregion: deliver-alarm
+
+impl Kernel {
     /// Returns from `cap_enter` for every blocked process whose deadline has passed.
     fn wake_expired(&mut self, now: u64) {
         while let Some(pid) = self.sched.expired(now) {
@@ -208,7 +244,7 @@ fn with_ring<R>(
     let Kernel { procs, next_pid, kernel_pml4, sched, kills, .. } = k;
     let p = procs.get_mut(&pid)?;
     let mut spawned = Vec::new();
-    let Process { name, space, ring: state, caps, console, .. } = p;
+    let Process { name, space, ring: state, caps, console, alarm, .. } = p;
     let space: &crate::mem::paging::AddressSpace = space;
     let mut d = KernelDispatch {
         caller: pid,
@@ -219,6 +255,7 @@ fn with_ring<R>(
         kernel_pml4: *kernel_pml4,
         kills,
         space,
+        alarm,
     };
     let r = f(&mut UserMem(space), state, caps, &mut d);
     for child in spawned {

@@ -90,6 +90,7 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             apic::VECTOR_BASE => {
                 apic::eoi();
                 k.tick();
+                sched::deliver_alarm(&mut k, pid);
             }
             // A device line (appendix A.6): recorded here, delivered by the scheduler.
             v if !pic::SPURIOUS_VECTORS.contains(&v) && crate::devices::line_of_vector(v).is_some() => {

@@ -21,6 +21,7 @@
 #![cfg_attr(not(test), no_std)]
 extern crate alloc;
 
+pub mod alarm;
 pub mod capset;
 pub mod client;
 pub mod error;

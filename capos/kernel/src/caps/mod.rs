@@ -75,6 +75,8 @@ pub struct CallCtx<'a> {
     pub kills: &'a mut Vec<(Pid, String)>,
     /// The caller's address space (Device maps registers and DMA memory into it).
     pub space: &'a crate::mem::paging::AddressSpace,
+    /// The caller's alarm (`Timer.setAlarm`).
+    pub alarm: &'a mut Option<capos_kcore::alarm::Alarm>,
 }
 // endregion: trait
 
@@ -127,6 +129,7 @@ pub struct KernelDispatch<'a> {
     pub kernel_pml4: u64,
     pub kills: &'a mut Vec<(Pid, String)>,
     pub space: &'a crate::mem::paging::AddressSpace,
+    pub alarm: &'a mut Option<capos_kcore::alarm::Alarm>,
 }
 
 impl Dispatch<Cap> for KernelDispatch<'_> {
@@ -163,6 +166,7 @@ impl Dispatch<Cap> for KernelDispatch<'_> {
             kernel_pml4: self.kernel_pml4,
             kills: &mut *self.kills,
             space: self.space,
+            alarm: &mut *self.alarm,
         };
         match cap.call(method, &params, &mut ctx) {
             Ok(Reply::Done { data, caps }) => Outcome::Reply {

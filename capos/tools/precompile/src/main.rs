@@ -77,6 +77,8 @@ fn config(code: Code) -> wasmtime::Result<Config> {
     c.memory_init_cow(false);
     // Every instance has a fuel budget (appendix A.5), so the code counts fuel.
     c.consume_fuel(true);
+    // The deadline (appendix A.5): the code checks an epoch that the kernel's alarm advances.
+    c.epoch_interruption(true);
     Ok(c)
 }
 

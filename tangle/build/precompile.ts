@@ -21,6 +21,8 @@ export const WASMTIME_VERSION = '48.0.8';
 export const CWASM_DIR = 'build/cwasm';
 /** `.cwasm` files under this directory hold Pulley bytecode (`capos-precompile --pulley`), the rest native code. */
 export const PULLEY_DIR = `${CWASM_DIR}/pulley`;
+/** `.cwasm` files under this directory are components (chapter W.7: `capos-precompile --component`). */
+export const COMPONENT_DIR = `${CWASM_DIR}/component`;
 
 /** The cache root: $CAPOS_BUILD_CACHE, else $XDG_CACHE_HOME/capos-build, else ~/.cache/capos-build. */
 export function cacheRoot(): string {
@@ -109,7 +111,7 @@ export async function cwasmSteps(root: string, manifests: string[]): Promise<Bui
     async run() {
       if (!(await exists(join(root, wasm)))) throw new StepError(`cwasm ${wasm}`, `${wasm} is missing: no build step made it`);
       await mkdir(join(root, out, '..'), { recursive: true });
-      const code = out.startsWith(`${PULLEY_DIR}/`) ? ['--pulley'] : [];
+      const code = out.startsWith(`${PULLEY_DIR}/`) ? ['--pulley'] : out.startsWith(`${COMPONENT_DIR}/`) ? ['--component'] : [];
       await runTool(root, `cwasm-${basename(out, '.cwasm')}`, join(root, PRECOMPILER), [...code, wasm, out], { cwd: root });
       const variant = basename(out, '.cwasm').split('.').slice(1).join('.');
       if (variant) await writeFile(join(root, out), damage(await readFile(join(root, out)), variant));

@@ -49,6 +49,11 @@ describe('cwasm steps', () => {
     ]);
   });
 
+  test('a .cwasm under build/cwasm/component/ is a component (chapter W.7), from the module the manifest names', async () => {
+    const root = scratch({ 'manifests/system-a.cue': '"t": {path: "build/demos/tally.wasm"}\n"c": {path: "build/cwasm/component/tally.cwasm"}\n' });
+    expect(await cwasmSources(root, ['manifests/system-a.cue'])).toEqual([{ cwasm: 'build/cwasm/component/tally.cwasm', wasm: 'build/demos/tally.wasm' }]);
+  });
+
   test('a hostile variant comes from the same .wasm', async () => {
     const root = scratch({ 'manifests/system-a.cue': '"y": {path: "build/cwasm/hello.truncated.cwasm"}\n' });
     expect(await cwasmSources(root, ['manifests/system-a.cue'])).toEqual([{ cwasm: 'build/cwasm/hello.truncated.cwasm', wasm: 'build/demos/hello.wasm' }]);

@@ -28,6 +28,7 @@ pub mod error;
 pub mod heap_budget;
 pub mod heap_stats;
 pub mod line;
+pub mod probe;
 pub mod ring;
 pub mod runtime;
 pub mod syscall;

@@ -17,9 +17,13 @@
 extern crate alloc;
 
 use alloc::format;
+use capos_rt::probe::Checks;
 use capos_rt::schema::exception::ExceptionKind;
 use capos_rt::{Blob, Console, Error, Runtime, Timer};
 use core::sync::atomic::{AtomicU64, Ordering};
+
+/// What every bad `setAlarm` must be refused as.
+const BAD: ExceptionKind = ExceptionKind::InvalidArgument;
 
 capos_rt::entry!(main);
 capos_rt::heap!(64 * 1024);
@@ -56,7 +60,7 @@ fn main(rt: &mut Runtime) -> i32 {
         }
     };
     let role = rt.take::<Blob>("role").and_then(|b| b.read_string()).unwrap_or_else(|_| "compute".into());
-    let mut t = Checks { console: &console, wrong: 0 };
+    let mut t = Checks::new(&console, "alarm");
     let result = match role.as_str() {
         "compute" => compute(&timer, &mut t),
         "unmapped-stack" => spin_on_bad_stack(&timer, &t, UNMAPPED_STACK),
@@ -67,49 +71,17 @@ fn main(rt: &mut Runtime) -> i32 {
         }
     };
     if let Err(e) = result {
-        t.say(&format!("alarm: unexpected error: {e}"));
-        t.wrong += 1;
+        t.unexpected(&e);
     }
     t.wrong
 }
 
-struct Checks<'a> {
-    console: &'a Console,
-    wrong: i32,
-}
-
-impl Checks<'_> {
-    fn say(&self, line: &str) {
-        let _ = self.console.write_line(line);
-    }
-
-    fn check(&mut self, ok: bool, what: &str) {
-        self.say(&format!("alarm: {what}: {}", if ok { "ok" } else { "WRONG" }));
-        if !ok {
-            self.wrong += 1;
-        }
-    }
-
-    /// Prints a refusal, counted wrong unless it is `invalid argument`.
-    fn refused(&mut self, what: &str, r: Result<(), Error>) {
-        match r {
-            Err(Error::Exception(e)) if e.kind == ExceptionKind::InvalidArgument => {
-                self.say(&format!("alarm: refused {what}: {e}"));
-            }
-            other => {
-                self.say(&format!("alarm: {what} was not refused as invalid: {other:?}"));
-                self.wrong += 1;
-            }
-        }
-    }
-}
-
 fn compute(timer: &Timer, t: &mut Checks<'_>) -> Result<i32, Error> {
     let entry = capos_rt::alarm::entry();
-    t.refused("an entry in the kernel half", timer.call_set_alarm(MS, 0xffff_8000_0000_0000));
-    t.refused("a non-canonical entry", timer.call_set_alarm(MS, 0x0000_8000_0000_0000));
-    t.refused("a period of 0.5 ms", timer.call_set_alarm(MS / 2, entry));
-    t.refused("a period of 61 s", timer.call_set_alarm(61_000 * MS, entry));
+    t.refused("an entry in the kernel half", timer.call_set_alarm(MS, 0xffff_8000_0000_0000), BAD);
+    t.refused("a non-canonical entry", timer.call_set_alarm(MS, 0x0000_8000_0000_0000), BAD);
+    t.refused("a period of 0.5 ms", timer.call_set_alarm(MS / 2, entry), BAD);
+    t.refused("a period of 61 s", timer.call_set_alarm(61_000 * MS, entry), BAD);
 
     let mut armed = Work::new();
     timer.set_alarm(MS, count_upcall)?;
@@ -123,18 +95,18 @@ fn compute(timer: &Timer, t: &mut Checks<'_>) -> Result<i32, Error> {
     timer.clear_alarm()?;
     let seen = UPCALLS_SEEN.load(Ordering::Relaxed);
     t.say(&format!("alarm: {seen} upcalls in {ms} ms of computing ({rounds} rounds)"));
-    t.check(seen >= UPCALLS, &format!("at least {UPCALLS} upcalls arrived while computing"));
+    t.expect(&format!("at least {UPCALLS} upcalls arrived while computing"), seen >= UPCALLS);
 
     let mut quiet = Work::new();
     for _ in 0..rounds {
         quiet.round();
     }
     t.say(&format!("alarm: checksum {:#018x}, without the alarm {:#018x}", armed.sum(), quiet.sum()));
-    t.check(armed.sum() == quiet.sum(), "the checksum matches the same rounds run without the alarm");
+    t.expect("the checksum matches the same rounds run without the alarm", armed.sum() == quiet.sum());
 
     // Cleared: a wait of 20 ticks brings no upcall.
     capos_rt::syscall::cap_enter(1, 20 * MS);
-    t.check(UPCALLS_SEEN.load(Ordering::Relaxed) == seen, "no upcall after the alarm was cleared");
+    t.expect("no upcall after the alarm was cleared", UPCALLS_SEEN.load(Ordering::Relaxed) == seen);
     Ok(0)
 }
 

@@ -13,6 +13,7 @@
 extern crate alloc;
 
 use alloc::format;
+use capos_rt::probe::Checks;
 use capos_rt::schema::exception::ExceptionKind;
 use capos_rt::{Console, Error, Runtime, VirtualMemory, VmProt};
 
@@ -39,41 +40,11 @@ fn main(rt: &mut Runtime) -> i32 {
             return 0;
         }
     };
-    let mut t = Checks { console: &console, wrong: 0 };
+    let mut t = Checks::new(&console, "vmem");
     if let Err(e) = run(&vm, &mut t) {
-        t.say(&format!("vmem: unexpected error: {e}"));
-        t.wrong += 1;
+        t.unexpected(&e);
     }
     t.wrong
-}
-
-struct Checks<'a> {
-    console: &'a Console,
-    wrong: i32,
-}
-
-impl Checks<'_> {
-    fn say(&self, line: &str) {
-        let _ = self.console.write_line(line);
-    }
-
-    /// Prints a refusal and counts it wrong unless it is an exception of `kind`.
-    fn refused(&mut self, what: &str, got: Result<(), Error>, kind: ExceptionKind) {
-        match got {
-            Err(Error::Exception(e)) if e.kind == kind => self.say(&format!("vmem: refused {what}: {e}")),
-            other => {
-                self.say(&format!("vmem: {what}: expected {} but got {other:?}", kind.name()));
-                self.wrong += 1;
-            }
-        }
-    }
-
-    fn expect(&mut self, what: &str, ok: bool) {
-        self.say(&format!("vmem: {what}: {}", if ok { "ok" } else { "WRONG" }));
-        if !ok {
-            self.wrong += 1;
-        }
-    }
 }
 
 fn run(vm: &VirtualMemory, t: &mut Checks<'_>) -> Result<(), Error> {
